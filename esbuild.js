@@ -1,0 +1,37 @@
+// One bundle per runtime: the CLI and benchmark (Node), the extension host (Node, vscode
+// external), the engine worker (Node), and the browser viewer (webview panel and notebook renderer).
+const esbuild = require('esbuild');
+const path = require('path');
+const fs = require('fs');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+// Native modules stay outside the bundles and load from node_modules at run time.
+const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode'];
+
+const entries = [
+  { entryPoints: { cli: 'src/cli/main.ts', bench: 'scripts/bench.ts' }, platform: 'node', format: 'cjs', external: nodeExternal },
+].filter((e) => Object.values(e.entryPoints).every((p) => fs.existsSync(path.join(__dirname, p))));
+
+async function main() {
+  const options = entries.map((e) => ({
+    bundle: true,
+    outdir: path.join(__dirname, 'dist'),
+    sourcemap: !production,
+    minify: production,
+    target: e.platform === 'node' ? 'node20' : 'es2022',
+    logLevel: 'warning',
+    ...e,
+  }));
+  if (watch) {
+    for (const o of options) await (await esbuild.context(o)).watch();
+  } else {
+    await Promise.all(options.map((o) => esbuild.build(o)));
+  }
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+// Appends nodes and initializers to an ONNX graph under unique names.
+import {
+  type AttributeValue,
+  DataType,
+  type Graph,
+  type Node,
+  type TensorProto,
+  makeAttribute,
+  makeTensor,
+} from './proto';
+
+export type Attrs = Record<string, AttributeValue | undefined>;
+
+export class GraphBuilder {
+  readonly nodes: Node[];
+  readonly initializers: TensorProto[];
+  private readonly used = new Set<string>();
+  private counter = 0;
+
+  constructor(readonly graph: Graph, private readonly prefix = 'xssab') {
+    graph.node = graph.node ?? [];
+    graph.initializer = graph.initializer ?? [];
+    this.nodes = graph.node;
+    this.initializers = graph.initializer;
+    for (const n of this.nodes) for (const o of n.output ?? []) this.used.add(o);
+    for (const t of this.initializers) this.used.add(t.name ?? '');
+    for (const v of graph.input ?? []) this.used.add(v.name ?? '');
+  }
+
+  /** A tensor name not yet used in the graph. */
+  fresh(hint: string): string {
+    let name: string;
+    do name = `${this.prefix}/${hint}_${this.counter++}`;
+    while (this.used.has(name));
+    this.used.add(name);
+    return name;
+  }
+
+  /** Adds a node with `outputs` fresh outputs and returns their names. */
+  node(opType: string, inputs: readonly string[], attrs: Attrs = {}, outputs = 1): string[] {
+    const out = Array.from({ length: outputs }, () => this.fresh(opType));
+    this.nodes.push({
+      opType,
+      name: this.fresh(`${opType}_node`),
+      input: [...inputs],
+      output: out,
+      attribute: Object.entries(attrs)
+        .filter((e): e is [string, AttributeValue] => e[1] !== undefined)
+        .map(([k, v]) => makeAttribute(k, v)),
+    });
+    return out;
+  }
+
+  /** Adds a single-output node and returns its output name. */
+  op(opType: string, inputs: readonly string[], attrs: Attrs = {}): string {
+    return this.node(opType, inputs, attrs, 1)[0];
+  }
+
+  /** Adds an initializer and returns its name. */
+  initializer(hint: string, dims: readonly number[], values: Float32Array | readonly number[], dataType = DataType.FLOAT): string {
+    const name = this.fresh(hint);
+    this.initializers.push(makeTensor(name, dims, values, dataType));
+    return name;
+  }
+
+  /** A 1-D int64 constant (shapes, axes, pads). */
+  ints(values: readonly number[]): string {
+    return this.initializer('ints', [values.length], values, DataType.INT64);
+  }
+
+  /** A float scalar constant. */
+  scalar(value: number): string {
+    return this.initializer('scalar', [], [value]);
+  }
+}
