@@ -1,0 +1,70 @@
+// The explanation result as written to result.json and carried to viewers. Shared by the CLI,
+// the extension host and the browser viewer, so it holds plain data only.
+
+export const EXPLANATION_MIME = 'application/vnd.xssab.explanation+json';
+export const REQUEST_MIME = 'application/vnd.xssab.request+json';
+
+export type MapKind = 'similarity' | 'dissimilarity' | 'combined';
+export const MAP_KINDS: readonly MapKind[] = ['similarity', 'dissimilarity', 'combined'];
+
+/** A 2-D affine transform [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
+export type Affine = [number, number, number, number, number, number];
+
+export interface DetectedFace {
+  box: [number, number, number, number]; // x, y, width, height in photo pixels
+  landmarks: [number, number][]; // eye centres, nose tip, mouth corners (photo pixels)
+  score: number;
+}
+
+export interface ImageInfo {
+  path: string;
+  width: number;
+  height: number;
+  /** How the aligned crop was obtained. */
+  alignment: 'crop' | 'detected' | 'resized';
+  /** Photo → aligned-crop transform; absent when the image was used as the crop. */
+  transform?: Affine;
+  faces?: DetectedFace[];
+  faceIndex?: number;
+}
+
+export interface ScoreSplit {
+  /** Bound β = t / d: arguments a_n ≥ β support the match. */
+  beta: number;
+  supporting: { count: number; sum: number };
+  opposing: { count: number; sum: number };
+}
+
+/** Contents of result.json. */
+export interface ExplanationResult {
+  version: 1;
+  model: { name: string; path: string; sha256: string; inputSize: [number, number]; embeddingSize: number };
+  threshold: number;
+  thresholdSource: 'model card' | 'user' | 'default';
+  score: number;
+  decision: 'match' | 'no match';
+  /** score − threshold */
+  margin: number;
+  split: ScoreSplit;
+  /** Per-dimension arguments a_n = ê_A,n · ê_B,n. */
+  arguments: number[];
+  ep: string;
+  timings: { totalMs: number; [stage: string]: number };
+  a: ImageInfo;
+  b: ImageInfo;
+  /** Value range of each map per image, for legends. */
+  ranges: Record<'a' | 'b', Record<MapKind, [number, number]>>;
+  warnings: string[];
+}
+
+/** A float32 map in transport form: base64 of little-endian float32, row-major. */
+export interface EncodedMap {
+  shape: [number, number];
+  data: string;
+}
+
+/** Payload of the explanation MIME type: result.json plus the crops and maps. */
+export interface ExplanationPayload extends ExplanationResult {
+  images: Record<'a' | 'b', string>; // PNG data URIs of the aligned crops
+  maps: Record<'a' | 'b', Record<MapKind, EncodedMap>>;
+}
