@@ -17,7 +17,8 @@ export class GraphBuilder {
   private readonly used = new Set<string>();
   private counter = 0;
 
-  constructor(readonly graph: Graph, private readonly prefix = 'xssab') {
+  /** `opset` is the graph's ai.onnx version; helpers below emit the form that version expects. */
+  constructor(readonly graph: Graph, readonly opset: number, private readonly prefix = 'xssab') {
     graph.node = graph.node ?? [];
     graph.initializer = graph.initializer ?? [];
     this.nodes = graph.node;
@@ -71,5 +72,18 @@ export class GraphBuilder {
   /** A float scalar constant. */
   scalar(value: number): string {
     return this.initializer('scalar', [], [value]);
+  }
+
+  /** ReduceSum over `axes` (an attribute before opset 13, an input since). */
+  reduceSum(x: string, axes: readonly number[], keepdims: boolean): string {
+    const keep = keepdims ? 1 : 0;
+    return this.opset >= 13
+      ? this.op('ReduceSum', [x, this.ints(axes)], { keepdims: keep })
+      : this.op('ReduceSum', [x], { axes: [...axes], keepdims: keep });
+  }
+
+  /** Slice along `axes` (inputs since opset 10). */
+  slice(x: string, starts: readonly number[], ends: readonly number[], axes: readonly number[]): string {
+    return this.op('Slice', [x, this.ints(starts), this.ints(ends), this.ints(axes)]);
   }
 }

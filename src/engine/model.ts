@@ -1,0 +1,151 @@
+// Loading a face-recognition ONNX model: its image input, embedding output, preprocessing and
+// threshold, with the batch dimension made symbolic so pairs and batches of pairs run at once.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { type GraphInfo, collectConstants, measureShapes, topologicalOrder } from './autodiff/graphInfo';
+import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
+import { GraphBuilder } from './onnx/builder';
+import { DataType, type Model, OnnxFormatError, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
+
+export class ModelError extends Error {}
+
+/** Where the bundled models live: next to the bundle in a package, or at the repository root. */
+export function bundledModelsDir(): string {
+  const candidates = [path.join(__dirname, '..', 'models'), path.join(__dirname, '..', '..', 'models')];
+  return candidates.find((d) => fs.existsSync(path.join(d, 'mobilefacenet.onnx'))) ?? candidates[0];
+}
+
+export function defaultModelPath(): string {
+  return path.join(bundledModelsDir(), 'mobilefacenet.onnx');
+}
+
+export interface Preprocessing {
+  channelOrder: 'RGB' | 'BGR';
+  mean: number;
+  std: number;
+}
+
+export interface FrModel {
+  path: string;
+  name: string;
+  sha256: string;
+  /** The forward graph with a symbolic batch; its input and output names. */
+  proto: Model;
+  input: string;
+  output: string;
+  opset: number;
+  /** Channels, height, width of one preprocessed face. */
+  inputShape: [number, number, number];
+  embeddingSize: number;
+  preprocessing: Preprocessing;
+  threshold: number;
+  thresholdSource: 'model card' | 'default';
+  info: GraphInfo;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Preprocessing given by the user; overrides the card. */
+  preprocessing?: Partial<Preprocessing>;
+}
+
+export async function loadFrModel(modelPath: string, options: LoadOptions = {}): Promise<FrModel> {
+  if (!fs.existsSync(modelPath)) throw new ModelError(`${modelPath}: model file not found`);
+  const bytes = fs.readFileSync(modelPath);
+  let proto: Model;
+  try {
+    proto = decodeModel(bytes);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw new ModelError(`${modelPath}: ${e.message}`);
+    throw e;
+  }
+  const warnings: string[] = [];
+  const card = readModelCard(modelPath);
+  const graph = proto.graph!;
+  const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
+  const realInputs = (graph.input ?? []).filter((v) => !initializerNames.has(v.name));
+  const input = card?.input ?? realInputs[0]?.name ?? '';
+  const output = card?.output ?? graph.output?.[0]?.name ?? '';
+  if (!realInputs.some((v) => v.name === input)) throw new ModelError(`${modelPath}: the model has no input named "${input}"`);
+  if (realInputs.length !== 1) {
+    throw new ModelError(`${modelPath}: expected one image input, found ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
+  }
+  if (!(graph.output ?? []).some((v) => v.name === output)) throw new ModelError(`${modelPath}: the model has no output named "${output}"`);
+
+  relaxBatch(proto, input, output);
+  const shapes = await measureShapes(proto, input).catch((e: Error) => {
+    throw new ModelError(`${modelPath}: onnxruntime cannot run the model (${e.message.split('\n')[0]})`);
+  });
+  const inDims = shapes.get(input)!;
+  const outDims = shapes.get(output)!;
+  if (inDims.length !== 4 || inDims[1] !== 3) {
+    throw new ModelError(`${modelPath}: input "${input}" has shape [${inDims.join(', ')}]; expected [N, 3, H, W]`);
+  }
+  if (outDims.length < 2 || outDims.slice(2).some((d) => d !== 1)) {
+    throw new ModelError(`${modelPath}: output "${output}" has shape [${outDims.join(', ')}]; expected an embedding [N, d]`);
+  }
+  let embedding = output;
+  if (outDims.length > 2) {
+    const b = new GraphBuilder(graph, defaultOpset(proto));
+    embedding = b.op('Flatten', [output], { axis: 1 });
+    shapes.set(embedding, outDims.slice(0, 2));
+  }
+
+  const preprocessing: Preprocessing = {
+    ...(card ?? ARCFACE_PREPROCESSING),
+    ...Object.fromEntries(Object.entries(options.preprocessing ?? {}).filter(([, v]) => v !== undefined)),
+  } as Preprocessing;
+  if (!card && !options.preprocessing) {
+    warnings.push(
+      `no model card next to ${path.basename(modelPath)}: assuming the ArcFace convention ((x − 127.5) / 127.5, RGB, NCHW)`,
+    );
+  }
+  const threshold = card?.threshold ?? DEFAULT_THRESHOLD;
+  if (card?.threshold === undefined) warnings.push(`no threshold on the model card: using ${DEFAULT_THRESHOLD}; set one with --threshold`);
+
+  return {
+    path: modelPath,
+    name: (card as ModelCard | undefined)?.name ?? path.basename(modelPath, '.onnx'),
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    proto,
+    input,
+    output: embedding,
+    opset: defaultOpset(proto),
+    inputShape: [inDims[1], inDims[2], inDims[3]],
+    embeddingSize: outDims[1],
+    preprocessing,
+    threshold,
+    thresholdSource: card?.threshold === undefined ? 'default' : 'model card',
+    info: { shapes, constants: collectConstants(graph) },
+    warnings,
+  };
+}
+
+/**
+ * Makes the batch dimension symbolic: the input's and output's first dim become "N", stale
+ * intermediate shape annotations are dropped, and constant Reshape targets that pin the batch
+ * to 1 copy it from their input instead (0 in a Reshape target).
+ */
+export function relaxBatch(model: Model, input: string, output: string): void {
+  const graph = model.graph!;
+  for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) {
+    if (v.name !== input && v.name !== output) continue;
+    const dim = v.type?.tensorType?.shape?.dim;
+    if (dim && dim.length > 0) dim[0] = { dimParam: 'N' };
+  }
+  graph.valueInfo = [];
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const b = new GraphBuilder(graph, defaultOpset(model));
+  const batched = new Set([input]);
+  for (const node of topologicalOrder(graph.node ?? [])) {
+    if (!(node.input ?? []).some((i) => batched.has(i))) continue;
+    for (const o of node.output ?? []) batched.add(o);
+    if (node.opType !== 'Reshape' || !batched.has(node.input![0])) continue;
+    const target = initializers.get(node.input![1]);
+    if (!target || target.dataType !== DataType.INT64) continue;
+    const values = tensorInts(target);
+    if (values[0] !== 1 || values.length < 2) continue;
+    node.input![1] = b.ints([0, ...values.slice(1)]);
+  }
+}

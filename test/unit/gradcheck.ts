@@ -1,0 +1,127 @@
+// Checks the engine's vector–Jacobian products against finite differences of the forward graph.
+import * as assert from 'assert';
+import { collectConstants, measureShapes } from '../../src/engine/autodiff/graphInfo';
+import { appendVjp } from '../../src/engine/autodiff/vjp';
+import { GraphBuilder } from '../../src/engine/onnx/builder';
+import { type Graph, type Model, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { createSession, ort } from '../../src/engine/runtime';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Values in [−scale, scale) with every fifth one exactly 0, so kinks at 0 are exercised. */
+export function randomValues(count: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: count }, (_, i) => (i % 5 === 3 ? 0 : (2 * r() - 1) * scale));
+}
+
+export class Net {
+  readonly graph: Graph = { name: 'test', node: [], initializer: [], input: [], output: [] };
+  readonly b: GraphBuilder;
+  private seed = 100;
+  constructor(readonly xShape: number[], readonly opset = 18) {
+    this.graph.input!.push(floatValueInfo('x', ['N', ...xShape.slice(1)]));
+    this.b = new GraphBuilder(this.graph, opset, 'net');
+  }
+  /** A random weight initializer. */
+  weight(dims: number[], scale = 0.5): string {
+    return this.b.initializer('w', dims, randomValues(dims.reduce((a, c) => a * c, 1), this.seed++, scale));
+  }
+  positive(dims: number[]): string {
+    const v = randomValues(dims.reduce((a, c) => a * c, 1), this.seed++, 0.5).map((x) => Math.abs(x) + 0.5);
+    return this.b.initializer('pos', dims, v);
+  }
+  model(output: string): Model {
+    this.graph.output = [{ name: output }];
+    return makeModel(this.graph, this.opset);
+  }
+}
+
+export interface GradCheckOptions {
+  /** Finite-difference step. */
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  seed?: number;
+  /** Scale of the random input. */
+  scale?: number;
+  /** Input values; random with zeros by default. */
+  x?: Float32Array;
+}
+
+export interface GradCheckReport {
+  checked: number;
+  /** Elements at a kink, where the rule's value lay between the one-sided differences. */
+  atKinks: number;
+  maxError: number;
+}
+
+/**
+ * Compares the VJP of output `y` w.r.t. `x` (batch of 2) with central differences of ⟨y(x), c⟩
+ * for every input element. At kinks (one-sided differences disagree) the rule's value must lie
+ * between them; such elements must stay rare, or the check fails.
+ */
+export async function gradCheck(net: Net, output: string, options: GradCheckOptions = {}): Promise<GradCheckReport> {
+  const { eps = 1e-2, atol = 2e-3, rtol = 2e-2, seed = 1, scale = 1 } = options;
+  const forward = net.model(output);
+  const shapes = await measureShapes(forward, 'x');
+  const outShape = [2, ...shapes.get(output)!.slice(1)];
+  const xShape = [2, ...net.xShape.slice(1)];
+
+  const vjpGraph: Graph = structuredClone(forward.graph!);
+  vjpGraph.input!.push(floatValueInfo('ct', ['N', ...outShape.slice(1)]));
+  const b = new GraphBuilder(vjpGraph, net.opset);
+  const [gx] = appendVjp(b, { shapes, constants: collectConstants(vjpGraph) }, { input: 'x', output, cotangents: ['ct'] });
+  vjpGraph.output = [{ name: gx }];
+  const vjp = await createSession(encodeModel(makeModel(vjpGraph, net.opset)), 'cpu');
+  const fwd = await createSession(encodeModel(forward), 'cpu');
+
+  const n = xShape.reduce((a, c) => a * c, 1);
+  const x = options.x ?? randomValues(n, seed, scale);
+  const ct = randomValues(outShape.reduce((a, c) => a * c, 1), seed + 7);
+  const analytic = (await vjp.session.run({
+    x: new ort.Tensor('float32', x, xShape),
+    ct: new ort.Tensor('float32', ct, outShape),
+  }))[gx].data as Float32Array;
+
+  const objective = async (input: Float32Array) => {
+    const y = (await fwd.session.run({ x: new ort.Tensor('float32', input, xShape) }))[output].data as Float32Array;
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += y[i] * ct[i];
+    return s;
+  };
+  const f0 = await objective(x);
+  const report: GradCheckReport = { checked: n, atKinks: 0, maxError: 0 };
+  const failures: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const plus = Float32Array.from(x);
+    const minus = Float32Array.from(x);
+    plus[i] += eps;
+    minus[i] -= eps;
+    const [fp, fm] = [await objective(plus), await objective(minus)];
+    const central = (fp - fm) / (2 * eps);
+    const [left, right] = [(f0 - fm) / eps, (fp - f0) / eps];
+    const tolerance = atol + rtol * Math.abs(central);
+    const error = Math.abs(analytic[i] - central);
+    if (error <= tolerance) {
+      report.maxError = Math.max(report.maxError, error);
+    } else if (analytic[i] >= Math.min(left, right) - tolerance && analytic[i] <= Math.max(left, right) + tolerance) {
+      report.atKinks++;
+    } else {
+      failures.push(`x[${i}]=${x[i].toFixed(4)}: rule ${analytic[i].toFixed(5)}, central ${central.toFixed(5)} (left ${left.toFixed(5)}, right ${right.toFixed(5)})`);
+    }
+  }
+  await Promise.all([vjp.session.release(), fwd.session.release()]);
+  assert.deepStrictEqual(failures.slice(0, 5), [], `${failures.length} of ${n} elements disagree with finite differences`);
+  assert.ok(report.atKinks <= n * 0.25, `${report.atKinks} of ${n} elements were only explained as kinks`);
+  return report;
+}
