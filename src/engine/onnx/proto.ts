@@ -21,10 +21,13 @@ const AttrType = onnx.AttributeProto.AttributeType;
 export const ENGINE_OPSET = 18;
 const ENGINE_IR_VERSION = 8;
 
-/** protobufjs decodes int64 fields as Long objects when the `long` package is present. */
-export function toNumber(v: number | { toNumber(): number } | null | undefined): number {
+/**
+ * protobufjs decodes int64 fields as Long objects ({ low, high }); structuredClone keeps the
+ * fields but not the class, so both forms are read from the fields.
+ */
+export function toNumber(v: number | { low: number; high: number } | null | undefined): number {
   if (v === null || v === undefined) return 0;
-  return typeof v === 'number' ? v : v.toNumber();
+  return typeof v === 'number' ? v : v.high * 4294967296 + (v.low >>> 0);
 }
 
 export class OnnxFormatError extends Error {}

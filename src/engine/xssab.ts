@@ -1,0 +1,175 @@
+// xSSAB (Huber, Luu, Terhörst, Damer, "Efficient Explainable Face Verification based on Similarity
+// Score Argument Backpropagation", WACV 2024): the cosine score of two normalised embeddings is split
+// into supporting and opposing dimensions, and each part is back-propagated to the input pixels.
+//
+// One fused ONNX graph per model does a whole batch of pairs in one run: a forward pass of all
+// faces, the argument split, the four cotangents, two backward passes (supporting, opposing) that
+// share the forward activations, and the maps. No host round trip between forward and backward.
+import { appendVjp } from './autodiff/vjp';
+import type { FrModel } from './model';
+import { GraphBuilder } from './onnx/builder';
+import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
+import type { MapKind, ScoreSplit } from './result';
+import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
+
+/** Names of the fused graph's inputs and outputs. */
+const IO = {
+  a: 'face_a',
+  b: 'face_b',
+  threshold: 'threshold',
+  embeddings: 'embeddings', // [2N, d]: the A faces, then the B faces
+  score: 'score', // [N]
+  arguments: 'arguments', // [N, d]
+  similarity: 'similarity', // [2N, H, W]
+  dissimilarity: 'dissimilarity',
+  combined: 'combined',
+} as const;
+
+/**
+ * Builds the fused explanation graph. Inputs: two batches of N preprocessed faces and the
+ * threshold t. With ê the normalised embeddings and a = ê_A ⊙ ê_B, the supporting set is
+ * a_n ≥ t/d; for an image with embedding e and partner ê_p held constant, the cotangent of
+ * S = ê · (ê_p ⊙ mask) at e is (w − (ê·w) ê) / ‖e‖ with w = ê_p ⊙ mask.
+ */
+export function buildExplainGraph(model: FrModel): Uint8Array {
+  const graph: Graph = structuredClone(model.proto.graph!);
+  const b = new GraphBuilder(graph, model.opset);
+  const [channels, height, width] = model.inputShape;
+  const d = model.embeddingSize;
+  const x = model.input;
+
+  graph.input = [
+    floatValueInfo(IO.a, ['N', channels, height, width]),
+    floatValueInfo(IO.b, ['N', channels, height, width]),
+    floatValueInfo(IO.threshold, []),
+  ];
+  graph.node!.unshift({ opType: 'Concat', name: 'xssab/stack_pairs', input: [IO.a, IO.b], output: [x], attribute: [makeAttribute('axis', 0)] });
+
+  const e = model.output;
+  const norm = b.op('Sqrt', [b.reduceSum(b.op('Mul', [e, e]), [1], true)]);
+  const unit = b.op('Div', [e, norm]);
+  const pairs = b.op('Reshape', [unit, b.ints([2, -1, d])]);
+  const pick = (i: number) => b.op('Gather', [pairs, b.initializer('index', [], [i], DataType.INT64)], { axis: 0 });
+  const [unitA, unitB] = [pick(0), pick(1)];
+  const args = b.op('Mul', [unitA, unitB]);
+  const beta = b.op('Div', [IO.threshold, b.scalar(d)]);
+  const supportMask = b.op('Cast', [b.op('Not', [b.op('Less', [args, beta])])], { to: DataType.FLOAT });
+  const partner = b.op('Concat', [unitB, unitA], { axis: 0 });
+  const mask = b.op('Concat', [supportMask, supportMask], { axis: 0 });
+
+  const cotangent = (w: string) => {
+    const projection = b.op('Mul', [b.reduceSum(b.op('Mul', [unit, w]), [1], true), unit]);
+    return b.op('Div', [b.op('Sub', [w, projection]), norm]);
+  };
+  const wSupport = b.op('Mul', [partner, mask]);
+  const wOppose = b.op('Sub', [partner, wSupport]);
+  const [gSupport, gOppose] = appendVjp(b, model.info, {
+    input: x,
+    output: e,
+    cotangents: [cotangent(wSupport), cotangent(wOppose)],
+  });
+  const channelMeanAbs = (g: string) => b.op('Mul', [b.reduceSum(b.op('Abs', [g]), [1], false), b.scalar(1 / channels)]);
+
+  const outputs: [string, string][] = [
+    [IO.embeddings, e],
+    [IO.score, b.reduceSum(args, [1], false)],
+    [IO.arguments, args],
+    [IO.similarity, channelMeanAbs(gSupport)],
+    [IO.dissimilarity, channelMeanAbs(gOppose)],
+  ];
+  outputs.push([IO.combined, b.op('Sub', [outputs[3][1], outputs[4][1]])]);
+  graph.output = outputs.map(([name, source]) => {
+    graph.node!.push({ opType: 'Identity', name: `xssab/out_${name}`, input: [source], output: [name] });
+    return { name };
+  });
+  return encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
+}
+
+export type FaceMaps = Record<MapKind, Float32Array>;
+
+export interface PairExplanation {
+  score: number;
+  embeddings: [Float32Array, Float32Array];
+  arguments: Float32Array;
+  split: ScoreSplit;
+  maps: [FaceMaps, FaceMaps];
+}
+
+/** Counts and sums of the supporting (a_n ≥ β) and opposing arguments. */
+export function splitArguments(args: ArrayLike<number>, threshold: number): ScoreSplit {
+  const beta = threshold / args.length;
+  const split: ScoreSplit = { beta, supporting: { count: 0, sum: 0 }, opposing: { count: 0, sum: 0 } };
+  for (let n = 0; n < args.length; n++) {
+    const part = args[n] >= beta ? split.supporting : split.opposing;
+    part.count++;
+    part.sum += args[n];
+  }
+  return split;
+}
+
+/** Sessions for one model: the fused explanation graph and the plain embedding graph. */
+export class Explainer {
+  private constructor(
+    readonly model: FrModel,
+    private readonly explainSession: Session,
+    private readonly embedSession: Session,
+  ) {}
+
+  get ep(): string {
+    return this.explainSession.ep;
+  }
+
+  static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback?: FallbackNotice): Promise<Explainer> {
+    const explain = await createSession(buildExplainGraph(model), ep, onFallback);
+    // The embedding graph runs where the explanation graph could run, without a second round of notices.
+    const embed = await createSession(encodeModel(model.proto), explain.ep === 'cpu' ? 'cpu' : (explain.ep as ExecutionProviderChoice));
+    return new Explainer(model, explain, embed);
+  }
+
+  private faceTensor(faces: Float32Array): ort.Tensor {
+    const [c, h, w] = this.model.inputShape;
+    const n = faces.length / (c * h * w);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`face data of length ${faces.length} is not a whole number of ${c}×${h}×${w} faces`);
+    return new ort.Tensor('float32', faces, [n, c, h, w]);
+  }
+
+  /** Embeddings [N, d] of N preprocessed faces. */
+  async embed(faces: Float32Array): Promise<Float32Array> {
+    const result = await this.embedSession.session.run({ [this.model.input]: this.faceTensor(faces) });
+    return result[this.model.output].data as Float32Array;
+  }
+
+  /** Explains N pairs at once; `a` and `b` hold N preprocessed faces each. */
+  async explain(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
+    const r = await this.explainSession.session.run({
+      [IO.a]: this.faceTensor(a),
+      [IO.b]: this.faceTensor(b),
+      [IO.threshold]: new ort.Tensor('float32', Float32Array.of(threshold), []),
+    });
+    const get = (name: string) => r[name].data as Float32Array;
+    const [, h, w] = this.model.inputShape;
+    const d = this.model.embeddingSize;
+    const n = get(IO.score).length;
+    const plane = h * w;
+    const row = (data: Float32Array, i: number, size: number) => data.slice(i * size, (i + 1) * size);
+    const faceMaps = (i: number): FaceMaps => ({
+      similarity: row(get(IO.similarity), i, plane),
+      dissimilarity: row(get(IO.dissimilarity), i, plane),
+      combined: row(get(IO.combined), i, plane),
+    });
+    return Array.from({ length: n }, (_, i) => {
+      const args = row(get(IO.arguments), i, d);
+      return {
+        score: get(IO.score)[i],
+        embeddings: [row(get(IO.embeddings), i, d), row(get(IO.embeddings), n + i, d)],
+        arguments: args,
+        split: splitArguments(args, threshold),
+        maps: [faceMaps(i), faceMaps(n + i)],
+      };
+    });
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.explainSession.session.release(), this.embedSession.session.release()]);
+  }
+}

@@ -1,0 +1,97 @@
+// xSSAB on a linear embedder, where the maps are known in closed form, and on composite networks.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadFrModel } from '../../src/engine/model';
+import { encodeModel } from '../../src/engine/onnx/proto';
+import { Explainer, splitArguments } from '../../src/engine/xssab';
+import { Net, randomValues } from './gradcheck';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
+
+/** Writes a model and a card with the given threshold, and loads it as the engine does. */
+async function load(net: Net, output: string, name: string) {
+  const file = path.join(tmp, `${name}.onnx`);
+  fs.writeFileSync(file, encodeModel(net.model(output)));
+  fs.writeFileSync(path.join(tmp, `${name}.card.json`), JSON.stringify({ name, channelOrder: 'RGB', mean: 0, std: 1, threshold: 0.1 }));
+  return loadFrModel(file);
+}
+
+describe('xSSAB', () => {
+  it('matches the closed form on a linear embedder e = W·x', async () => {
+    const [c, h, w, d] = [3, 4, 4, 8];
+    const net = new Net([1, c, h, w]);
+    const weights = randomValues(d * c * h * w, 11);
+    const wName = net.b.initializer('W', [d, c * h * w], weights);
+    const e = net.b.op('Gemm', [net.b.op('Flatten', ['x'], { axis: 1 }), wName], { transB: 1 });
+    const model = await load(net, e, 'linear');
+    const explainer = await Explainer.create(model);
+    const a = randomValues(c * h * w, 21);
+    const b = randomValues(c * h * w, 22);
+    const threshold = 0.2;
+    const [result] = await explainer.explain(a, b, threshold);
+
+    // Reference in float64: e = W x, ê = e/‖e‖, a_n = ê_A,n ê_B,n, G = Wᵀ (w − (ê·w) ê) / ‖e‖.
+    const embed = (x: Float32Array) => Array.from({ length: d }, (_, r) => x.reduce((s, v, k) => s + weights[r * c * h * w + k] * v, 0));
+    const [eA, eB] = [embed(a), embed(b)];
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    const [uA, uB] = [eA.map((v) => v / norm(eA)), eB.map((v) => v / norm(eB))];
+    const args = uA.map((v, n) => v * uB[n]);
+    const score = args.reduce((s, v) => s + v, 0);
+    const support = args.map((v) => v >= threshold / d);
+    const map = (e0: number[], u: number[], partner: number[], keep: (n: number) => boolean) => {
+      const wv = partner.map((p, n) => (keep(n) ? p : 0));
+      const dot = u.reduce((s, x, n) => s + x * wv[n], 0);
+      const ct = wv.map((x, n) => (x - dot * u[n]) / norm(e0));
+      const g = Array.from({ length: c * h * w }, (_, k) => ct.reduce((s, v, r) => s + v * weights[r * c * h * w + k], 0));
+      return Array.from({ length: h * w }, (_, p) => (Math.abs(g[p]) + Math.abs(g[h * w + p]) + Math.abs(g[2 * h * w + p])) / 3);
+    };
+    const expected = {
+      aSim: map(eA, uA, uB, (n) => support[n]),
+      aDis: map(eA, uA, uB, (n) => !support[n]),
+      bSim: map(eB, uB, uA, (n) => support[n]),
+      bDis: map(eB, uB, uA, (n) => !support[n]),
+    };
+    const close = (actual: Float32Array, ref: number[], what: string) => {
+      const scale = Math.max(...ref.map(Math.abs));
+      ref.forEach((r, i) => assert.ok(Math.abs(actual[i] - r) <= 1e-5 * scale + 1e-7, `${what}[${i}]: ${actual[i]} vs ${r}`));
+    };
+    assert.ok(Math.abs(result.score - score) < 1e-6);
+    close(result.arguments, args, 'arguments');
+    close(result.maps[0].similarity, expected.aSim, 'A similarity');
+    close(result.maps[0].dissimilarity, expected.aDis, 'A dissimilarity');
+    close(result.maps[1].similarity, expected.bSim, 'B similarity');
+    close(result.maps[1].dissimilarity, expected.bDis, 'B dissimilarity');
+    close(result.maps[0].combined, expected.aSim.map((v, i) => v - expected.aDis[i]), 'A combined');
+    assert.ok(support.some((s) => s) && support.some((s) => !s), 'the example must have both supporting and opposing dimensions');
+    await explainer.release();
+  });
+
+  it('splits the score: supporting + opposing sums = score, counts add up to d', () => {
+    const args = [0.3, -0.1, 0.05, 0, 0.2];
+    const split = splitArguments(args, 0.25); // β = 0.05
+    assert.deepStrictEqual([split.supporting.count, split.opposing.count], [3, 2]);
+    assert.ok(Math.abs(split.supporting.sum - 0.55) < 1e-12);
+    assert.ok(Math.abs(split.opposing.sum + 0.1) < 1e-12);
+  });
+
+  it('explains a batch of pairs exactly as it explains each pair alone', async () => {
+    const net = new Net([1, 3, 8, 8]);
+    const conv = net.b.op('PRelu', [net.b.op('Conv', ['x', net.weight([4, 3, 3, 3])], { strides: [2, 2], pads: [1, 1, 1, 1] }), net.weight([4, 1, 1])]);
+    const e = net.b.op('Gemm', [net.b.op('Flatten', [conv], { axis: 1 }), net.weight([16, 64])], { transB: 1 });
+    const explainer = await Explainer.create(await load(net, e, 'small'));
+    const size = 3 * 8 * 8;
+    const a = randomValues(3 * size, 5);
+    const b = randomValues(3 * size, 6);
+    const batch = await explainer.explain(a, b, 0.1);
+    for (let i = 0; i < 3; i++) {
+      const [single] = await explainer.explain(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
+      assert.ok(Math.abs(single.score - batch[i].score) < 1e-6);
+      single.maps[1].combined.forEach((v, k) => assert.ok(Math.abs(v - batch[i].maps[1].combined[k]) < 1e-6));
+    }
+    const sum = batch[0].split.supporting.sum + batch[0].split.opposing.sum;
+    assert.ok(Math.abs(sum - batch[0].score) < 1e-5);
+    await explainer.release();
+  });
+});
