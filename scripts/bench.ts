@@ -1,0 +1,90 @@
+// Benchmark: explain-pair time over embed-pair time, cold start and memory, measured in one process.
+// `npm run bench -- [--json] [--model FILE] [--runs N] [--ep EP]`
+import { loadFrModel, defaultModelPath } from '../src/engine/model';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
+import { Explainer } from '../src/engine/xssab';
+
+interface Options {
+  json: boolean;
+  model: string;
+  runs: number;
+  ep: ExecutionProviderChoice;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { json: false, model: defaultModelPath(), runs: 30, ep: 'cpu' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--json') options.json = true;
+    else if (arg === '--model') options.model = value();
+    else if (arg === '--runs') options.runs = Math.max(20, Number(value()));
+    else if (arg === '--ep') {
+      const ep = value() as ExecutionProviderChoice;
+      if (!EXECUTION_PROVIDERS.includes(ep)) throw new Error(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
+      options.ep = ep;
+    } else throw new Error(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const coldStart = performance.now();
+  const model = await loadFrModel(options.model);
+  const explainer = await Explainer.create(model, options.ep);
+  const coldStartMs = performance.now() - coldStart;
+
+  const faceSize = model.inputShape.reduce((a, b) => a * b, 1);
+  const random = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.9);
+  const [a, b] = [random(faceSize), random(faceSize).reverse()];
+  const pair = new Float32Array(2 * faceSize);
+  pair.set(a);
+  pair.set(b, faceSize);
+
+  // Interleave the two measurements so machine noise hits both alike.
+  const embedTimes: number[] = [];
+  const explainTimes: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    embedTimes.push(await timeRuns(Math.ceil(options.runs / 3), () => explainer.embed(pair)));
+    explainTimes.push(await timeRuns(Math.ceil(options.runs / 3), () => explainer.explain(a, b, model.threshold)));
+  }
+  const embedMs = median(embedTimes);
+  const explainMs = median(explainTimes);
+  const result = {
+    model: model.name,
+    ep: explainer.ep,
+    embed_pair_ms: round(embedMs),
+    explain_pair_ms: round(explainMs),
+    ratio: round(explainMs / embedMs),
+    cold_start_ms: round(coldStartMs),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+  };
+  await explainer.release();
+  if (options.json) console.log(JSON.stringify(result));
+  else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(16)} ${v}`);
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+main().catch((e) => {
+  console.error(`bench: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});
