@@ -30,17 +30,16 @@ export async function decodeImage(input: string | Buffer, maxPixels = MAX_INPUT_
   const bytes = typeof input === 'string' ? await readFile(input) : input;
   if (bytes.length === 0) throw new ImageError(`${label}: not an image (the file is empty)`);
 
-  let metadata: sharp.Metadata;
-  try {
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch (e) {
-    // A recognised format whose header cannot be read is damaged, not foreign.
-    const message = firstLine(e);
-    if (/unsupported image format/i.test(message)) {
-      throw new ImageError(`${label}: not an image (unsupported or unrecognised format)`);
-    }
-    throw new ImageError(`${label}: truncated or corrupt image (${message})`);
-  }
+  const metadata = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((e: unknown) => {
+      // A recognised format whose header cannot be read is damaged, not foreign.
+      const message = firstLine(e);
+      if (/unsupported image format/i.test(message)) {
+        throw new ImageError(`${label}: not an image (unsupported or unrecognised format)`);
+      }
+      throw new ImageError(`${label}: truncated or corrupt image (${message})`);
+    });
   const pixels = (metadata.width ?? 0) * (metadata.height ?? 0);
   if (pixels > maxPixels) {
     throw new ImageError(

@@ -117,20 +117,41 @@ export class FaceDetector {
   /**
    * The 68 landmarks of one face. The regressor was trained on a square grey crop around the
    * box (side = box height, centred on the box), scaled to 64×64 and divided by 256; it
-   * answers in fractions of that crop.
+   * answers in fractions of that crop. It was trained on upright faces, so a second pass
+   * samples the same square turned by the face's roll (the eye line of the first pass).
    */
   private async landmarks68(img: RgbImage, box: Box): Promise<Point[]> {
-    const side = box.y2 - box.y1;
-    const left = (box.x1 + box.x2) / 2 - side / 2;
-    const top = box.y1;
-    const crop = greyCrop(img, left, top, side, LANDMARK_SIZE);
+    const square: Square = { cx: (box.x1 + box.x2) / 2, cy: (box.y1 + box.y2) / 2, side: box.y2 - box.y1, angle: 0 };
+    const upright = await this.runLandmarks(img, square);
+    const [leftEye, rightEye] = fivePointsFrom68(upright);
+    const roll = Math.atan2(rightEye[1] - leftEye[1], rightEye[0] - leftEye[0]);
+    return this.runLandmarks(img, { ...square, angle: roll });
+  }
+
+  private async runLandmarks(img: RgbImage, square: Square): Promise<Point[]> {
+    const crop = greyCrop(img, square, LANDMARK_SIZE);
     const { session } = this.landmarker;
     const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', crop, [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]) });
     const values = outputs[session.outputNames[0]].data as Float32Array;
     const points: Point[] = [];
-    for (let i = 0; i < values.length; i += 2) points.push([left + values[i] * side, top + values[i + 1] * side]);
+    for (let i = 0; i < values.length; i += 2) points.push(squareToPhoto(square, values[i] - 0.5, values[i + 1] - 0.5));
     return points;
   }
+}
+
+/** A square of the photo centred on (cx, cy), turned by `angle` radians (clockwise in image axes). */
+interface Square {
+  cx: number;
+  cy: number;
+  side: number;
+  angle: number;
+}
+
+/** Photo position of the point at (fx, fy) fractions of the square's side from its centre. */
+function squareToPhoto(sq: Square, fx: number, fy: number): Point {
+  const cos = Math.cos(sq.angle), sin = Math.sin(sq.angle);
+  const lx = fx * sq.side, ly = fy * sq.side;
+  return [sq.cx + cos * lx - sin * ly, sq.cy + sin * lx + cos * ly];
 }
 
 /** iBUG 68-point indices: eyes 36–41 and 42–47, nose tip 30, mouth corners 48 and 54. */
@@ -148,23 +169,20 @@ export function fivePointsFrom68(points: readonly Point[]): Point[] {
 }
 
 /**
- * A size×size grey crop of the square (left, top, side) of the photo, values /256. Each output
- * pixel averages a grid of bilinear samples over its footprint, so large faces are
- * antialiased; samples outside the photo repeat the edge.
+ * A size×size grey crop of the square, values /256. Each output pixel averages a grid of
+ * bilinear samples over its footprint, so large faces are antialiased; samples outside the
+ * photo repeat the edge.
  */
-function greyCrop(img: RgbImage, left: number, top: number, side: number, size: number): Float32Array {
+function greyCrop(img: RgbImage, square: Square, size: number): Float32Array {
   const out = new Float32Array(size * size);
-  const step = side / size;
-  const taps = Math.max(1, Math.ceil(step));
+  const taps = Math.max(1, Math.ceil(square.side / size));
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       let sum = 0;
       for (let j = 0; j < taps; j++) {
         for (let i = 0; i < taps; i++) {
-          // Centre of sub-sample (i, j) of output pixel (u, v), in photo pixel-index coordinates.
-          const x = left + (u + (i + 0.5) / taps) * step - 0.5;
-          const y = top + (v + (j + 0.5) / taps) * step - 0.5;
-          sum += greyAt(img, x, y);
+          const [x, y] = squareToPhoto(square, (u + (i + 0.5) / taps) / size - 0.5, (v + (j + 0.5) / taps) / size - 0.5);
+          sum += greyAt(img, x - 0.5, y - 0.5); // edge coordinates → pixel-index coordinates
         }
       }
       out[v * size + u] = sum / (taps * taps) / 256;
