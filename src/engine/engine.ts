@@ -1,0 +1,138 @@
+// The engine's front door: from two photos (or aligned crops) to an explained pair. Holds the
+// model sessions and the face detector, built once and reused for every pair.
+import { mapRanges } from './colour';
+import { FaceDetector } from './face/detector';
+import { similarityTransform, templateFor, warpAffine } from './face/align';
+import { type RgbImage, decodeImage, resizeRgb } from './image';
+import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
+import type { ExplanationResult, ImageInfo } from './result';
+import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
+import { Explainer, type FaceMaps } from './xssab';
+
+export class FaceError extends Error {}
+
+export interface FaceOptions {
+  /** Which detected face to use, numbered by size from 0 (the largest). */
+  face?: number;
+  /** Use the image as the aligned crop (resized to the model's input size when needed). */
+  noAlign?: boolean;
+}
+
+export interface PreparedFace {
+  photo: RgbImage;
+  crop: RgbImage;
+  info: ImageInfo;
+  warnings: string[];
+}
+
+export interface ExplainedPair {
+  result: ExplanationResult;
+  faces: [PreparedFace, PreparedFace];
+  maps: [FaceMaps, FaceMaps];
+}
+
+export interface EngineOptions extends LoadOptions {
+  model?: string;
+  ep?: ExecutionProviderChoice;
+  onFallback?: FallbackNotice;
+}
+
+/** Preprocessed NCHW float data of one crop: (v − mean) / std in the model's channel order. */
+export function toModelInput(crop: RgbImage, p: Preprocessing): Float32Array {
+  const plane = crop.width * crop.height;
+  const out = new Float32Array(3 * plane);
+  const order = p.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  for (let c = 0; c < 3; c++) {
+    const src = order[c];
+    for (let i = 0; i < plane; i++) out[c * plane + i] = (crop.data[i * 3 + src] - p.mean) / p.std;
+  }
+  return out;
+}
+
+export class Engine {
+  private detector?: Promise<FaceDetector>;
+
+  private constructor(
+    readonly model: FrModel,
+    readonly explainer: Explainer,
+    private readonly options: EngineOptions,
+  ) {}
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const model = await loadFrModel(options.model || defaultModelPath(), options);
+    const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback);
+    return new Engine(model, explainer, options);
+  }
+
+  get ep(): string {
+    return this.explainer.ep;
+  }
+
+  private faceDetector(): Promise<FaceDetector> {
+    // The detector runs where the recognition model runs.
+    this.detector ??= FaceDetector.load(this.ep as ExecutionProviderChoice);
+    return this.detector;
+  }
+
+  /** Decodes an image and brings its face into the model's input frame. */
+  async prepareFace(source: string | Buffer, label: string, options: FaceOptions = {}): Promise<PreparedFace> {
+    const photo = await decodeImage(source);
+    const [, height, width] = this.model.inputShape;
+    const info: ImageInfo = { path: label, width: photo.width, height: photo.height, alignment: 'crop' };
+    const isCrop = photo.width === width && photo.height === height;
+    if (isCrop || options.noAlign) {
+      if (isCrop) return { photo, crop: photo, info, warnings: [] };
+      info.alignment = 'resized';
+      const warning = `${label}: --no-align resized the ${photo.width}×${photo.height} image to ${width}×${height} without alignment`;
+      return { photo, crop: await resizeRgb(photo, width, height), info, warnings: [warning] };
+    }
+    const faces = await (await this.faceDetector()).detect(photo);
+    if (faces.length === 0) throw new FaceError(`${label}: no face found`);
+    const index = options.face ?? 0;
+    if (!Number.isInteger(index) || index < 0 || index >= faces.length) {
+      throw new FaceError(`${label}: face ${index} asked for, but ${faces.length} face(s) were found (numbered 0–${faces.length - 1} by size)`);
+    }
+    const transform = similarityTransform(faces[index].landmarks, templateFor(width, height));
+    Object.assign(info, { alignment: 'detected', transform, faces, faceIndex: index });
+    return { photo, crop: warpAffine(photo, transform, width, height), info, warnings: [] };
+  }
+
+  /** Explains one pair of images (paths, or buffers with a label). */
+  async explainPair(
+    a: { source: string | Buffer; label: string } & FaceOptions,
+    b: { source: string | Buffer; label: string } & FaceOptions,
+    threshold?: number,
+  ): Promise<ExplainedPair> {
+    const start = performance.now();
+    const faces: [PreparedFace, PreparedFace] = [await this.prepareFace(a.source, a.label, a), await this.prepareFace(b.source, b.label, b)];
+    const prepared = performance.now();
+    const t = threshold ?? this.model.threshold;
+    const p = this.model.preprocessing;
+    const [pair] = await this.explainer.explain(toModelInput(faces[0].crop, p), toModelInput(faces[1].crop, p), t);
+    const done = performance.now();
+    const m = this.model;
+    const result: ExplanationResult = {
+      version: 1,
+      model: { name: m.name, path: m.path, sha256: m.sha256, inputSize: [m.inputShape[1], m.inputShape[2]], embeddingSize: m.embeddingSize },
+      threshold: t,
+      thresholdSource: threshold !== undefined ? 'user' : m.thresholdSource,
+      score: pair.score,
+      decision: pair.score >= t ? 'match' : 'no match',
+      margin: pair.score - t,
+      split: pair.split,
+      arguments: Array.from(pair.arguments),
+      ep: this.ep,
+      timings: { totalMs: done - start, prepareMs: prepared - start, explainMs: done - prepared },
+      a: faces[0].info,
+      b: faces[1].info,
+      ranges: { a: mapRanges(pair.maps[0]), b: mapRanges(pair.maps[1]) },
+      warnings: [...m.warnings, ...faces.flatMap((f) => f.warnings)],
+    };
+    return { result, faces, maps: pair.maps };
+  }
+
+  async dispose(): Promise<void> {
+    await this.explainer.release();
+    if (this.detector) await (await this.detector).dispose();
+  }
+}

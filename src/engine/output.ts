@@ -1,0 +1,152 @@
+// Writing an explained pair: result.json, the maps as .npy, PNG overlays and a self-contained report.
+import * as fs from 'fs';
+import * as path from 'path';
+import { legendStops, overlay } from './colour';
+import type { ExplainedPair } from './engine';
+import { projectMapToPhoto } from './face/align';
+import { encodePng } from './image';
+import { type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
+
+/** Opacity of the maps in the written overlays. */
+export const OVERLAY_OPACITY = 0.6;
+
+/** A little-endian float32 .npy file (format version 1.0). */
+export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n.
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix.writeUInt8(1, 6);
+  prefix.writeUInt8(0, 7);
+  prefix.writeUInt16LE(header.length, 8);
+  const body = Buffer.alloc(data.length * 4);
+  data.forEach((v, i) => body.writeFloatLE(v, i * 4));
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), body]);
+}
+
+export function encodeMap(map: Float32Array, shape: [number, number]): EncodedMap {
+  const bytes = Buffer.alloc(map.length * 4);
+  map.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return { shape, data: bytes.toString('base64') };
+}
+
+const SIDES = ['a', 'b'] as const;
+
+/** The explanation MIME payload: result.json plus the aligned crops and the maps. */
+export async function toPayload(pair: ExplainedPair): Promise<ExplanationPayload> {
+  const [h, w] = pair.result.model.inputSize;
+  const images = {} as ExplanationPayload['images'];
+  const maps = {} as ExplanationPayload['maps'];
+  for (const [i, side] of SIDES.entries()) {
+    const crop = pair.faces[i].crop;
+    images[side] = `data:image/png;base64,${(await encodePng(crop.width, crop.height, 3, crop.data)).toString('base64')}`;
+    maps[side] = Object.fromEntries(MAP_KINDS.map((k) => [k, encodeMap(pair.maps[i][k], [h, w])])) as Record<MapKind, EncodedMap>;
+  }
+  return { ...pair.result, images, maps };
+}
+
+export class OutputError extends Error {}
+
+/**
+ * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
+ * or one that already holds an xSSAB result is written to.
+ */
+export function prepareOutputDir(dir: string): void {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new OutputError(`${dir}: exists and is not a folder`);
+    const entries = fs.readdirSync(dir);
+    if (entries.length > 0 && !entries.includes('result.json')) {
+      throw new OutputError(`${dir}: folder is not empty and holds no earlier xSSAB result; choose another --out`);
+    }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/** Writes every output file of one pair into `dir` and returns their names. */
+export async function writeExplanation(dir: string, pair: ExplainedPair): Promise<string[]> {
+  prepareOutputDir(dir);
+  const written: string[] = [];
+  const write = (name: string, data: string | Buffer) => {
+    fs.writeFileSync(path.join(dir, name), data);
+    written.push(name);
+  };
+  const { result } = pair;
+  const [h, w] = result.model.inputSize;
+  write('result.json', JSON.stringify(result, null, 2) + '\n');
+  const pngs: Record<string, string> = {};
+  for (const [i, side] of SIDES.entries()) {
+    const { crop, photo, info } = pair.faces[i];
+    const cropPng = await encodePng(w, h, 3, crop.data);
+    write(`${side}_aligned.png`, cropPng);
+    pngs[`${side}_aligned`] = cropPng.toString('base64');
+    for (const kind of MAP_KINDS) {
+      const map = pair.maps[i][kind];
+      const range = result.ranges[side][kind];
+      write(`${side}_${kind}.npy`, npyBytes(map, [h, w]));
+      const png = await encodePng(w, h, 3, overlay(map, kind, range, OVERLAY_OPACITY, crop.data));
+      write(`${side}_${kind}.png`, png);
+      pngs[`${side}_${kind}`] = png.toString('base64');
+      if (info.transform) {
+        const projected = projectMapToPhoto(map, w, h, info.transform, photo.width, photo.height);
+        write(`${side}_${kind}_photo.png`, await encodePng(photo.width, photo.height, 3, overlay(projected, kind, range, OVERLAY_OPACITY, photo.data)));
+      }
+    }
+  }
+  write('report.html', reportHtml(pair, pngs));
+  return written;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const fmt = (v: number, digits = 4) => v.toFixed(digits);
+
+function legend(kind: MapKind, [lo, hi]: [number, number]): string {
+  return `<div class="legend"><span>${lo.toExponential(2)}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi.toExponential(2)}</span></div>`;
+}
+
+/** A self-contained HTML page (images inline) summarising one explanation. */
+export function reportHtml(pair: ExplainedPair, pngs: Record<string, string>): string {
+  const r = pair.result;
+  const top = r.arguments
+    .map((v, n) => ({ v, n }))
+    .sort((p, q) => Math.abs(q.v) - Math.abs(p.v))
+    .slice(0, 16);
+  const maxArg = Math.max(...top.map((t) => Math.abs(t.v)), 1e-12);
+  const bars = top
+    .map(
+      ({ v, n }) =>
+        `<tr><td>dim ${n}</td><td><b class="${v >= r.split.beta ? 'sup' : 'opp'}" style="width:${((100 * Math.abs(v)) / maxArg).toFixed(1)}%"></b></td><td>${fmt(v, 5)}</td></tr>`,
+    )
+    .join('');
+  const faces = SIDES.map((side) => {
+    const info = r[side];
+    const cells = MAP_KINDS.map(
+      (kind) => `<figure><img alt="${side} ${kind}" src="data:image/png;base64,${pngs[`${side}_${kind}`]}"><figcaption>${kind}</figcaption>${legend(kind, r.ranges[side][kind])}</figure>`,
+    ).join('');
+    return `<section><h2>${side.toUpperCase()}: ${escapeHtml(path.basename(info.path))}</h2><div class="row"><figure><img alt="${side} aligned" src="data:image/png;base64,${pngs[`${side}_aligned`]}"><figcaption>aligned (${info.alignment})</figcaption></figure>${cells}</div></section>`;
+  }).join('');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>xSSAB: ${escapeHtml(path.basename(r.a.path))} vs ${escapeHtml(path.basename(r.b.path))}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
+.row{display:flex;flex-wrap:wrap;gap:12px}
+figure{margin:0;text-align:center}img{width:168px;height:168px;image-rendering:pixelated}
+.legend{display:flex;align-items:center;gap:4px;font-size:11px}.legend i{display:inline-block;width:80px;height:10px}
+table{border-collapse:collapse}td{padding:2px 8px}td:nth-child(2){width:240px}
+b{display:block;height:10px}b.sup{background:#1a9850}b.opp{background:#d73027}
+.match{color:#1a7a3a}.nomatch{color:#b22}
+</style></head><body>
+<h1>xSSAB explanation</h1>
+<p><b class="${r.decision === 'match' ? 'match' : 'nomatch'}" style="display:inline">${r.decision.toUpperCase()}</b>:
+cosine score ${fmt(r.score)} vs threshold ${fmt(r.threshold)} (${r.thresholdSource}), margin ${r.margin >= 0 ? '+' : ''}${fmt(r.margin)}.
+Model ${escapeHtml(r.model.name)} on ${escapeHtml(r.ep)}, ${r.timings.totalMs.toFixed(0)} ms.</p>
+<p>Supporting dimensions (a<sub>n</sub> ≥ β = ${r.split.beta.toExponential(3)}): ${r.split.supporting.count}, sum ${fmt(r.split.supporting.sum)};
+opposing: ${r.split.opposing.count}, sum ${fmt(r.split.opposing.sum)}.</p>
+${r.warnings.map((w) => `<p>⚠ ${escapeHtml(w)}</p>`).join('')}
+${faces}
+<h2>Largest arguments a<sub>n</sub> = ê<sub>A,n</sub>·ê<sub>B,n</sub></h2><table>${bars}</table>
+<p>Maps: mean over channels of |∂S/∂x| at the model input; green = supports the match, red = opposes it.</p>
+</body></html>
+`;
+}

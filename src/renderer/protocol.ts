@@ -1,0 +1,89 @@
+// Messages between the browser viewer (webview panel or notebook output) and the extension host.
+// Each direction is a discriminated union on `type`; whatever arrives from a webview or notebook
+// passes `parseViewerMessage` before the host acts on it.
+import type { ExplanationPayload, MapKind } from '../engine/result';
+import { MAP_KINDS } from '../engine/result';
+
+/** What a notebook cell may ask for (application/vnd.xssab.request+json). */
+export interface ExplainRequest {
+  a: string;
+  b: string;
+  model?: string;
+  threshold?: number;
+}
+
+/** Viewer → host. */
+export type ViewerMessage =
+  | { type: 'ready' }
+  | { type: 'setThreshold'; threshold: number }
+  | { type: 'exportResult' }
+  | { type: 'exportMap'; side: 'a' | 'b'; kind: MapKind; png: string }
+  | { type: 'explain'; requestId: string; request: ExplainRequest; run: boolean };
+
+/** Host → viewer. */
+export type HostMessage =
+  | { type: 'explanation'; payload: ExplanationPayload; photos?: { a: string; b: string } }
+  | { type: 'progress'; message: string }
+  | { type: 'error'; message: string }
+  | { type: 'explained'; requestId: string; payload: ExplanationPayload }
+  | { type: 'explainFailed'; requestId: string; message: string; needsTrust?: boolean };
+
+/** Longest path or data URI accepted in a request (data URIs of photos up to ~15 MB). */
+export const MAX_REQUEST_FIELD = 20 * 1024 * 1024;
+const PNG_DATA_URI = /^data:image\/png;base64,[A-Za-z0-9+/=]+$/;
+
+export class ProtocolError extends Error {}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function finiteNumber(v: unknown, what: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new ProtocolError(`${what} must be a number in [${lo}, ${hi}]`);
+  return v;
+}
+
+function text(v: unknown, what: string, max = MAX_REQUEST_FIELD): string {
+  if (typeof v !== 'string' || v.length === 0) throw new ProtocolError(`${what} must be a non-empty string`);
+  if (v.length > max) throw new ProtocolError(`${what} is too long (${v.length} characters, at most ${max})`);
+  return v;
+}
+
+/** Validates a notebook request payload (types and sizes only; paths are checked by the host). */
+export function parseExplainRequest(v: unknown): ExplainRequest {
+  if (!isRecord(v)) throw new ProtocolError('the request must be a JSON object with "a" and "b"');
+  const unknown = Object.keys(v).filter((k) => !['a', 'b', 'model', 'threshold'].includes(k));
+  if (unknown.length) throw new ProtocolError(`unknown request field(s): ${unknown.join(', ')}`);
+  const request: ExplainRequest = { a: text(v.a, '"a"'), b: text(v.b, '"b"') };
+  if (v.model !== undefined) request.model = text(v.model, '"model"', 4096);
+  if (v.threshold !== undefined) request.threshold = finiteNumber(v.threshold, '"threshold"', -1, 1);
+  return request;
+}
+
+/** Validates a message from a viewer; throws ProtocolError on anything unexpected. */
+export function parseViewerMessage(v: unknown): ViewerMessage {
+  if (!isRecord(v) || typeof v.type !== 'string') throw new ProtocolError('message without a type');
+  switch (v.type) {
+    case 'ready':
+    case 'exportResult':
+      return { type: v.type };
+    case 'setThreshold':
+      return { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) };
+    case 'exportMap': {
+      if (v.side !== 'a' && v.side !== 'b') throw new ProtocolError('side must be "a" or "b"');
+      if (!MAP_KINDS.includes(v.kind as MapKind)) throw new ProtocolError(`kind must be one of ${MAP_KINDS.join(', ')}`);
+      const png = text(v.png, 'png', 8 * 1024 * 1024);
+      if (!PNG_DATA_URI.test(png)) throw new ProtocolError('png must be a PNG data URI');
+      return { type: 'exportMap', side: v.side, kind: v.kind as MapKind, png };
+    }
+    case 'explain':
+      return {
+        type: 'explain',
+        requestId: text(v.requestId, 'requestId', 128),
+        request: parseExplainRequest(v.request),
+        run: v.run === true,
+      };
+    default:
+      throw new ProtocolError(`unknown message type "${String(v.type).slice(0, 40)}"`);
+  }
+}
