@@ -55,13 +55,12 @@ export class Engine {
   private constructor(
     readonly model: FrModel,
     readonly explainer: Explainer,
-    private readonly options: EngineOptions,
   ) {}
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const model = await loadFrModel(options.model || defaultModelPath(), options);
     const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback);
-    return new Engine(model, explainer, options);
+    return new Engine(model, explainer);
   }
 
   get ep(): string {
