@@ -67,15 +67,27 @@ export function legendStops(kind: MapKind, count = 9): string[] {
 }
 
 /**
- * Blends a coloured map over an RGB image of the same size (`opacity` of the map colour).
- * Where the map is NaN (outside the explained region) the image shows unchanged.
+ * How strongly a value shows over the face: the square root of its share of the scale
+ * (sequential maps) or of its distance from the centre (combined map). Weak attributions leave
+ * the face visible; the root keeps mid-range values visible next to the heavy-tailed maxima
+ * of raw gradient maps.
+ */
+export function overlayWeight(kind: MapKind, value: number, range: Range): number {
+  const t = scalePosition(value, range);
+  return Math.sqrt(kind === 'combined' ? Math.abs(2 * t - 1) : t);
+}
+
+/**
+ * Blends a coloured map over an RGB image of the same size, at `opacity` times the value's
+ * weight. Where the map is NaN (outside the explained region) the image shows unchanged.
  */
 export function overlay(map: ArrayLike<number>, kind: MapKind, range: Range, opacity: number, image: Uint8Array): Uint8Array {
   const out = Uint8Array.from(image);
   for (let p = 0; p < map.length; p++) {
     if (Number.isNaN(map[p])) continue;
     const c = colourOf(kind, map[p], range);
-    for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(c[k] * opacity + image[p * 3 + k] * (1 - opacity));
+    const alpha = opacity * overlayWeight(kind, map[p], range);
+    for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(c[k] * alpha + image[p * 3 + k] * (1 - alpha));
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { encodePng } from './image';
 import { type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
 
 /** Opacity of the maps in the written overlays. */
-export const OVERLAY_OPACITY = 0.6;
+export const OVERLAY_OPACITY = 0.9;
 
 /** A little-endian float32 .npy file (format version 1.0). */
 export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {

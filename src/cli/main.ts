@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// The xssab command line: explain a pair of face images, run the demo on the bundled samples.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { UnsupportedGradientError } from '../engine/autodiff/rules';
+import { Engine, type EngineOptions, FaceError } from '../engine/engine';
+import { ImageError } from '../engine/image';
+import { ModelError } from '../engine/model';
+import { OutputError, toPayload, writeExplanation } from '../engine/output';
+import { EXPLANATION_MIME } from '../engine/result';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
+
+class UsageError extends Error {}
+
+const USAGE = `Usage:
+  xssab explain A B [options]   explain why the model matches (or not) face images A and B
+  xssab demo [--out DIR]        explain the bundled sample pairs
+  xssab help
+
+Options of explain:
+  --out DIR            write result.json, maps (.npy), overlays (.png) and report.html (default: xssab-out)
+  --json               print result.json to stdout
+  --mime               print the explanation as ${EXPLANATION_MIME} JSON (for notebooks)
+  --model FILE         ONNX face-recognition model (default: the bundled MobileFaceNet)
+  --threshold T        decision threshold on the cosine score (default: the model card's)
+  --ep EP              execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default: cpu)
+  --face-a N, --face-b N   use the N-th largest detected face (0 = largest)
+  --no-align           use the images as aligned crops (resized to the model's input size)
+  --mean M, --std S, --bgr  preprocessing of a model without a card: (v − M) / S, BGR channel order`;
+
+const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  threshold: { type: 'string' },
+  ep: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  bgr: { type: 'boolean' },
+} as const;
+
+function number(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got "${value}"`);
+  return v;
+}
+
+function faceIndex(value: string | undefined, name: string): number | undefined {
+  const v = number(value, name);
+  if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(`--${name} must be a face number 0, 1, 2, …`);
+  return v;
+}
+
+function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
+  const ep = (values.ep ?? 'cpu') as ExecutionProviderChoice;
+  if (!EXECUTION_PROVIDERS.includes(ep)) throw new UsageError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
+  const custom = values.mean !== undefined || values.std !== undefined || values.bgr;
+  if (number(values.std, 'std') === 0) throw new UsageError('--std must not be 0');
+  return {
+    model: values.model,
+    ep,
+    onFallback: (provider, reason) => console.error(`xssab: the ${provider} execution provider is not available (${reason}); falling back`),
+    preprocessing: custom
+      ? { mean: number(values.mean, 'mean'), std: number(values.std, 'std'), channelOrder: values.bgr ? 'BGR' : undefined }
+      : undefined,
+  };
+}
+
+async function explain(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...MODEL_OPTIONS,
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      mime: { type: 'boolean' },
+      'face-a': { type: 'string' },
+      'face-b': { type: 'string' },
+      'no-align': { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError(`explain needs two images, got ${positionals.length}`);
+  const threshold = number(values.threshold, 'threshold');
+  const faceA = faceIndex(values['face-a'], 'face-a');
+  const faceB = faceIndex(values['face-b'], 'face-b');
+  const engine = await Engine.create(engineOptions(values));
+  try {
+    const [a, b] = positionals;
+    const noAlign = values['no-align'];
+    const pair = await engine.explainPair({ source: a, label: a, face: faceA, noAlign }, { source: b, label: b, face: faceB, noAlign }, threshold);
+    const out = values.out ?? 'xssab-out';
+    await writeExplanation(out, pair);
+    for (const w of pair.result.warnings) console.error(`xssab: warning: ${w}`);
+    if (values.mime) console.log(JSON.stringify({ [EXPLANATION_MIME]: await toPayload(pair) }));
+    else if (values.json) console.log(JSON.stringify(pair.result, null, 2));
+    else {
+      const r = pair.result;
+      console.log(`${r.decision.toUpperCase()}: score ${r.score.toFixed(4)}, threshold ${r.threshold.toFixed(4)} (margin ${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(4)})`);
+      console.log(`outputs in ${path.resolve(out)} (open report.html)`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** Bundled samples: a genuine pair of aligned crops, an impostor pair, and two raw photos. */
+function demoPairs(root: string): { name: string; a: string; b: string; what: string }[] {
+  const s = (p: string) => path.join(root, p);
+  return [
+    { name: 'genuine-crops', a: s('aligned/man_01_face0.png'), b: s('aligned/man_07_face0.png'), what: 'same man, aligned crops' },
+    { name: 'impostor-crops', a: s('aligned/sample1_face0.png'), b: s('aligned/sample4_face0.png'), what: 'two different women, aligned crops' },
+    { name: 'genuine-photos', a: s('photos/man_03.jpg'), b: s('photos/man_12.jpg'), what: 'same man, raw photos (detected and aligned)' },
+    { name: 'impostor-photos', a: s('photos/sample2.jpg'), b: s('photos/sample5.jpg'), what: 'largest faces of two group photos (detected and aligned)' },
+  ];
+}
+
+function samplesDir(): string {
+  const candidates = [path.join(__dirname, '..', 'samples'), path.join(__dirname, '..', '..', 'samples')];
+  const found = candidates.find((d) => fs.existsSync(path.join(d, 'aligned')));
+  if (!found) throw new Error('the bundled samples folder was not found');
+  return found;
+}
+
+async function demo(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+  const out = path.resolve(values.out ?? path.join('xssab-out', 'demo'));
+  const engine = await Engine.create({ ep: 'cpu' });
+  try {
+    console.log(`model: ${engine.model.name}, threshold ${engine.model.threshold.toFixed(4)} (${engine.model.thresholdSource}), ${engine.ep}`);
+    for (const p of demoPairs(samplesDir())) {
+      const pair = await engine.explainPair({ source: p.a, label: p.a }, { source: p.b, label: p.b });
+      await writeExplanation(path.join(out, p.name), pair);
+      const r = pair.result;
+      console.log(
+        `${p.name.padEnd(16)} ${r.decision.padEnd(8)} score ${r.score.toFixed(4)}  ${r.timings.totalMs.toFixed(0).padStart(4)} ms  (${p.what})`,
+      );
+    }
+    console.log(`outputs in ${out}/<pair>/ (open report.html)`);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+const KNOWN_ERRORS = [UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'explain':
+        await explain(rest);
+        return 0;
+      case 'demo':
+        await demo(rest);
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    }
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (err.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`xssab: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      console.error(`xssab: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const known = KNOWN_ERRORS.some((k) => e instanceof k);
+    console.error(`xssab: ${known ? '' : 'internal error: '}${err.message ?? String(e)}`);
+    if (!known && process.env.XSSAB_DEBUG) console.error(err.stack);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
