@@ -8,14 +8,18 @@ import { Engine, type EngineOptions, FaceError } from '../engine/engine';
 import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { OutputError, toPayload, writeExplanation } from '../engine/output';
+import { PairListError, readPairList } from '../engine/pairList';
 import { EXPLANATION_MIME } from '../engine/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
+import { equalErrorRate } from '../engine/verification';
 
 class UsageError extends Error {}
 
 const USAGE = `Usage:
   xssab explain A B [options]   explain why the model matches (or not) face images A and B
   xssab demo [--out DIR]        explain the bundled sample pairs
+  xssab calibrate LIST [--model FILE] [--json]
+                                EER threshold of a model on a labelled pair list (a,b,same|different)
   xssab help
 
 Options of explain:
@@ -142,7 +146,36 @@ async function demo(args: string[]): Promise<void> {
   }
 }
 
-const KNOWN_ERRORS = [UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
+async function calibrate(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...MODEL_OPTIONS, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('calibrate needs one pair list');
+  const pairs = readPairList(positionals[0]);
+  const unlabelled = pairs.filter((p) => !p.label).length;
+  if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
+  const engine = await Engine.create(engineOptions(values));
+  try {
+    const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+    const embeddings = await engine.embedImages(images, 16, (done) => process.stderr.write(`\rembedded ${done}/${images.length} images`));
+    process.stderr.write('\n');
+    const byPath = new Map(images.map((p, i) => [p, embeddings[i]]));
+    const scores = { same: [] as number[], different: [] as number[] };
+    for (const p of pairs) {
+      const [a, b] = [byPath.get(p.a)!, byPath.get(p.b)!];
+      scores[p.label!].push(a.reduce((s, v, n) => s + v * b[n], 0));
+    }
+    const eer = equalErrorRate(scores.same, scores.different);
+    const summary = { model: engine.model.name, genuine: scores.same.length, impostor: scores.different.length, ...eer };
+    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    else {
+      console.log(`${summary.genuine} genuine and ${summary.impostor} impostor pairs, model ${summary.model}`);
+      console.log(`EER ${(eer.eer * 100).toFixed(2)}% at threshold ${eer.threshold.toFixed(4)} (FMR ${(eer.fmr * 100).toFixed(2)}%, FNMR ${(eer.fnmr * 100).toFixed(2)}%)`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+}
+
+const KNOWN_ERRORS = [PairListError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -153,6 +186,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'demo':
         await demo(rest);
+        return 0;
+      case 'calibrate':
+        await calibrate(rest);
         return 0;
       case 'help':
       case '--help':

@@ -130,6 +130,27 @@ export class Engine {
     return { result, faces, maps: pair.maps };
   }
 
+  /** Unit-length embeddings of images (each decoded, detected and aligned), in batches. */
+  async embedImages(sources: readonly string[], batchSize = 16, onProgress?: (done: number) => void): Promise<Float32Array[]> {
+    const d = this.model.embeddingSize;
+    const embeddings: Float32Array[] = [];
+    for (let start = 0; start < sources.length; start += batchSize) {
+      const batch = sources.slice(start, start + batchSize);
+      const faces = await Promise.all(batch.map((s) => this.prepareFace(s, s)));
+      const faceSize = this.model.inputShape.reduce((x, y) => x * y, 1);
+      const input = new Float32Array(batch.length * faceSize);
+      faces.forEach((f, i) => input.set(toModelInput(f.crop, this.model.preprocessing), i * faceSize));
+      const out = await this.explainer.embed(input);
+      for (let i = 0; i < batch.length; i++) {
+        const e = out.slice(i * d, (i + 1) * d);
+        const norm = Math.hypot(...e);
+        embeddings.push(e.map((v) => v / norm));
+      }
+      onProgress?.(embeddings.length);
+    }
+    return embeddings;
+  }
+
   async dispose(): Promise<void> {
     await this.explainer.release();
     if (this.detector) await (await this.detector).dispose();
