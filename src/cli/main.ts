@@ -64,6 +64,7 @@ function engineOptions(values: { model?: string; ep?: string; mean?: string; std
     model: values.model,
     ep,
     onFallback: (provider, reason) => console.error(`xssab: the ${provider} execution provider is not available (${reason}); falling back`),
+    onModelWarning: (message) => console.error(`xssab: warning: ${message}`),
     preprocessing: custom
       ? { mean: number(values.mean, 'mean'), std: number(values.std, 'std'), channelOrder: values.bgr ? 'BGR' : undefined }
       : undefined,
@@ -95,7 +96,7 @@ async function explain(args: string[]): Promise<void> {
     const pair = await engine.explainPair({ source: a, label: a, face: faceA, noAlign }, { source: b, label: b, face: faceB, noAlign }, threshold);
     const out = values.out ?? 'xssab-out';
     await writeExplanation(out, pair);
-    for (const w of pair.result.warnings) console.error(`xssab: warning: ${w}`);
+    for (const w of pair.result.warnings.filter((w) => !engine.model.warnings.includes(w))) console.error(`xssab: warning: ${w}`);
     if (values.mime) console.log(JSON.stringify({ [EXPLANATION_MIME]: await toPayload(pair) }));
     else if (values.json) console.log(JSON.stringify(pair.result, null, 2));
     else {

@@ -35,6 +35,8 @@ export interface EngineOptions extends LoadOptions {
   model?: string;
   ep?: ExecutionProviderChoice;
   onFallback?: FallbackNotice;
+  /** Told about the model's warnings (no card, default threshold) as soon as it is loaded. */
+  onModelWarning?: (message: string) => void;
 }
 
 /** Preprocessed NCHW float data of one crop: (v − mean) / std in the model's channel order. */
@@ -59,6 +61,7 @@ export class Engine {
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const model = await loadFrModel(options.model || defaultModelPath(), options);
+    for (const w of model.warnings) options.onModelWarning?.(w);
     const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback);
     return new Engine(model, explainer);
   }

@@ -1,0 +1,102 @@
+// The command line, run as a user runs it: exit status, messages, files written.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { encodeModel } from '../../src/engine/onnx/proto';
+import { Net } from './gradcheck';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const crop = (name: string) => path.join(root, 'samples', 'aligned', name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-cli-'));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertCleanError(r: ReturnType<typeof run>, message: RegExp) {
+  assert.notStrictEqual(r.status, 0, 'exit status must be non-zero');
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('xssab CLI', function () {
+  this.timeout(120000);
+  before(() => {
+    const build = spawnSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, encoding: 'utf8' });
+    assert.strictEqual(build.status, 0, build.stderr);
+  });
+
+  it('explains a pair: result.json, six .npy maps of shape (112, 112), overlays and report', () => {
+    const out = path.join(tmp, 'pair');
+    const r = run('explain', crop('man_01_face0.png'), crop('man_05_face0.png'), '--out', out, '--json');
+    assert.strictEqual(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8')), result);
+    assert.strictEqual(result.decision, result.score >= result.threshold ? 'match' : 'no match');
+    assert.ok(Math.abs(result.split.supporting.sum + result.split.opposing.sum - result.score) < 1e-5);
+    assert.strictEqual(result.arguments.length, 192);
+    for (const side of ['a', 'b'])
+      for (const kind of ['similarity', 'dissimilarity', 'combined']) {
+        const npy = fs.readFileSync(path.join(out, `${side}_${kind}.npy`));
+        assert.strictEqual(npy.subarray(0, 6).toString('latin1'), '\x93NUMPY');
+        const headerLength = npy.readUInt16LE(8);
+        assert.match(npy.subarray(10, 10 + headerLength).toString('latin1'), /'descr': '<f4', 'fortran_order': False, 'shape': \(112, 112\)/);
+        assert.strictEqual(npy.length - 10 - headerLength, 112 * 112 * 4);
+        assert.ok(fs.statSync(path.join(out, `${side}_${kind}.png`)).size > 1000);
+      }
+    // The combined map is the similarity map minus the dissimilarity map, pixel by pixel.
+    const values = (name: string) => {
+      const npy = fs.readFileSync(path.join(out, name));
+      const body = npy.subarray(10 + npy.readUInt16LE(8));
+      return new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+    };
+    const [sim, dis, comb] = ['a_similarity.npy', 'a_dissimilarity.npy', 'a_combined.npy'].map(values);
+    comb.forEach((c, i) => assert.ok(Math.abs(c - (sim[i] - dis[i])) < 1e-7));
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /MATCH|NO MATCH/);
+  });
+
+  it('reports a missing file', () => {
+    assertCleanError(run('explain', path.join(tmp, 'nope.png'), crop('man_01_face0.png'), '--out', path.join(tmp, 'o1')), /xssab: .*nope\.png: file not found/);
+  });
+
+  it('reports a file that is not an image', () => {
+    const text = path.join(tmp, 'notes.png');
+    fs.writeFileSync(text, 'just some text, not pixels\n');
+    assertCleanError(run('explain', text, crop('man_01_face0.png'), '--out', path.join(tmp, 'o2')), /xssab: .*notes\.png: not an image/);
+  });
+
+  it('reports a model that is not ONNX', () => {
+    const fake = path.join(tmp, 'fake.onnx');
+    fs.writeFileSync(fake, 'this is not a protobuf');
+    assertCleanError(run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--model', fake), /xssab: .*fake\.onnx: not an ONNX model/);
+  });
+
+  it('reports an operator without a gradient rule, naming it', () => {
+    const net = new Net([1, 3, 112, 112]);
+    const y = net.b.op('GlobalAveragePool', [net.b.op('Erf', ['x'])]);
+    const file = path.join(tmp, 'erf.onnx');
+    fs.writeFileSync(file, encodeModel(net.model(net.b.op('Flatten', [y], { axis: 1 }))));
+    const r = run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--model', file, '--out', path.join(tmp, 'o3'));
+    assertCleanError(r, /xssab: Erf node "net\/Erf_node_\d+"|operator Erf \(node "net\/Erf_node_\d+"\) has no gradient rule; supported operators: Abs, /);
+    assert.match(r.stderr, /assuming the ArcFace convention|no model card/);
+  });
+
+  it('refuses to write into a folder of the user\'s', () => {
+    const mine = path.join(tmp, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'thesis.tex'), 'precious');
+    assertCleanError(run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--out', mine), /mine: folder is not empty/);
+    assert.strictEqual(fs.readFileSync(path.join(mine, 'thesis.tex'), 'utf8'), 'precious');
+  });
+
+  it('rejects bad usage with exit status 2', () => {
+    assertCleanError(run('explain', crop('man_01_face0.png')), /explain needs two images/);
+    assert.strictEqual(run('explain', crop('man_01_face0.png')).status, 2);
+    assertCleanError(run('explain', 'a', 'b', '--threshold', 'high'), /--threshold must be a number/);
+    assertCleanError(run('frobnicate'), /unknown command "frobnicate"/);
+  });
+});
