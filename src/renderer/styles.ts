@@ -1,0 +1,70 @@
+// The viewer's stylesheet. Colours come from VS Code's theme variables (present in webviews and
+// notebook outputs), with fallbacks for anywhere else; in high-contrast themes
+// --vscode-contrastBorder is set, so every box, bar and control gets a visible border there.
+export const VIEWER_CSS = `
+.xssab-viewer {
+  color: var(--vscode-foreground, #1f1f1f);
+  background: var(--vscode-editor-background, transparent);
+  font-family: var(--vscode-font-family, system-ui, sans-serif);
+  font-size: var(--vscode-font-size, 13px);
+  line-height: 1.4;
+}
+.xssab-viewer [hidden] { display: none !important; }
+.xssab-viewer :focus-visible { outline: 2px solid var(--vscode-focusBorder, #0078d4); outline-offset: 2px; }
+.xssab-viewer h2 { font-size: 1.25em; margin: 0 0 0.4em; overflow-wrap: anywhere; }
+.xssab-viewer h3 { font-size: 1.1em; margin: 1em 0 0.4em; }
+.xssab-facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px; margin: 0; }
+.xssab-facts dt { color: var(--vscode-descriptionForeground, #6b6b6b); }
+.xssab-facts dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
+.xssab-decision { font-weight: 600; padding: 0 4px; border: 1px solid currentColor; border-radius: 2px; }
+.xssab-decision.xssab-match { color: var(--vscode-testing-iconPassed, #1a7a3a); }
+.xssab-decision.xssab-nomatch { color: var(--vscode-errorForeground, #b42318); }
+.xssab-warnings { margin: 0.4em 0 0; padding-left: 1.2em; color: var(--vscode-editorWarning-foreground, #8a5a00); }
+.xssab-controls { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; margin: 12px 0; }
+.xssab-controls label { display: inline-flex; gap: 6px; align-items: center; }
+.xssab-viewer select, .xssab-viewer input[type="number"] {
+  color: var(--vscode-input-foreground, inherit);
+  background: var(--vscode-input-background, transparent);
+  border: 1px solid var(--vscode-input-border, var(--vscode-contrastBorder, #8888));
+  padding: 2px 4px;
+  font: inherit;
+}
+.xssab-viewer input[type="number"] { width: 6.5em; }
+.xssab-viewer input[type="range"] { accent-color: var(--vscode-button-background, #0078d4); }
+.xssab-viewer button {
+  color: var(--vscode-button-foreground, #fff);
+  background: var(--vscode-button-background, #0078d4);
+  border: 1px solid var(--vscode-button-border, var(--vscode-contrastBorder, transparent));
+  padding: 3px 10px;
+  font: inherit;
+  cursor: pointer;
+}
+.xssab-viewer button:hover:not(:disabled) { background: var(--vscode-button-hoverBackground, #026ec1); }
+.xssab-viewer button:disabled { opacity: 0.5; cursor: default; }
+.xssab-threshold { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.xssab-note { color: var(--vscode-descriptionForeground, #6b6b6b); }
+.xssab-faces { display: flex; flex-wrap: wrap; gap: 16px; }
+.xssab-face { margin: 0; flex: 1 1 200px; max-width: 360px; min-width: 0; }
+.xssab-face figcaption { font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
+.xssab-stage { position: relative; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
+.xssab-stage img, .xssab-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.xssab-stage.xssab-pixelated img, .xssab-stage.xssab-pixelated canvas { image-rendering: pixelated; }
+.xssab-map { cursor: crosshair; }
+.xssab-cursor {
+  position: absolute; width: 12px; height: 12px; margin: -7px 0 0 -7px; box-sizing: content-box;
+  border: 1px solid #fff; outline: 1px solid #000; border-radius: 50%; pointer-events: none;
+}
+.xssab-legend { display: flex; align-items: center; gap: 6px; margin-top: 4px; font-size: 0.9em; font-variant-numeric: tabular-nums; }
+.xssab-legend-bar { flex: 1; height: 10px; border: 1px solid var(--vscode-contrastBorder, #8886); }
+.xssab-readout { display: block; min-height: 2.8em; margin: 4px 0; font-size: 0.9em; font-variant-numeric: tabular-nums; }
+.xssab-chart { display: block; width: 100%; max-width: 600px; height: auto; }
+.xssab-chart text { fill: currentColor; font-size: 11px; }
+.xssab-chart .xssab-axis { stroke: currentColor; }
+.xssab-chart rect { stroke: var(--vscode-contrastBorder, none); }
+.xssab-bar-supporting { fill: var(--vscode-charts-green, #1a9850); }
+.xssab-bar-opposing { fill: var(--vscode-charts-red, #d73027); }
+@media (forced-colors: active) {
+  .xssab-bar-supporting, .xssab-bar-opposing { fill: CanvasText; }
+  .xssab-cursor { border-color: Highlight; outline-color: CanvasText; }
+}
+`;

@@ -1,0 +1,634 @@
+// The interactive explanation viewer, shared by the webview panel and the notebook renderer.
+//
+// Content Security Policy: the viewer runs under `default-src 'none'`. Its stylesheet is one
+// <style> element; it carries `options.styleNonce` when given (the panel passes its script
+// nonce, so the panel's CSP needs only `style-src 'nonce-…'`); without a nonce the page must allow
+// `style-src 'unsafe-inline'` (notebook output webviews do). Per-element geometry (cursor
+// position, aspect ratio, legend gradient, opacity) is set through the CSSOM (`element.style`),
+// which CSP does not restrict. Images are data: URIs; canvases export through toDataURL. No inline
+// event handler attributes, no eval, no network.
+//
+// Coordinates follow the engine's convention: the centre of pixel (column i, row j) is (i, j), in
+// both the aligned crop and the photo; a result's `transform` maps photo → crop.
+import { colourOf, legendStops, overlayWeight, type Range } from '../engine/colour';
+import { applyAffine, invertAffine, type Point } from '../engine/face/align';
+import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind } from '../engine/result';
+import type { ViewerMessage } from './protocol';
+import { VIEWER_CSS } from './styles';
+
+export type Side = 'a' | 'b';
+const SIDES: readonly Side[] = ['a', 'b'];
+export type MapChoice = MapKind | 'none';
+const MAP_CHOICES: readonly MapChoice[] = ['combined', 'similarity', 'dissimilarity', 'none'];
+
+/** Where the viewer sends its requests; null for a static notebook output without messaging. */
+export interface ViewerHost {
+  post(message: ViewerMessage): void;
+}
+
+/** Original photos (data or webview URIs) to show the maps projected onto. */
+export type Photos = Record<Side, string>;
+
+export interface ViewerOptions {
+  photos?: Photos;
+  /** Nonce for the injected <style> element (see the CSP note at the top). */
+  styleNonce?: string;
+  /** Delay before a threshold change is sent to the host. */
+  thresholdDebounceMs?: number;
+}
+
+export interface ViewerHandle {
+  /** Shows a new explanation, keeping the chosen map, opacity and view. */
+  update(payload: ExplanationPayload, photos?: Photos): void;
+  dispose(): void;
+}
+
+/** Opacity of the maps at start, as in the CLI's overlays. */
+export const DEFAULT_OPACITY = 0.6;
+/** Bars per group (supporting, opposing) in the decomposition chart. */
+export const CHART_ARGUMENTS = 8;
+const THRESHOLD_DEBOUNCE_MS = 300;
+const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
+
+// ---------------------------------------------------------------- pure logic
+
+/** Decodes a transported map (base64 of little-endian float32, row-major, shape [height, width]). */
+export function decodeMap(m: EncodedMap): Float32Array {
+  const [height, width] = m.shape;
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
+    throw new Error(`map shape ${JSON.stringify(m.shape)} is not [height, width]`);
+  }
+  const binary = atob(m.data);
+  if (binary.length !== height * width * 4) {
+    throw new Error(`map data holds ${binary.length} bytes, a ${height}×${width} float32 map needs ${height * width * 4}`);
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const view = new DataView(bytes.buffer);
+  const out = new Float32Array(height * width);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/** The three decoded maps of one face. */
+export interface FaceMaps {
+  width: number;
+  height: number;
+  values: Record<MapKind, Float32Array>;
+}
+
+export function decodeFaceMaps(maps: Record<MapKind, EncodedMap>): FaceMaps {
+  const [height, width] = maps.combined.shape;
+  const values = {} as Record<MapKind, Float32Array>;
+  for (const kind of MAP_KINDS) {
+    const [h, w] = maps[kind].shape;
+    if (h !== height || w !== width) throw new Error(`the ${kind} map is ${h}×${w}, the combined map ${height}×${width}`);
+    values[kind] = decodeMap(maps[kind]);
+  }
+  return { width, height, values };
+}
+
+/** The three map values at pixel (x, y); null outside the map or between pixels. */
+export function valuesAt(maps: FaceMaps, x: number, y: number): Record<MapKind, number> | null {
+  if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= maps.width || y >= maps.height) return null;
+  const i = y * maps.width + x;
+  return { combined: maps.values.combined[i], similarity: maps.values.similarity[i], dissimilarity: maps.values.dissimilarity[i] };
+}
+
+export interface Argument {
+  dim: number;
+  value: number;
+}
+
+/**
+ * The `count` largest supporting arguments (a_n ≥ β, largest first) and the `count` largest
+ * opposing ones (a_n < β, most negative first), ties by dimension.
+ */
+export function topArguments(args: readonly number[], beta: number, count: number): { supporting: Argument[]; opposing: Argument[] } {
+  const all = args.map((value, dim) => ({ dim, value }));
+  const supporting = all.filter((a) => a.value >= beta).sort((p, q) => q.value - p.value || p.dim - q.dim);
+  const opposing = all.filter((a) => a.value < beta).sort((p, q) => p.value - q.value || p.dim - q.dim);
+  return { supporting: supporting.slice(0, count), opposing: opposing.slice(0, count) };
+}
+
+/** Map values (raw gradient magnitudes, often tiny): three significant digits. */
+export function formatMapValue(v: number): string {
+  return Number.isNaN(v) ? 'n/a' : v.toExponential(2);
+}
+
+/** Scores, thresholds, sums: four decimals. */
+export function formatScore(v: number): string {
+  return v.toFixed(4);
+}
+
+export function formatSigned(v: number): string {
+  return `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(4)}`;
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** A short name for an image given as a path (either separator) or a data URI. */
+export function displayName(path: string): string {
+  if (path.startsWith('data:')) return 'image (data URI)';
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
+}
+
+export function decisionText(p: Pick<ExplanationPayload, 'decision' | 'margin'>): string {
+  const where = p.margin >= 0 ? 'above' : 'below';
+  return `${p.decision === 'match' ? 'Match' : 'No match'} (${formatSigned(p.margin)} ${where} the threshold)`;
+}
+
+/** The hover read-out of one face at crop pixel (x, y). */
+export function readoutText(x: number, y: number, values: Record<MapKind, number> | null): string {
+  if (!values) return `(${x}, ${y}): outside the map`;
+  return `(${x}, ${y}): ${MAP_KINDS.map((k) => `${k} ${formatMapValue(values[k])}`).join(', ')}`;
+}
+
+/** The pixel under a client position, for an element showing a width×height image; null outside. */
+export function clientToPixel(
+  rect: { left: number; top: number; width: number; height: number },
+  clientX: number,
+  clientY: number,
+  width: number,
+  height: number,
+): Point | null {
+  if (!(rect.width > 0 && rect.height > 0)) return null;
+  const x = Math.floor(((clientX - rect.left) / rect.width) * width);
+  const y = Math.floor(((clientY - rect.top) / rect.height) * height);
+  return x >= 0 && y >= 0 && x < width && y < height ? [x, y] : null;
+}
+
+/**
+ * RGBA pixels of a map: the colour of each value on its scale, with alpha = the value's overlay
+ * weight. Drawn over the face at opacity o, this gives colour.ts `overlay(…, o, …)`.
+ */
+export function mapRgba(values: ArrayLike<number>, kind: MapKind, range: Range): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(values.length * 4);
+  for (let p = 0; p < values.length; p++) {
+    if (Number.isNaN(values[p])) continue; // transparent
+    out.set(colourOf(kind, values[p], range), p * 4);
+    out[p * 4 + 3] = Math.round(255 * overlayWeight(kind, values[p], range));
+  }
+  return out;
+}
+
+/** Photo → crop transform of a face, when the viewer can project its maps onto the photo. */
+export function photoTransform(info: ImageInfo): Affine | undefined {
+  return info.transform ?? (info.alignment === 'crop' ? IDENTITY : undefined);
+}
+
+/**
+ * The canvas matrix (ctx.setTransform order a, b, c, d, e, f) that draws a crop-sized canvas onto
+ * a photo-sized canvas. Canvas coordinates put pixel centres at +0.5, hence the shifts around
+ * the inverse of the photo → crop transform.
+ */
+export function cropToPhotoCanvasMatrix(transform: Affine): [number, number, number, number, number, number] {
+  const [a, b, c, d, e, f] = invertAffine(transform);
+  return [a, d, b, e, c + 0.5 - 0.5 * (a + b), f + 0.5 - 0.5 * (d + e)];
+}
+
+// ---------------------------------------------------------------- DOM helpers
+
+type Child = Node | string;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+let nextId = 0;
+
+function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const node = doc.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+function svg(doc: Document, tag: string, attrs: Record<string, string | number>, ...children: Child[]): SVGElement {
+  const node = doc.createElementNS(SVG_NS, tag) as SVGElement;
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  node.append(...children);
+  return node;
+}
+
+/** Adds the stylesheet once per document or shadow root. */
+function injectStyles(root: HTMLElement, nonce: string | undefined): void {
+  const scope = root.getRootNode() as Document | ShadowRoot;
+  if (scope.querySelector?.('style[data-xssab-viewer]')) return;
+  const doc = root.ownerDocument;
+  const style = el(doc, 'style', { 'data-xssab-viewer': '' }, VIEWER_CSS);
+  if (nonce) style.nonce = nonce;
+  ('head' in scope && scope.head ? scope.head : scope).append(style);
+}
+
+/** Replaces the content of `root` with one line of text (progress, information or an error). */
+export function renderNotice(root: HTMLElement, text: string, kind: 'progress' | 'info' | 'error' = 'info'): HTMLElement {
+  const p = el(root.ownerDocument, 'p', { class: `xssab-notice xssab-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  if (kind === 'progress') p.setAttribute('aria-busy', 'true');
+  root.replaceChildren(p);
+  return p;
+}
+
+// ---------------------------------------------------------------- the viewer
+
+interface FaceView {
+  figure: HTMLElement;
+  caption: HTMLElement;
+  stage: HTMLElement;
+  image: HTMLImageElement;
+  canvas: HTMLCanvasElement;
+  cursor: HTMLElement;
+  legend: HTMLElement;
+  legendLow: HTMLElement;
+  legendBar: HTMLElement;
+  legendHigh: HTMLElement;
+  readout: HTMLOutputElement;
+  exportButton?: HTMLButtonElement;
+}
+
+class Viewer implements ViewerHandle {
+  private readonly doc: Document;
+  private readonly container: HTMLElement;
+  private readonly header: HTMLElement;
+  private readonly decomposition: HTMLElement;
+  private readonly decompositionHeadingId: string;
+  private readonly kindSelect: HTMLSelectElement;
+  private readonly opacityInput: HTMLInputElement;
+  private readonly opacityText: HTMLOutputElement;
+  private readonly photoToggle: HTMLLabelElement;
+  private readonly photoCheckbox: HTMLInputElement;
+  private readonly thresholdNumber?: HTMLInputElement;
+  private readonly thresholdSlider?: HTMLInputElement;
+  private readonly status: HTMLElement;
+  private readonly faces: Record<Side, FaceView>;
+  private payload!: ExplanationPayload;
+  private photos?: Photos;
+  private maps!: Record<Side, FaceMaps>;
+  private kind: MapChoice = 'combined';
+  private opacity = DEFAULT_OPACITY;
+  private showPhotos = false;
+  /** The linked cursor, in crop pixels (the same aligned position on both faces). */
+  private cursor: Point | null = null;
+  private thresholdTimer?: ReturnType<typeof setTimeout>;
+  private disposed = false;
+
+  constructor(
+    root: HTMLElement,
+    payload: ExplanationPayload,
+    private readonly host: ViewerHost | null | undefined,
+    private readonly options: ViewerOptions,
+  ) {
+    this.doc = root.ownerDocument;
+    injectStyles(root, options.styleNonce);
+    const doc = this.doc;
+    const id = `xssab-${++nextId}`;
+
+    this.kindSelect = el(doc, 'select', { 'aria-label': 'Map shown over the faces' }, ...MAP_CHOICES.map((k) => el(doc, 'option', { value: k }, k)));
+    this.kindSelect.value = this.kind;
+    this.kindSelect.addEventListener('change', () => {
+      this.kind = this.kindSelect.value as MapChoice;
+      this.drawFaces();
+    });
+
+    this.opacityInput = el(doc, 'input', { type: 'range', min: '0', max: '1', step: '0.05', 'aria-label': 'Map opacity' });
+    this.opacityInput.value = String(this.opacity);
+    this.opacityText = el(doc, 'output', { 'aria-hidden': 'true' });
+    this.opacityInput.addEventListener('input', () => {
+      this.opacity = Number(this.opacityInput.value);
+      this.applyOpacity();
+    });
+
+    this.photoCheckbox = el(doc, 'input', { type: 'checkbox' });
+    this.photoToggle = el(doc, 'label', {}, this.photoCheckbox, 'Original photos');
+    this.photoCheckbox.addEventListener('change', () => {
+      this.showPhotos = this.photoCheckbox.checked;
+      this.drawFaces();
+    });
+
+    this.status = el(doc, 'span', { class: 'xssab-note', role: 'status' });
+    const controls = el(doc, 'div', { class: 'xssab-controls', role: 'group', 'aria-label': 'Map display' },
+      el(doc, 'label', {}, 'Map', this.kindSelect),
+      el(doc, 'label', {}, 'Opacity', this.opacityInput, this.opacityText),
+      this.photoToggle,
+    );
+    if (host) {
+      this.thresholdNumber = el(doc, 'input', { type: 'number', min: '-1', max: '1', step: '0.001', 'aria-label': 'Decision threshold' });
+      this.thresholdSlider = el(doc, 'input', { type: 'range', min: '-1', max: '1', step: '0.001', 'aria-label': 'Decision threshold slider' });
+      for (const [from, to] of [[this.thresholdNumber, this.thresholdSlider], [this.thresholdSlider, this.thresholdNumber]]) {
+        from.addEventListener('input', () => {
+          to.value = from.value;
+          this.scheduleThreshold(Number(from.value), from.value);
+        });
+      }
+      const exportResult = el(doc, 'button', { type: 'button' }, 'Export result (JSON)');
+      exportResult.addEventListener('click', () => this.post({ type: 'exportResult' }));
+      controls.append(el(doc, 'span', { class: 'xssab-threshold', role: 'group', 'aria-label': 'Threshold' }, 'Threshold', this.thresholdNumber, this.thresholdSlider), exportResult);
+    }
+    controls.append(this.status);
+
+    this.faces = { a: this.buildFace('a', `${id}-a`), b: this.buildFace('b', `${id}-b`) };
+    this.header = el(doc, 'header', { class: 'xssab-header' });
+    this.decompositionHeadingId = `${id}-decomposition`;
+    this.decomposition = el(doc, 'section', { class: 'xssab-decomposition', 'aria-labelledby': this.decompositionHeadingId });
+    this.container = el(doc, 'div', { class: 'xssab-viewer', 'data-xssab-id': id },
+      this.header,
+      controls,
+      el(doc, 'div', { class: 'xssab-faces' }, this.faces.a.figure, this.faces.b.figure),
+      this.decomposition,
+    );
+    root.replaceChildren(this.container);
+    this.update(payload, options.photos);
+  }
+
+  update(payload: ExplanationPayload, photos?: Photos): void {
+    if (this.disposed) return;
+    const maps = { a: decodeFaceMaps(payload.maps.a), b: decodeFaceMaps(payload.maps.b) };
+    this.payload = payload;
+    this.maps = maps;
+    this.photos = photos;
+    const canShowPhotos = !!photos && SIDES.every((s) => photoTransform(payload[s]));
+    this.photoToggle.hidden = !canShowPhotos;
+    if (!canShowPhotos) this.photoCheckbox.checked = this.showPhotos = false;
+    if (this.thresholdNumber && this.thresholdSlider && this.thresholdTimer === undefined) {
+      this.thresholdNumber.value = this.thresholdSlider.value = String(payload.threshold);
+      this.status.textContent = '';
+    }
+    this.renderHeader();
+    this.renderDecomposition();
+    this.drawFaces();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.thresholdTimer);
+    this.container.remove();
+  }
+
+  private post(message: ViewerMessage): void {
+    if (!this.disposed) this.host?.post(message);
+  }
+
+  private buildFace(side: Side, id: string): FaceView {
+    const doc = this.doc;
+    const label = side.toUpperCase();
+    const readout = el(doc, 'output', { class: 'xssab-readout', id: `${id}-readout`, 'aria-live': 'polite' });
+    const canvas = el(doc, 'canvas', {
+      class: 'xssab-map',
+      tabindex: '0',
+      role: 'application',
+      'aria-roledescription': 'face map',
+      'aria-label': `Face ${label}: arrow keys move the cursor, the values show below`,
+      'aria-describedby': readout.id,
+    });
+    const face: FaceView = {
+      figure: el(doc, 'figure', { class: 'xssab-face', 'data-side': side }),
+      caption: el(doc, 'figcaption'),
+      stage: el(doc, 'div', { class: 'xssab-stage' }),
+      image: el(doc, 'img', { alt: '' }),
+      canvas,
+      cursor: el(doc, 'div', { class: 'xssab-cursor', 'aria-hidden': 'true', hidden: '' }),
+      legend: el(doc, 'div', { class: 'xssab-legend' }),
+      legendLow: el(doc, 'span', { class: 'xssab-legend-low' }),
+      legendBar: el(doc, 'span', { class: 'xssab-legend-bar', 'aria-hidden': 'true' }),
+      legendHigh: el(doc, 'span', { class: 'xssab-legend-high' }),
+      readout,
+    };
+    face.stage.append(face.image, canvas, face.cursor);
+    face.legend.append(face.legendLow, face.legendBar, face.legendHigh);
+    face.figure.append(face.caption, face.stage, face.legend, readout);
+    if (this.host) {
+      face.exportButton = el(doc, 'button', { type: 'button' }, `Export map ${label} (PNG)`);
+      face.exportButton.addEventListener('click', () => void this.exportMap(side));
+      face.figure.append(face.exportButton);
+    }
+
+    canvas.addEventListener('mousemove', (e) => {
+      const p = clientToPixel(canvas.getBoundingClientRect(), e.clientX, e.clientY, canvas.width, canvas.height);
+      this.setCursor(p && this.toCrop(side, p));
+    });
+    canvas.addEventListener('mouseleave', () => this.setCursor(null));
+    canvas.addEventListener('blur', () => this.setCursor(null));
+    canvas.addEventListener('keydown', (e) => this.onKey(e));
+    return face;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const steps: Record<string, Point> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const { width, height } = this.maps.a; // both crops have the model's input size
+    if (e.key === 'Escape') {
+      this.setCursor(null);
+      return;
+    }
+    const step = steps[e.key];
+    if (!step) return;
+    e.preventDefault();
+    const size = e.shiftKey ? 8 : 1;
+    const [x, y] = this.cursor ?? [Math.floor(width / 2), Math.floor(height / 2)];
+    const clamp = (v: number, n: number) => Math.min(Math.max(v, 0), n - 1);
+    this.setCursor(this.cursor ? [clamp(x + step[0] * size, width), clamp(y + step[1] * size, height)] : [x, y]);
+  }
+
+  /** A pixel of what a face shows (crop or photo) → crop pixel. */
+  private toCrop(side: Side, p: Point): Point {
+    const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
+    if (!transform) return p;
+    const [u, v] = applyAffine(transform, p);
+    return [Math.round(u), Math.round(v)];
+  }
+
+  private setCursor(p: Point | null): void {
+    this.cursor = p;
+    for (const side of SIDES) {
+      const face = this.faces[side];
+      if (!p) {
+        face.cursor.hidden = true;
+        face.readout.textContent = '';
+        continue;
+      }
+      face.readout.textContent = `${side.toUpperCase()} ${readoutText(p[0], p[1], valuesAt(this.maps[side], p[0], p[1]))}`;
+      const [w, h] = this.shownSize(side);
+      const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
+      const [x, y] = transform ? applyAffine(invertAffine(transform), p) : p;
+      face.cursor.hidden = x < -0.5 || y < -0.5 || x > w - 0.5 || y > h - 0.5;
+      face.cursor.style.left = `${((x + 0.5) / w) * 100}%`;
+      face.cursor.style.top = `${((y + 0.5) / h) * 100}%`;
+    }
+  }
+
+  /** Width and height of what a face shows: the photo or the aligned crop. */
+  private shownSize(side: Side): Point {
+    const info = this.payload[side];
+    return this.showPhotos ? [info.width, info.height] : [this.maps[side].width, this.maps[side].height];
+  }
+
+  private renderHeader(): void {
+    const doc = this.doc;
+    const p = this.payload;
+    const fact = (term: string, ...value: Child[]) => [el(doc, 'dt', {}, term), el(doc, 'dd', {}, ...value)];
+    const decision = el(doc, 'span', { class: `xssab-decision ${p.decision === 'match' ? 'xssab-match' : 'xssab-nomatch'}` }, decisionText(p));
+    const facts = el(doc, 'dl', { class: 'xssab-facts' },
+      ...fact('Score (cosine)', formatScore(p.score)),
+      ...fact('Threshold', `${formatScore(p.threshold)} (${p.thresholdSource})`),
+      ...fact('Decision', decision),
+      ...fact('Model', p.model.name),
+      ...fact('Execution provider', p.ep),
+      ...fact('Time', formatDuration(p.timings.totalMs)),
+    );
+    const title = el(doc, 'h2', {}, `${displayName(p.a.path)} ↔ ${displayName(p.b.path)}`);
+    this.header.replaceChildren(title, facts);
+    if (p.warnings.length) this.header.append(el(doc, 'ul', { class: 'xssab-warnings', 'aria-label': 'Warnings' }, ...p.warnings.map((w) => el(doc, 'li', {}, w))));
+  }
+
+  private drawFaces(): void {
+    const kind = this.kind === 'none' ? undefined : this.kind;
+    for (const side of SIDES) {
+      const face = this.faces[side];
+      const info = this.payload[side];
+      const [w, h] = this.shownSize(side);
+      face.caption.textContent = `${side.toUpperCase()}: ${displayName(info.path)}`;
+      face.image.src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
+      face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;
+      face.stage.classList.toggle('xssab-pixelated', !this.showPhotos);
+      face.stage.style.aspectRatio = `${w} / ${h}`;
+      face.canvas.width = w;
+      face.canvas.height = h;
+      face.legend.hidden = !kind;
+      if (face.exportButton) face.exportButton.disabled = !kind;
+      if (kind) {
+        const [lo, hi] = this.payload.ranges[side][kind];
+        face.legendLow.textContent = formatMapValue(lo);
+        face.legendHigh.textContent = formatMapValue(hi);
+        face.legendBar.style.backgroundImage = `linear-gradient(to right, ${legendStops(kind).join(', ')})`;
+        face.legend.setAttribute('aria-label', `${kind} map of ${side.toUpperCase()}: ${formatMapValue(lo)} to ${formatMapValue(hi)}`);
+        this.paintMap(side, kind, face.canvas);
+      }
+    }
+    this.applyOpacity();
+    this.setCursor(this.cursor);
+  }
+
+  /** Draws a face's map onto its canvas: directly on the crop, or through the inverse alignment on the photo. */
+  private paintMap(side: Side, kind: MapKind, canvas: HTMLCanvasElement): void {
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return; // no canvas support (e.g. JSDOM): the read-outs still work
+    const crop = this.mapCanvas(side, kind);
+    if (!crop) return;
+    const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
+    if (transform) ctx.setTransform(...cropToPhotoCanvasMatrix(transform));
+    ctx.drawImage(crop, 0, 0);
+  }
+
+  /** The map at crop resolution on a canvas of its own. */
+  private mapCanvas(side: Side, kind: MapKind): HTMLCanvasElement | null {
+    const { width, height, values } = this.maps[side];
+    const canvas = el(this.doc, 'canvas', { width: String(width), height: String(height) });
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return null;
+    const image = ctx.createImageData(width, height);
+    image.data.set(mapRgba(values[kind], kind, this.payload.ranges[side][kind]));
+    ctx.putImageData(image, 0, 0);
+    return canvas;
+  }
+
+  private applyOpacity(): void {
+    const percent = `${Math.round(this.opacity * 100)}%`;
+    this.opacityText.textContent = percent;
+    this.opacityInput.setAttribute('aria-valuetext', percent);
+    for (const side of SIDES) this.faces[side].canvas.style.opacity = this.kind === 'none' ? '0' : String(this.opacity);
+  }
+
+  private scheduleThreshold(threshold: number, raw: string): void {
+    clearTimeout(this.thresholdTimer);
+    const valid = raw.trim() !== '' && Number.isFinite(threshold) && threshold >= -1 && threshold <= 1;
+    this.thresholdNumber?.setAttribute('aria-invalid', String(!valid));
+    if (!valid) {
+      this.thresholdTimer = undefined;
+      this.status.textContent = 'The threshold must be a number from −1 to 1.';
+      return;
+    }
+    this.thresholdTimer = setTimeout(() => {
+      this.thresholdTimer = undefined;
+      this.status.textContent = `Explaining again at threshold ${formatScore(threshold)}…`;
+      this.post({ type: 'setThreshold', threshold });
+    }, this.options.thresholdDebounceMs ?? THRESHOLD_DEBOUNCE_MS);
+  }
+
+  /** Posts the current map of one face over its aligned crop, at the current opacity, as a PNG. */
+  private async exportMap(side: Side): Promise<void> {
+    if (this.kind === 'none') return;
+    const kind = this.kind;
+    const { width, height } = this.maps[side];
+    const canvas = el(this.doc, 'canvas', { width: String(width), height: String(height) });
+    const ctx = canvas.getContext('2d');
+    const map = this.mapCanvas(side, kind);
+    if (!ctx || !map) {
+      this.status.textContent = 'Exporting a map needs canvas support, which is not available here.';
+      return;
+    }
+    try {
+      const crop = el(this.doc, 'img');
+      crop.src = this.payload.images[side];
+      await crop.decode();
+      ctx.drawImage(crop, 0, 0, width, height);
+      ctx.globalAlpha = this.opacity;
+      ctx.drawImage(map, 0, 0);
+      this.post({ type: 'exportMap', side, kind, png: canvas.toDataURL('image/png') });
+    } catch (e) {
+      this.status.textContent = `Could not export the map: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  private renderDecomposition(): void {
+    const doc = this.doc;
+    const { split, arguments: args } = this.payload;
+    const summary = el(doc, 'p', {},
+      `Supporting (aₙ ≥ β): ${split.supporting.count} dimensions, sum ${formatSigned(split.supporting.sum)}. `,
+      `Opposing (aₙ < β): ${split.opposing.count} dimensions, sum ${formatSigned(split.opposing.sum)}. `,
+      `β = t / d = ${split.beta.toPrecision(3)}; the sums add up to the score ${formatScore(this.payload.score)}.`,
+    );
+    this.decomposition.replaceChildren(el(doc, 'h3', { id: this.decompositionHeadingId }, 'Score decomposition'), summary, this.argumentChart(topArguments(args, split.beta, CHART_ARGUMENTS)));
+  }
+
+  /** A diverging bar chart around 0: the largest supporting arguments, then the largest opposing ones. */
+  private argumentChart(top: { supporting: Argument[]; opposing: Argument[] }): SVGElement {
+    const doc = this.doc;
+    const [rowHeight, labelWidth, barWidth, valueWidth] = [18, 64, 360, 72];
+    const width = labelWidth + barWidth + valueWidth;
+    const largest = Math.max(1e-12, ...[...top.supporting, ...top.opposing].map((a) => Math.abs(a.value)));
+    const hasNegative = top.opposing.some((a) => a.value < 0);
+    // With no negative argument shown the axis sits at the left; otherwise in the middle.
+    const zero = labelWidth + (hasNegative ? barWidth / 2 : 0);
+    const scale = (hasNegative ? barWidth / 2 : barWidth) / largest;
+    const rows: SVGElement[] = [];
+    let y = 0;
+    const group = (title: string, items: Argument[], cls: string, role: string) => {
+      rows.push(svg(doc, 'text', { x: 0, y: y + 13, 'font-weight': 'bold' }, items.length ? title : `${title}: none`));
+      y += rowHeight;
+      for (const { dim, value } of items) {
+        const x = value >= 0 ? zero : zero + value * scale;
+        const label = `dimension ${dim}: ${formatSigned(value)} (${role})`;
+        rows.push(
+          svg(doc, 'text', { x: 0, y: y + 13 }, `dim ${dim}`),
+          svg(doc, 'rect', { class: cls, x, y: y + 3, width: Math.max(Math.abs(value) * scale, 1), height: rowHeight - 6 }, svg(doc, 'title', {}, label)),
+          svg(doc, 'text', { x: labelWidth + barWidth + 6, y: y + 13 }, formatSigned(value)),
+        );
+        y += rowHeight;
+      }
+    };
+    group('Largest supporting arguments', top.supporting, 'xssab-bar-supporting', 'supporting');
+    group('Largest opposing arguments', top.opposing, 'xssab-bar-opposing', 'opposing');
+    rows.push(svg(doc, 'line', { class: 'xssab-axis', x1: zero, x2: zero, y1: rowHeight, y2: y }));
+    return svg(doc, 'svg', {
+      class: 'xssab-chart',
+      viewBox: `0 0 ${width} ${y}`,
+      role: 'img',
+      'aria-label': `Embedding dimensions with the largest supporting and opposing arguments`,
+    }, ...rows);
+  }
+}
+
+/**
+ * Builds the interactive viewer of one explanation into `root` (replacing its content). With no
+ * host (a static notebook output) the threshold control and the export buttons are left out.
+ */
+export function renderExplanation(root: HTMLElement, payload: ExplanationPayload, host: ViewerHost | null | undefined, options: ViewerOptions = {}): ViewerHandle {
+  return new Viewer(root, payload, host, options);
+}

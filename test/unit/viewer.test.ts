@@ -1,0 +1,365 @@
+import { strict as assert } from 'assert';
+import { JSDOM, VirtualConsole } from 'jsdom';
+import { overlay } from '../../src/engine/colour';
+import { encodeMap } from '../../src/engine/output';
+import type { ExplanationPayload, MapKind } from '../../src/engine/result';
+import type { ViewerMessage } from '../../src/renderer/protocol';
+import {
+  clientToPixel,
+  cropToPhotoCanvasMatrix,
+  decodeFaceMaps,
+  decodeMap,
+  displayName,
+  formatMapValue,
+  mapRgba,
+  readoutText,
+  renderExplanation,
+  topArguments,
+  valuesAt,
+  type ViewerHandle,
+} from '../../src/renderer/viewer';
+
+const SIZE = 8;
+// A 1×1 PNG (one grey pixel).
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
+const PHOTO = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
+
+/** Golden maps of face A: similarity (i+1)·10⁻³, dissimilarity (64−i)·5·10⁻⁴, combined their difference; B is twice A. */
+function goldenMaps(scale: number): Record<MapKind, Float32Array> {
+  const similarity = Float32Array.from({ length: SIZE * SIZE }, (_, i) => scale * (i + 1) * 1e-3);
+  const dissimilarity = Float32Array.from({ length: SIZE * SIZE }, (_, i) => scale * (64 - i) * 5e-4);
+  const combined = similarity.map((s, i) => s - dissimilarity[i]);
+  return { similarity, dissimilarity, combined };
+}
+
+function encoded(maps: Record<MapKind, Float32Array>): ExplanationPayload['maps']['a'] {
+  return {
+    similarity: encodeMap(maps.similarity, [SIZE, SIZE]),
+    dissimilarity: encodeMap(maps.dissimilarity, [SIZE, SIZE]),
+    combined: encodeMap(maps.combined, [SIZE, SIZE]),
+  };
+}
+
+function goldenPayload(): ExplanationPayload {
+  const args = [0.2, -0.05, 0.1, 0.001, -0.2, 0.3, 0.0, -0.01];
+  return {
+    version: 1,
+    model: { name: 'toy-net', path: '/models/toy.onnx', sha256: 'ab', inputSize: [SIZE, SIZE], embeddingSize: args.length },
+    threshold: 0.3,
+    thresholdSource: 'model card',
+    score: 0.342,
+    decision: 'match',
+    margin: 0.042,
+    split: { beta: 0.0375, supporting: { count: 3, sum: 0.6 }, opposing: { count: 5, sum: -0.259 } },
+    arguments: args,
+    ep: 'cpu',
+    timings: { totalMs: 1234 },
+    a: { path: '/photos/alice.png', width: 16, height: 16, alignment: 'detected', transform: [0.5, 0, 0, 0, 0.5, 0] },
+    b: { path: 'C:\\photos\\bob.jpg', width: 16, height: 16, alignment: 'detected', transform: [0.5, 0, 0, 0, 0.5, 0] },
+    ranges: {
+      a: { similarity: [5e-4, 0.064], dissimilarity: [5e-4, 0.064], combined: [-0.0635, 0.0635] },
+      b: { similarity: [1e-3, 0.128], dissimilarity: [1e-3, 0.128], combined: [-0.127, 0.127] },
+    },
+    warnings: [],
+    images: { a: PNG, b: PNG },
+    maps: { a: encoded(goldenMaps(1)), b: encoded(goldenMaps(2)) },
+  };
+}
+
+interface Fixture {
+  document: Document;
+  window: JSDOM['window'];
+  root: HTMLElement;
+  posted: ViewerMessage[];
+  viewer: ViewerHandle;
+  errors: Error[];
+}
+
+function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number } = {}): Fixture {
+  const errors: Error[] = [];
+  const virtualConsole = new VirtualConsole();
+  // JSDOM has no canvas; anything else reported (an exception in a listener) fails the test.
+  virtualConsole.on('jsdomError', (e: Error) => {
+    if (!/Not implemented: HTMLCanvasElement/.test(e.message)) errors.push(e);
+  });
+  const dom = new JSDOM('<!DOCTYPE html><html><head></head><body><div id="root"></div></body></html>', { virtualConsole });
+  const document = dom.window.document;
+  const root = document.getElementById('root')!;
+  const posted: ViewerMessage[] = [];
+  const host = options.host === false ? null : { post: (m: ViewerMessage) => posted.push(m) };
+  const viewer = renderExplanation(root, goldenPayload(), host, {
+    photos: options.photos ? { a: PHOTO, b: PHOTO } : undefined,
+    thresholdDebounceMs: options.debounceMs,
+  });
+  return { document, window: dom.window, root, posted, viewer, errors };
+}
+
+const faceOf = (f: Fixture, side: 'a' | 'b') => f.root.querySelector<HTMLElement>(`.xssab-face[data-side="${side}"]`)!;
+const canvasOf = (f: Fixture, side: 'a' | 'b') => faceOf(f, side).querySelector('canvas')!;
+const text = (node: Element | null) => node?.textContent ?? '';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Puts a face canvas on screen at (left, top), `scale` CSS pixels per image pixel. */
+function placeCanvas(f: Fixture, side: 'a' | 'b', left: number, top: number, scale: number): void {
+  const canvas = canvasOf(f, side);
+  canvas.getBoundingClientRect = () => ({ left, top, width: canvas.width * scale, height: canvas.height * scale, right: 0, bottom: 0, x: left, y: top, toJSON: () => ({}) });
+}
+
+function hover(f: Fixture, side: 'a' | 'b', clientX: number, clientY: number): void {
+  canvasOf(f, side).dispatchEvent(new f.window.MouseEvent('mousemove', { clientX, clientY, bubbles: true }));
+}
+
+function selectKind(f: Fixture, kind: string): void {
+  const select = f.root.querySelector('select')!;
+  select.value = kind;
+  select.dispatchEvent(new f.window.Event('change'));
+}
+
+describe('viewer: pure logic', () => {
+  it('decodeMap reads back what the engine encodes, little-endian float32', () => {
+    const values = Float32Array.from([0, -1.5, 3.25e-7, NaN, Infinity, 1e30]);
+    const decoded = decodeMap(encodeMap(values, [2, 3]));
+    assert.deepEqual(Array.from(decoded), Array.from(values));
+    // 1.0f is 00 00 80 3f in little-endian.
+    assert.deepEqual(Array.from(decodeMap({ shape: [1, 1], data: Buffer.from([0, 0, 0x80, 0x3f]).toString('base64') })), [1]);
+  });
+
+  it('decodeMap refuses data that does not fit the shape', () => {
+    assert.throws(() => decodeMap({ shape: [2, 2], data: Buffer.alloc(12).toString('base64') }), /holds 12 bytes, a 2×2 float32 map needs 16/);
+    assert.throws(() => decodeMap({ shape: [0, 2], data: '' }), /is not \[height, width\]/);
+    const maps = encoded(goldenMaps(1));
+    maps.similarity = encodeMap(new Float32Array(4), [2, 2]);
+    assert.throws(() => decodeFaceMaps(maps), /the similarity map is 2×2, the combined map 8×8/);
+  });
+
+  it('valuesAt returns the three maps at a pixel, row-major, and null outside', () => {
+    const maps = decodeFaceMaps(encoded(goldenMaps(1)));
+    const golden = goldenMaps(1);
+    const at = valuesAt(maps, 5, 3)!;
+    assert.equal(at.similarity, golden.similarity[3 * SIZE + 5]);
+    assert.equal(at.dissimilarity, golden.dissimilarity[29]);
+    assert.equal(at.combined, golden.combined[29]);
+    assert.equal(at.similarity, Math.fround(0.03));
+    assert.equal(valuesAt(maps, 8, 0), null);
+    assert.equal(valuesAt(maps, -1, 0), null);
+    assert.equal(valuesAt(maps, 1.5, 0), null);
+  });
+
+  it('topArguments splits at β and orders by strength', () => {
+    const top = topArguments([0.2, -0.05, 0.1, 0.001, -0.2, 0.3, 0.0, -0.01], 0.0375, 2);
+    assert.deepEqual(top.supporting, [{ dim: 5, value: 0.3 }, { dim: 0, value: 0.2 }]);
+    assert.deepEqual(top.opposing, [{ dim: 4, value: -0.2 }, { dim: 1, value: -0.05 }]);
+    const all = topArguments([0.1, 0.1, 0.02], 0.05, 10);
+    assert.deepEqual(all.supporting.map((a) => a.dim), [0, 1]);
+    assert.deepEqual(all.opposing, [{ dim: 2, value: 0.02 }]);
+  });
+
+  it('formats values and names', () => {
+    assert.equal(formatMapValue(-0.0635), '-6.35e-2');
+    assert.equal(formatMapValue(NaN), 'n/a');
+    assert.equal(displayName('/photos/alice.png'), 'alice.png');
+    assert.equal(displayName('C:\\photos\\bob.jpg'), 'bob.jpg');
+    assert.equal(displayName('data:image/png;base64,AAAA'), 'image (data URI)');
+    assert.equal(readoutText(1, 2, null), '(1, 2): outside the map');
+  });
+
+  it('clientToPixel maps a client position through the element box', () => {
+    const rect = { left: 10, top: 20, width: 160, height: 80 };
+    assert.deepEqual(clientToPixel(rect, 10, 20, 8, 8), [0, 0]);
+    assert.deepEqual(clientToPixel(rect, 10 + 5 * 20 + 19.9, 20 + 3 * 10, 8, 8), [5, 3]);
+    assert.equal(clientToPixel(rect, 170, 30, 8, 8), null);
+    assert.equal(clientToPixel({ left: 0, top: 0, width: 0, height: 0 }, 0, 0, 8, 8), null);
+  });
+
+  it('mapRgba over an image at opacity o equals colour.ts overlay at o (±1 for the alpha byte)', () => {
+    const values = Float32Array.from([-0.0635, -0.02, 0, 0.01, 0.0635, NaN]);
+    const range: [number, number] = [-0.0635, 0.0635];
+    const image = Uint8Array.from({ length: values.length * 3 }, (_, i) => (i * 37) % 256);
+    for (const opacity of [0.3, 1]) {
+      const expected = overlay(values, 'combined', range, opacity, image);
+      const rgba = mapRgba(values, 'combined', range);
+      for (let p = 0; p < values.length; p++) {
+        const alpha = (rgba[p * 4 + 3] / 255) * opacity;
+        for (let k = 0; k < 3; k++) {
+          const blended = rgba[p * 4 + k] * alpha + image[p * 3 + k] * (1 - alpha);
+          assert.ok(Math.abs(blended - expected[p * 3 + k]) <= 1, `pixel ${p} channel ${k}: ${blended} vs ${expected[p * 3 + k]}`);
+        }
+      }
+    }
+    const rgba = mapRgba(values, 'combined', range);
+    assert.equal(rgba[2 * 4 + 3], 0, 'the centre of the combined scale is transparent');
+    assert.equal(rgba[5 * 4 + 3], 0, 'NaN (outside the explained region) is transparent');
+    assert.equal(rgba[4 * 4 + 3], 255);
+  });
+
+  it('cropToPhotoCanvasMatrix takes crop pixel centres to the photo pixels they came from', () => {
+    const transform: [number, number, number, number, number, number] = [0.45, 0.12, -31, -0.12, 0.45, 7];
+    const [a, b, c, d, e, f] = cropToPhotoCanvasMatrix(transform);
+    for (const [x, y] of [[40, 60], [0, 0], [123.5, 7]]) {
+      const u = transform[0] * x + transform[1] * y + transform[2];
+      const v = transform[3] * x + transform[4] * y + transform[5];
+      // Canvas coordinates of a pixel centre are index + 0.5.
+      const X = a * (u + 0.5) + c * (v + 0.5) + e;
+      const Y = b * (u + 0.5) + d * (v + 0.5) + f;
+      assert.ok(Math.abs(X - (x + 0.5)) < 1e-9 && Math.abs(Y - (y + 0.5)) < 1e-9, `(${x}, ${y}) → (${X}, ${Y})`);
+    }
+  });
+});
+
+describe('viewer: rendered into JSDOM', () => {
+  let f: Fixture;
+  afterEach(() => {
+    f.viewer.dispose();
+    assert.deepEqual(f.errors, []);
+  });
+
+  it('renders the header, two faces and legends with the payload ranges', () => {
+    f = mount();
+    const header = text(f.root.querySelector('header'));
+    assert.match(header, /alice\.png ↔ bob\.jpg/);
+    assert.match(header, /Score \(cosine\)0\.3420/);
+    assert.match(header, /Threshold0\.3000 \(model card\)/);
+    assert.match(header, /DecisionMatch \(\+0\.0420 above the threshold\)/);
+    assert.match(header, /Modeltoy-net/);
+    assert.match(header, /Execution providercpu/);
+    assert.match(header, /Time1\.23 s/);
+    assert.equal(f.root.querySelectorAll('.xssab-face').length, 2);
+    assert.equal(f.root.querySelectorAll('.xssab-face img[src^="data:image/png"]').length, 2);
+    const legend = (side: 'a' | 'b') => [text(faceOf(f, side).querySelector('.xssab-legend-low')), text(faceOf(f, side).querySelector('.xssab-legend-high'))];
+    assert.deepEqual(legend('a'), ['-6.35e-2', '6.35e-2']);
+    assert.deepEqual(legend('b'), ['-1.27e-1', '1.27e-1']);
+    selectKind(f, 'similarity');
+    assert.deepEqual(legend('a'), ['5.00e-4', '6.40e-2']);
+    assert.deepEqual(legend('b'), ['1.00e-3', '1.28e-1']);
+    selectKind(f, 'none');
+    assert.ok(faceOf(f, 'a').querySelector<HTMLElement>('.xssab-legend')!.hidden);
+    assert.equal(canvasOf(f, 'a').style.opacity, '0');
+    assert.equal(f.document.head.querySelectorAll('style[data-xssab-viewer]').length, 1);
+  });
+
+  it('hovering a pixel shows the three map values there on both faces and moves the linked cursor', () => {
+    f = mount();
+    placeCanvas(f, 'a', 10, 20, 20);
+    hover(f, 'a', 10 + 5 * 20 + 7, 20 + 3 * 20 + 7); // pixel (5, 3)
+    const a = decodeFaceMaps(goldenPayload().maps.a);
+    const b = decodeFaceMaps(goldenPayload().maps.b);
+    const readout = (side: 'a' | 'b') => text(faceOf(f, side).querySelector('output.xssab-readout'));
+    assert.equal(readout('a'), `A ${readoutText(5, 3, valuesAt(a, 5, 3))}`);
+    assert.equal(readout('a'), 'A (5, 3): similarity 3.00e-2, dissimilarity 1.75e-2, combined 1.25e-2');
+    assert.equal(readout('b'), 'B (5, 3): similarity 6.00e-2, dissimilarity 3.50e-2, combined 2.50e-2');
+    assert.equal(b.values.similarity[3 * SIZE + 5], Math.fround(0.06));
+    const cursor = (side: 'a' | 'b') => faceOf(f, side).querySelector<HTMLElement>('.xssab-cursor')!;
+    for (const side of ['a', 'b'] as const) {
+      assert.equal(cursor(side).hidden, false);
+      assert.equal(cursor(side).style.left, '68.75%'); // centre of column 5 of 8
+      assert.equal(cursor(side).style.top, '43.75%'); // centre of row 3 of 8
+    }
+    canvasOf(f, 'a').dispatchEvent(new f.window.MouseEvent('mouseleave'));
+    assert.ok(cursor('b').hidden);
+    assert.equal(readout('b'), '');
+  });
+
+  it('arrow keys on a focused face move the cursor and read out the values', () => {
+    f = mount();
+    const canvas = canvasOf(f, 'b');
+    const key = (k: string, shiftKey = false) => canvas.dispatchEvent(new f.window.KeyboardEvent('keydown', { key: k, shiftKey, bubbles: true, cancelable: true }));
+    key('ArrowRight'); // first press places the cursor at the centre
+    key('ArrowRight');
+    key('ArrowUp');
+    const readout = text(faceOf(f, 'a').querySelector('output.xssab-readout'));
+    assert.equal(readout, `A ${readoutText(5, 3, valuesAt(decodeFaceMaps(goldenPayload().maps.a), 5, 3))}`);
+    key('ArrowDown', true); // 8 pixels, clamped at the border
+    assert.match(text(faceOf(f, 'b').querySelector('output.xssab-readout')), /^B \(5, 7\):/);
+    assert.equal(canvas.getAttribute('tabindex'), '0');
+    assert.ok(canvas.getAttribute('aria-label'));
+  });
+
+  it('the threshold control posts setThreshold once, after the debounce, and refuses out-of-range values', async () => {
+    f = mount({ debounceMs: 50 });
+    const number = f.root.querySelector<HTMLInputElement>('input[type="number"]')!;
+    const slider = f.root.querySelector<HTMLInputElement>('input[type="range"][aria-label="Decision threshold slider"]')!;
+    assert.equal(number.value, '0.3');
+    for (const v of ['0.2', '0.25']) {
+      number.value = v;
+      number.dispatchEvent(new f.window.Event('input'));
+    }
+    assert.equal(slider.value, '0.25');
+    assert.deepEqual(f.posted, []);
+    await sleep(80);
+    assert.deepEqual(f.posted, [{ type: 'setThreshold', threshold: 0.25 }]);
+    number.value = '1.5';
+    number.dispatchEvent(new f.window.Event('input'));
+    await sleep(80);
+    assert.equal(f.posted.length, 1);
+    assert.equal(number.getAttribute('aria-invalid'), 'true');
+    // The host answers with a new explanation: the control shows its threshold.
+    f.viewer.update({ ...goldenPayload(), threshold: 0.25, decision: 'no match', margin: -0.008 });
+    assert.equal(number.value, '0.25');
+    assert.match(text(f.root.querySelector('.xssab-decision')), /^No match \(−0\.0080 below the threshold\)$/);
+  });
+
+  it('the default debounce is about 300 ms', async () => {
+    f = mount();
+    const number = f.root.querySelector<HTMLInputElement>('input[type="number"]')!;
+    number.value = '0.1';
+    number.dispatchEvent(new f.window.Event('input'));
+    await sleep(200);
+    assert.deepEqual(f.posted, []);
+    await sleep(200);
+    assert.deepEqual(f.posted, [{ type: 'setThreshold', threshold: 0.1 }]);
+  });
+
+  it('export result posts exportResult; a static viewer has no threshold control and no export buttons', () => {
+    f = mount();
+    const exportResult = [...f.root.querySelectorAll('button')].find((b) => /result/.test(text(b)))!;
+    exportResult.click();
+    assert.deepEqual(f.posted, [{ type: 'exportResult' }]);
+    assert.equal(f.root.querySelectorAll('.xssab-face button').length, 2);
+    f.viewer.dispose();
+    f = mount({ host: false });
+    assert.equal(f.root.querySelectorAll('button').length, 0);
+    assert.equal(f.root.querySelector('input[type="number"]'), null);
+    assert.equal(f.root.querySelectorAll('.xssab-face').length, 2);
+  });
+
+  it('the score decomposition shows the split and the largest arguments', () => {
+    f = mount();
+    const section = f.root.querySelector('.xssab-decomposition')!;
+    assert.match(text(section), /Supporting \(aₙ ≥ β\): 3 dimensions, sum \+0\.6000/);
+    assert.match(text(section), /Opposing \(aₙ < β\): 5 dimensions, sum −0\.2590/);
+    const bars = (cls: string) => [...section.querySelectorAll(`rect.${cls} title`)].map((t) => t.textContent);
+    assert.deepEqual(bars('xssab-bar-supporting'), ['dimension 5: +0.3000 (supporting)', 'dimension 0: +0.2000 (supporting)', 'dimension 2: +0.1000 (supporting)']);
+    assert.deepEqual(bars('xssab-bar-opposing'), [
+      'dimension 4: −0.2000 (opposing)',
+      'dimension 1: −0.0500 (opposing)',
+      'dimension 7: −0.0100 (opposing)',
+      'dimension 6: +0.0000 (opposing)',
+      'dimension 3: +0.0010 (opposing)',
+    ]);
+  });
+
+  it('the photo toggle shows the photos and maps hover positions through the alignment', () => {
+    f = mount();
+    assert.ok(f.root.querySelector<HTMLInputElement>('input[type="checkbox"]')!.closest('label')!.hidden, 'no photos: no toggle');
+    f.viewer.dispose();
+    f = mount({ photos: true });
+    const toggle = f.root.querySelector<HTMLInputElement>('input[type="checkbox"]')!;
+    assert.equal(toggle.closest('label')!.hidden, false);
+    toggle.checked = true;
+    toggle.dispatchEvent(new f.window.Event('change'));
+    assert.equal(faceOf(f, 'a').querySelector('img')!.getAttribute('src'), PHOTO);
+    assert.equal(canvasOf(f, 'a').width, 16);
+    placeCanvas(f, 'a', 0, 0, 10);
+    hover(f, 'a', 10 * 10 + 5, 6 * 10 + 5); // photo pixel (10, 6) = crop pixel (5, 3)
+    assert.match(text(faceOf(f, 'b').querySelector('output.xssab-readout')), /^B \(5, 3\): similarity 6\.00e-2/);
+    const cursor = faceOf(f, 'b').querySelector<HTMLElement>('.xssab-cursor')!;
+    assert.equal(cursor.style.left, `${(10.5 / 16) * 100}%`);
+    // A result without transforms (e.g. resized without alignment) cannot be projected.
+    const payload = goldenPayload();
+    delete payload.b.transform;
+    payload.b.alignment = 'resized';
+    f.viewer.update(payload, { a: PHOTO, b: PHOTO });
+    assert.ok(toggle.closest('label')!.hidden);
+    assert.equal(faceOf(f, 'a').querySelector('img')!.getAttribute('src'), PNG);
+  });
+});
