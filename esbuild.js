@@ -11,7 +11,15 @@ const production = process.argv.includes('--production');
 const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode'];
 
 const entries = [
-  { entryPoints: { cli: 'src/cli/main.ts', bench: 'scripts/bench.ts' }, platform: 'node', format: 'cjs', external: nodeExternal },
+  {
+    entryPoints: { cli: 'src/cli/main.ts', bench: 'scripts/bench.ts', extension: 'src/extension/extension.ts', engineWorker: 'src/extension/engineWorker.ts' },
+    platform: 'node',
+    format: 'cjs',
+    external: nodeExternal,
+  },
+  // Notebook renderers are ES modules; the webview panel loads a classic script.
+  { entryPoints: { 'renderer/notebook': 'src/renderer/notebook.ts' }, platform: 'browser', format: 'esm' },
+  { entryPoints: { 'renderer/panel': 'src/renderer/panel.ts' }, platform: 'browser', format: 'iife' },
 ].filter((e) => Object.values(e.entryPoints).every((p) => fs.existsSync(path.join(__dirname, p))));
 
 async function main() {

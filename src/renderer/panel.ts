@@ -1,0 +1,70 @@
+// Webview panel entry (an IIFE bundle). The host's HTML needs only an empty <body> and this script
+// with a nonce; the same nonce on the viewer's <style> lets the CSP be `style-src 'nonce-…'`.
+// The last explanation is kept in the webview state, so a panel restored by VS Code shows it
+// before the host answers `ready`.
+import type { ExplanationPayload } from '../engine/result';
+import type { HostMessage, ViewerMessage } from './protocol';
+import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
+
+/** The part of the webview API (acquireVsCodeApi()) the panel uses. */
+export interface WebviewApi {
+  postMessage(message: ViewerMessage): void;
+  getState(): unknown;
+  setState(state: PanelState): void;
+}
+
+export interface PanelState {
+  payload: ExplanationPayload;
+  photos?: Photos;
+}
+
+declare function acquireVsCodeApi(): WebviewApi;
+
+/**
+ * Starts the panel in `doc`: restores the saved explanation, posts `ready`, and returns the
+ * handler of host messages (which the caller wires to window 'message' events).
+ */
+export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string): (message: HostMessage) => void {
+  const status = doc.createElement('div');
+  const root = doc.createElement('div');
+  doc.body.replaceChildren(status, root);
+  const host = { post: (m: ViewerMessage) => api.postMessage(m) };
+  let viewer: ViewerHandle | undefined;
+
+  function show(state: PanelState): void {
+    try {
+      if (viewer) viewer.update(state.payload, state.photos);
+      else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce });
+      status.replaceChildren();
+      api.setState(state);
+    } catch (e) {
+      renderNotice(status, `xSSAB: cannot show this explanation: ${e instanceof Error ? e.message : String(e)}`, 'error');
+    }
+  }
+
+  const saved = api.getState() as PanelState | undefined;
+  if (saved?.payload) show(saved);
+  api.postMessage({ type: 'ready' });
+
+  return (message) => {
+    switch (message?.type) {
+      case 'explanation':
+        show({ payload: message.payload, photos: message.photos });
+        break;
+      case 'progress':
+        renderNotice(status, message.message, 'progress');
+        break;
+      case 'error':
+        renderNotice(status, message.message, 'error');
+        break;
+      default:
+        break; // notebook answers (explained, explainFailed) are not for the panel
+    }
+  };
+}
+
+if (typeof acquireVsCodeApi === 'function') {
+  const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce;
+  const handle = startPanel(acquireVsCodeApi(), document, nonce || undefined);
+  window.addEventListener('message', (e: MessageEvent<HostMessage>) => handle(e.data));
+}
