@@ -50,9 +50,29 @@ export interface LoadOptions {
   preprocessing?: Partial<Preprocessing>;
 }
 
+const loaded = new Map<string, Promise<FrModel>>();
+
+/**
+ * Loads a model; the same file content with the same card and options is prepared only once
+ * per process (measuring shapes costs a session and a forward run).
+ */
 export async function loadFrModel(modelPath: string, options: LoadOptions = {}): Promise<FrModel> {
   if (!fs.existsSync(modelPath)) throw new ModelError(`${modelPath}: model file not found`);
+  if (!fs.statSync(modelPath).isFile()) throw new ModelError(`${modelPath}: not a file`);
   const bytes = fs.readFileSync(modelPath);
+  const card = readModelCard(modelPath);
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const key = JSON.stringify([sha256, path.resolve(modelPath), card ?? null, options.preprocessing ?? null]);
+  let model = loaded.get(key);
+  if (!model) {
+    model = prepareModel(modelPath, bytes, sha256, card, options);
+    loaded.set(key, model);
+    model.catch(() => loaded.delete(key));
+  }
+  return model;
+}
+
+async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, card: ModelCard | undefined, options: LoadOptions): Promise<FrModel> {
   let proto: Model;
   try {
     proto = decodeModel(bytes);
@@ -61,7 +81,6 @@ export async function loadFrModel(modelPath: string, options: LoadOptions = {}):
     throw e;
   }
   const warnings: string[] = [];
-  const card = readModelCard(modelPath);
   const graph = proto.graph!;
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
   const realInputs = (graph.input ?? []).filter((v) => !initializerNames.has(v.name));
@@ -106,8 +125,8 @@ export async function loadFrModel(modelPath: string, options: LoadOptions = {}):
 
   return {
     path: modelPath,
-    name: (card as ModelCard | undefined)?.name ?? path.basename(modelPath, '.onnx'),
-    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    name: card?.name ?? path.basename(modelPath, '.onnx'),
+    sha256,
     proto,
     input,
     output: embedding,

@@ -23,6 +23,7 @@ const IO = {
   similarity: 'similarity', // [2N, H, W]
   dissimilarity: 'dissimilarity',
   combined: 'combined',
+  saliency: 'saliency', // [2N, H, W]: plain gradient saliency mean_c |∂s/∂x|, for comparisons
 } as const;
 
 /**
@@ -78,6 +79,8 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
     [IO.dissimilarity, channelMeanAbs(gOppose)],
   ];
   outputs.push([IO.combined, b.op('Sub', [outputs[3][1], outputs[4][1]])]);
+  // s = S⁺ + S⁻, so its gradient is the sum of the two backward passes: no extra pass.
+  outputs.push([IO.saliency, channelMeanAbs(b.op('Add', [gSupport, gOppose]))]);
   graph.output = outputs.map(([name, source]) => {
     graph.node!.push({ opType: 'Identity', name: `xssab/out_${name}`, input: [source], output: [name] });
     return { name };
@@ -85,10 +88,22 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
   return encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
 }
 
+const graphCache = new Map<string, Uint8Array>();
+
+/** The fused graph of a model, built once per model content (sha256) and input/output choice. */
+export function explainGraphFor(model: FrModel): Uint8Array {
+  const key = `${model.sha256}/${model.input}/${model.output}`;
+  let graph = graphCache.get(key);
+  if (!graph) graphCache.set(key, (graph = buildExplainGraph(model)));
+  return graph;
+}
+
 export type FaceMaps = Record<MapKind, Float32Array>;
 
 export interface PairExplanation {
   score: number;
+  /** Plain gradient saliency mean_c |∂s/∂x| of each face (not part of xSSAB; for comparisons). */
+  saliency: [Float32Array, Float32Array];
   embeddings: [Float32Array, Float32Array];
   arguments: Float32Array;
   split: ScoreSplit;
@@ -120,7 +135,7 @@ export class Explainer {
   }
 
   static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback?: FallbackNotice): Promise<Explainer> {
-    const explain = await createSession(buildExplainGraph(model), ep, onFallback);
+    const explain = await createSession(explainGraphFor(model), ep, onFallback);
     // The embedding graph runs where the explanation graph could run, without a second round of notices.
     const embed = await createSession(encodeModel(model.proto), explain.ep === 'cpu' ? 'cpu' : (explain.ep as ExecutionProviderChoice));
     return new Explainer(model, explain, embed);
@@ -163,6 +178,7 @@ export class Explainer {
         score: get(IO.score)[i],
         embeddings: [row(get(IO.embeddings), i, d), row(get(IO.embeddings), n + i, d)],
         arguments: args,
+        saliency: [row(get(IO.saliency), i, plane), row(get(IO.saliency), n + i, plane)],
         split: splitArguments(args, threshold),
         maps: [faceMaps(i), faceMaps(n + i)],
       };

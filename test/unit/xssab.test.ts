@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
-import { encodeModel } from '../../src/engine/onnx/proto';
-import { Explainer, splitArguments } from '../../src/engine/xssab';
+import { encodeModel, floatValueInfo } from '../../src/engine/onnx/proto';
+import { Explainer, explainGraphFor, splitArguments } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
@@ -64,6 +64,7 @@ describe('xSSAB', () => {
     close(result.maps[1].similarity, expected.bSim, 'B similarity');
     close(result.maps[1].dissimilarity, expected.bDis, 'B dissimilarity');
     close(result.maps[0].combined, expected.aSim.map((v, i) => v - expected.aDis[i]), 'A combined');
+    close(result.saliency[0], map(eA, uA, uB, () => true), 'A saliency');
     assert.ok(support.some((s) => s) && support.some((s) => !s), 'the example must have both supporting and opposing dimensions');
     await explainer.release();
   });
@@ -93,5 +94,33 @@ describe('xSSAB', () => {
     const sum = batch[0].split.supporting.sum + batch[0].split.opposing.sum;
     assert.ok(Math.abs(sum - batch[0].score) < 1e-5);
     await explainer.release();
+  });
+
+  it('explains batches with a model whose batch is fixed at 1 (input [1,…], Reshape to [1, -1])', async () => {
+    const net = new Net([1, 3, 6, 6]);
+    net.graph.input![0] = floatValueInfo('x', [1, 3, 6, 6]);
+    const conv = net.b.op('Relu', [net.b.op('Conv', ['x', net.weight([2, 3, 3, 3])], { pads: [1, 1, 1, 1] })]);
+    const flat = net.b.op('Reshape', [conv, net.b.ints([1, -1])]);
+    const e = net.b.op('MatMul', [flat, net.weight([72, 8])]);
+    const model = await load(net, e, 'fixed-batch');
+    const explainer = await Explainer.create(model);
+    const size = 3 * 6 * 6;
+    const a = randomValues(2 * size, 8);
+    const b = randomValues(2 * size, 9);
+    const batch = await explainer.explain(a, b, 0.1);
+    const [second] = await explainer.explain(a.slice(size), b.slice(size), 0.1);
+    assert.strictEqual(batch.length, 2);
+    assert.ok(Math.abs(batch[1].score - second.score) < 1e-6);
+    second.maps[0].similarity.forEach((v, k) => assert.ok(Math.abs(v - batch[1].maps[0].similarity[k]) < 1e-6));
+    await explainer.release();
+  });
+
+  it('prepares a model and builds its graph once per content', async () => {
+    const net = new Net([1, 3, 4, 4]);
+    const e = net.b.op('Flatten', [net.b.op('Conv', ['x', net.weight([2, 3, 3, 3])])], { axis: 1 });
+    const first = await load(net, e, 'cached');
+    const second = await loadFrModel(path.join(tmp, 'cached.onnx'));
+    assert.strictEqual(second, first);
+    assert.strictEqual(explainGraphFor(second), explainGraphFor(first));
   });
 });
