@@ -1,9 +1,8 @@
 import { strict as assert } from 'assert';
-import { JSDOM, VirtualConsole } from 'jsdom';
+import type { JSDOM } from 'jsdom';
 import { overlay } from '../../src/engine/colour';
 import { encodeMap } from '../../src/engine/output';
-import type { ExplanationPayload, MapKind } from '../../src/engine/result';
-import type { ViewerMessage } from '../../src/renderer/protocol';
+import { parseViewerMessage, type ViewerMessage } from '../../src/renderer/protocol';
 import {
   clientToPixel,
   cropToPhotoCanvasMatrix,
@@ -18,53 +17,7 @@ import {
   valuesAt,
   type ViewerHandle,
 } from '../../src/renderer/viewer';
-
-const SIZE = 8;
-// A 1×1 PNG (one grey pixel).
-const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
-const PHOTO = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC';
-
-/** Golden maps of face A: similarity (i+1)·10⁻³, dissimilarity (64−i)·5·10⁻⁴, combined their difference; B is twice A. */
-function goldenMaps(scale: number): Record<MapKind, Float32Array> {
-  const similarity = Float32Array.from({ length: SIZE * SIZE }, (_, i) => scale * (i + 1) * 1e-3);
-  const dissimilarity = Float32Array.from({ length: SIZE * SIZE }, (_, i) => scale * (64 - i) * 5e-4);
-  const combined = similarity.map((s, i) => s - dissimilarity[i]);
-  return { similarity, dissimilarity, combined };
-}
-
-function encoded(maps: Record<MapKind, Float32Array>): ExplanationPayload['maps']['a'] {
-  return {
-    similarity: encodeMap(maps.similarity, [SIZE, SIZE]),
-    dissimilarity: encodeMap(maps.dissimilarity, [SIZE, SIZE]),
-    combined: encodeMap(maps.combined, [SIZE, SIZE]),
-  };
-}
-
-function goldenPayload(): ExplanationPayload {
-  const args = [0.2, -0.05, 0.1, 0.001, -0.2, 0.3, 0.0, -0.01];
-  return {
-    version: 1,
-    model: { name: 'toy-net', path: '/models/toy.onnx', sha256: 'ab', inputSize: [SIZE, SIZE], embeddingSize: args.length },
-    threshold: 0.3,
-    thresholdSource: 'model card',
-    score: 0.342,
-    decision: 'match',
-    margin: 0.042,
-    split: { beta: 0.0375, supporting: { count: 3, sum: 0.6 }, opposing: { count: 5, sum: -0.259 } },
-    arguments: args,
-    ep: 'cpu',
-    timings: { totalMs: 1234 },
-    a: { path: '/photos/alice.png', width: 16, height: 16, alignment: 'detected', transform: [0.5, 0, 0, 0, 0.5, 0] },
-    b: { path: 'C:\\photos\\bob.jpg', width: 16, height: 16, alignment: 'detected', transform: [0.5, 0, 0, 0, 0.5, 0] },
-    ranges: {
-      a: { similarity: [5e-4, 0.064], dissimilarity: [5e-4, 0.064], combined: [-0.0635, 0.0635] },
-      b: { similarity: [1e-3, 0.128], dissimilarity: [1e-3, 0.128], combined: [-0.127, 0.127] },
-    },
-    warnings: [],
-    images: { a: PNG, b: PNG },
-    maps: { a: encoded(goldenMaps(1)), b: encoded(goldenMaps(2)) },
-  };
-}
+import { encoded, goldenMaps, goldenPayload, jsdom, PHOTO, PNG, SIZE } from './explanationFixture';
 
 interface Fixture {
   document: Document;
@@ -76,15 +29,9 @@ interface Fixture {
 }
 
 function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number } = {}): Fixture {
-  const errors: Error[] = [];
-  const virtualConsole = new VirtualConsole();
-  // JSDOM has no canvas; anything else reported (an exception in a listener) fails the test.
-  virtualConsole.on('jsdomError', (e: Error) => {
-    if (!/Not implemented: HTMLCanvasElement/.test(e.message)) errors.push(e);
-  });
-  const dom = new JSDOM('<!DOCTYPE html><html><head></head><body><div id="root"></div></body></html>', { virtualConsole });
+  const { dom, errors } = jsdom();
   const document = dom.window.document;
-  const root = document.getElementById('root')!;
+  const root = document.body.appendChild(document.createElement('div'));
   const posted: ViewerMessage[] = [];
   const host = options.host === false ? null : { post: (m: ViewerMessage) => posted.push(m) };
   const viewer = renderExplanation(root, goldenPayload(), host, {
@@ -211,6 +158,8 @@ describe('viewer: rendered into JSDOM', () => {
   afterEach(() => {
     f.viewer.dispose();
     assert.deepEqual(f.errors, []);
+    // Whatever the viewer posts passes the host's validator unchanged.
+    for (const m of f.posted) assert.deepEqual(parseViewerMessage(m), m);
   });
 
   it('renders the header, two faces and legends with the payload ranges', () => {
