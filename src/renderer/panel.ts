@@ -27,7 +27,7 @@ declare function acquireVsCodeApi(): WebviewApi;
 export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string): (message: HostMessage) => void {
   const status = doc.createElement('div');
   const root = doc.createElement('div');
-  doc.body.replaceChildren(status, root);
+  doc.body.append(status, root);
   const host = { post: (m: ViewerMessage) => api.postMessage(m) };
   let viewer: ViewerHandle | undefined;
 

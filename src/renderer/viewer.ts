@@ -334,8 +334,8 @@ class Viewer implements ViewerHandle {
       el(doc, 'div', { class: 'xssab-faces' }, this.faces.a.figure, this.faces.b.figure),
       this.decomposition,
     );
+    this.update(payload, options.photos); // throws on a broken payload before `root` is touched
     root.replaceChildren(this.container);
-    this.update(payload, options.photos);
   }
 
   update(payload: ExplanationPayload, photos?: Photos): void {
@@ -544,10 +544,11 @@ class Viewer implements ViewerHandle {
       this.status.textContent = 'The threshold must be a number from −1 to 1.';
       return;
     }
+    this.status.textContent = '';
+    // The host reports progress while it re-runs; back at the shown threshold there is nothing to run.
     this.thresholdTimer = setTimeout(() => {
       this.thresholdTimer = undefined;
-      this.status.textContent = `Explaining again at threshold ${formatScore(threshold)}…`;
-      this.post({ type: 'setThreshold', threshold });
+      if (threshold !== this.payload.threshold) this.post({ type: 'setThreshold', threshold });
     }, this.options.thresholdDebounceMs ?? THRESHOLD_DEBOUNCE_MS);
   }
 

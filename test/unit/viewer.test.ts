@@ -241,6 +241,11 @@ describe('viewer: rendered into JSDOM', () => {
     await sleep(80);
     assert.equal(f.posted.length, 1);
     assert.equal(number.getAttribute('aria-invalid'), 'true');
+    number.value = '0.3'; // back at the shown threshold: nothing to re-run
+    number.dispatchEvent(new f.window.Event('input'));
+    await sleep(80);
+    assert.equal(f.posted.length, 1);
+    assert.equal(number.getAttribute('aria-invalid'), 'false');
     // The host answers with a new explanation: the control shows its threshold.
     f.viewer.update({ ...goldenPayload(), threshold: 0.25, decision: 'no match', margin: -0.008 });
     assert.equal(number.value, '0.25');

@@ -1,0 +1,46 @@
+import { strict as assert } from 'assert';
+import { type PanelState, startPanel, type WebviewApi } from '../../src/renderer/panel';
+import type { ViewerMessage } from '../../src/renderer/protocol';
+import { goldenPayload, jsdom, PHOTO } from './explanationFixture';
+
+function api(saved?: PanelState): WebviewApi & { posted: ViewerMessage[]; state?: PanelState } {
+  const fake = {
+    posted: [] as ViewerMessage[],
+    state: saved,
+    postMessage: (m: ViewerMessage) => fake.posted.push(m),
+    getState: () => fake.state,
+    setState: (s: PanelState) => (fake.state = s),
+  };
+  return fake;
+}
+
+describe('webview panel', () => {
+  it('posts ready, shows explanations, progress and errors, and keeps the last explanation in its state', () => {
+    const { dom, errors } = jsdom();
+    const doc = dom.window.document;
+    const webview = api();
+    const handle = startPanel(webview, doc);
+    assert.deepEqual(webview.posted, [{ type: 'ready' }]);
+    handle({ type: 'progress', message: 'Loading the model…' });
+    assert.equal(doc.querySelector('[role="status"][aria-busy="true"]')?.textContent, 'Loading the model…');
+    const payload = goldenPayload();
+    handle({ type: 'explanation', payload, photos: { a: PHOTO, b: PHOTO } });
+    assert.equal(doc.querySelectorAll('.xssab-face').length, 2);
+    assert.equal(doc.querySelector('[aria-busy="true"]'), null, 'the progress line is cleared');
+    assert.equal(webview.state?.payload, payload);
+    handle({ type: 'explanation', payload: { ...payload, score: 0.5 } });
+    assert.equal(doc.querySelectorAll('.xssab-viewer').length, 1, 'the viewer is updated, not duplicated');
+    assert.match(doc.querySelector('header')!.textContent!, /Score \(cosine\)0\.5000/);
+    handle({ type: 'error', message: 'xSSAB: no face found in b.png' });
+    assert.equal(doc.querySelector('[role="alert"]')?.textContent, 'xSSAB: no face found in b.png');
+    assert.equal(doc.querySelectorAll('.xssab-face').length, 2, 'an error leaves the last explanation visible');
+    assert.deepEqual(errors, []);
+  });
+
+  it('restores the saved explanation before the host answers', () => {
+    const { dom } = jsdom();
+    const doc = dom.window.document;
+    startPanel(api({ payload: goldenPayload() }), doc);
+    assert.equal(doc.querySelectorAll('.xssab-face').length, 2);
+  });
+});
