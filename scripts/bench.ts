@@ -1,5 +1,11 @@
-// Benchmark: explain-pair time over embed-pair time, cold start and memory, measured in one process.
-// `npm run bench -- [--json] [--model FILE] [--runs N] [--ep EP]`
+// Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
+// memory, and face detection + alignment per photo, measured in one process.
+// `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { IRESNET_LAYERS, type IResNetName, writeIResNet } from '../models/build/iresnet';
+import { Engine } from '../src/engine/engine';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer } from '../src/engine/xssab';
@@ -9,10 +15,11 @@ interface Options {
   model: string;
   runs: number;
   ep: ExecutionProviderChoice;
+  batch: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { json: false, model: defaultModelPath(), runs: 30, ep: 'cpu' };
+  const options: Options = { json: false, model: defaultModelPath(), runs: 30, ep: 'cpu', batch: 16 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -23,6 +30,7 @@ function parseArgs(argv: string[]): Options {
     if (arg === '--json') options.json = true;
     else if (arg === '--model') options.model = value();
     else if (arg === '--runs') options.runs = Math.max(20, Number(value()));
+    else if (arg === '--batch') options.batch = Math.max(1, Number(value()));
     else if (arg === '--ep') {
       const ep = value() as ExecutionProviderChoice;
       if (!EXECUTION_PROVIDERS.includes(ep)) throw new Error(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
@@ -45,10 +53,30 @@ async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<numbe
   return median(times);
 }
 
+/** A file path, or the name of a generated benchmark backbone (written once to the user's cache). */
+function resolveModel(name: string): string {
+  if (!(name in IRESNET_LAYERS)) return name;
+  const file = path.join(os.homedir(), '.cache', 'xssab', 'models', `${name}.onnx`);
+  if (!fs.existsSync(file)) writeIResNet(name as IResNetName, file);
+  return file;
+}
+
+/** Median detection + alignment time of the bundled photos. */
+async function detectionMs(runs: number): Promise<number> {
+  const engine = await Engine.create();
+  const photos = ['man_03.jpg', 'sample2.jpg', 'sample5.jpg'].map((p) => path.join(__dirname, '..', 'samples', 'photos', p));
+  const ms = await timeRuns(Math.max(3, Math.ceil(runs / 3)), async () => {
+    for (const p of photos) await engine.prepareFace(p, p);
+  });
+  await engine.dispose();
+  return ms / photos.length;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  const modelPath = resolveModel(options.model);
   const coldStart = performance.now();
-  const model = await loadFrModel(options.model);
+  const model = await loadFrModel(modelPath);
   const explainer = await Explainer.create(model, options.ep);
   const coldStartMs = performance.now() - coldStart;
 
@@ -68,6 +96,21 @@ async function main() {
   }
   const embedMs = median(embedTimes);
   const explainMs = median(explainTimes);
+
+  // A batch of pairs in one run, as the Patch-LFW evaluation and pair lists use it.
+  const n = options.batch;
+  const batchA = new Float32Array(n * faceSize);
+  const batchB = new Float32Array(n * faceSize);
+  for (let i = 0; i < n; i++) {
+    batchA.set(i % 2 ? b : a, i * faceSize);
+    batchB.set(i % 2 ? a : b, i * faceSize);
+  }
+  const batchPairs = new Float32Array(2 * n * faceSize);
+  batchPairs.set(batchA);
+  batchPairs.set(batchB, n * faceSize);
+  const batchRuns = Math.max(5, Math.ceil(options.runs / 4));
+  const batchEmbedMs = await timeRuns(batchRuns, () => explainer.embed(batchPairs));
+  const batchExplainMs = await timeRuns(batchRuns, () => explainer.explain(batchA, batchB, model.threshold));
   const result = {
     model: model.name,
     ep: explainer.ep,
@@ -75,6 +118,10 @@ async function main() {
     explain_pair_ms: round(explainMs),
     ratio: round(explainMs / embedMs),
     cold_start_ms: round(coldStartMs),
+    batch_pairs: n,
+    batch_ratio: round(batchExplainMs / batchEmbedMs),
+    batch_pairs_per_s: round((1000 * n) / batchExplainMs),
+    detect_align_ms_per_photo: round(await detectionMs(options.runs)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
   await explainer.release();

@@ -1,0 +1,91 @@
+// The engine's thread: loads models and computes explanations away from the extension host's
+// main thread. Jobs run one at a time in arrival order; the engine is kept between jobs and
+// rebuilt only when the model or execution provider changes.
+import { parentPort } from 'worker_threads';
+import { UnsupportedGradientError } from '../engine/autodiff/rules';
+import { Engine, FaceError } from '../engine/engine';
+import { ImageError } from '../engine/image';
+import { ModelError } from '../engine/model';
+import { toPayload } from '../engine/output';
+import type { ExplanationPayload } from '../engine/result';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
+
+export interface ExplainJob {
+  /** Model path; undefined = the bundled model. */
+  model?: string;
+  ep: ExecutionProviderChoice;
+  /** Image paths; they also label the images in the result and in error messages. */
+  a: string;
+  b: string;
+  /** undefined = the model card's threshold. */
+  threshold?: number;
+}
+
+export interface WorkerRequest {
+  id: number;
+  job: ExplainJob;
+}
+
+export interface JobFailure {
+  message: string;
+  /** True for the engine's own errors, whose messages are written for users. */
+  known: boolean;
+  stack?: string;
+}
+
+export type WorkerReply =
+  | { id: number; kind: 'progress'; message: string }
+  | { id: number; kind: 'fallback'; provider: string; reason: string }
+  | { id: number; kind: 'done'; payload: ExplanationPayload; loadMs?: number }
+  | { id: number; kind: 'failed'; error: JobFailure };
+
+/** A setting the engine cannot use. */
+class SettingError extends Error {}
+
+const USER_ERRORS = [ImageError, FaceError, ModelError, UnsupportedGradientError, SettingError];
+
+function describe(e: unknown): JobFailure {
+  if (e instanceof Error) return { message: e.message, known: USER_ERRORS.some((c) => e instanceof c), stack: e.stack };
+  return { message: String(e), known: false };
+}
+
+let engine: { key: string; ready: Promise<Engine> } | undefined;
+
+async function engineFor(job: ExplainJob, reply: (r: WorkerReply) => void, id: number): Promise<{ engine: Engine; loadMs?: number }> {
+  if (!EXECUTION_PROVIDERS.includes(job.ep)) {
+    throw new SettingError(`xssab.executionProvider: unknown provider "${job.ep}" (one of ${EXECUTION_PROVIDERS.join(', ')})`);
+  }
+  const key = `${job.model ?? ''}\n${job.ep}`;
+  if (engine?.key === key) return { engine: await engine.ready };
+  if (engine) await (await engine.ready.catch(() => undefined))?.dispose();
+  reply({ id, kind: 'progress', message: 'Loading the model…' });
+  const start = performance.now();
+  const ready = Engine.create({ model: job.model, ep: job.ep, onFallback: (provider, reason) => reply({ id, kind: 'fallback', provider, reason }) });
+  engine = { key, ready };
+  try {
+    return { engine: await ready, loadMs: performance.now() - start };
+  } catch (e) {
+    engine = undefined; // a model that failed to load is tried afresh next time
+    throw e;
+  }
+}
+
+async function run({ id, job }: WorkerRequest, reply: (r: WorkerReply) => void): Promise<void> {
+  try {
+    const { engine, loadMs } = await engineFor(job, reply, id);
+    reply({ id, kind: 'progress', message: 'Computing the maps…' });
+    const pair = await engine.explainPair({ source: job.a, label: job.a }, { source: job.b, label: job.b }, job.threshold);
+    reply({ id, kind: 'done', payload: await toPayload(pair), loadMs });
+  } catch (e) {
+    reply({ id, kind: 'failed', error: describe(e) });
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const reply = (r: WorkerReply) => port.postMessage(r);
+  let queue = Promise.resolve();
+  port.on('message', (request: WorkerRequest) => {
+    queue = queue.then(() => run(request, reply));
+  });
+}

@@ -1,0 +1,166 @@
+// The extension host's glue: the "Explain Match" command, the engine worker, the panel, the log.
+// Every command is wrapped so that nothing throws into the extension host; the engine's errors are
+// written for users and shown as they are.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Worker } from 'worker_threads';
+import type { ExplanationPayload } from '../engine/result';
+import { CancelledError, EngineClient, EngineFailure } from './engineClient';
+import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
+import { ExplanationPanel } from './panel';
+import { SECTION, type Settings, resolveSettings } from './settings';
+
+/** A problem with what the user asked for; its message is shown as it is. */
+class UsageError extends Error {}
+
+type Level = 'error' | 'warning' | 'info';
+
+/** Returned by activate() when the extension runs under a test runner. */
+export interface TestApi {
+  /** Notifications shown so far, oldest first. */
+  notifications: { level: Level; message: string }[];
+  panelState(): ExplanationPanel['state'] | undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): TestApi | undefined {
+  const output = vscode.window.createOutputChannel('xSSAB', { log: true });
+  const engine = new EngineClient(() => new Worker(path.join(__dirname, 'engineWorker.js')));
+  // No deactivate(): the worker, the panel and the log are disposed through these subscriptions.
+  context.subscriptions.push(output, { dispose: () => engine.dispose() }, { dispose: () => ExplanationPanel.open?.dispose() });
+
+  const testing = context.extensionMode === vscode.ExtensionMode.Test;
+  const notifications: TestApi['notifications'] = [];
+  const notify = (level: Level, message: string) => {
+    if (testing) notifications.push({ level, message });
+    const show = { error: vscode.window.showErrorMessage, warning: vscode.window.showWarningMessage, info: vscode.window.showInformationMessage }[level];
+    void show(message);
+  };
+
+  const report = (e: unknown) => {
+    if (e instanceof UsageError || (e instanceof EngineFailure && e.known)) {
+      output.error(e.message);
+      notify('error', `xSSAB: ${e.message}`);
+    } else {
+      const message = e instanceof Error ? e.message : String(e);
+      output.error(e instanceof EngineFailure ? (e.detail ?? message) : e instanceof Error ? (e.stack ?? message) : message);
+      notify('error', `xSSAB failed: ${message} (details in the "xSSAB" output)`);
+    }
+  };
+
+  // One notice per provider and session; with `auto`, falling back is expected and only logged.
+  const noticed = new Set<string>();
+  const onFallback = (settings: Settings) => (provider: string, reason: string) => {
+    output.warn(`execution provider ${provider} unavailable, falling back: ${reason}`);
+    if (settings.executionProvider === 'auto' || noticed.has(provider)) return;
+    noticed.add(provider);
+    notify('warning', `xSSAB: the ${provider} execution provider is not available (${reason}); running on the CPU instead.`);
+  };
+
+  const readSettings = (): Settings => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const settings = resolveSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted, folder);
+    if (settings.ignoredWorkspaceModel && !noticed.has('untrusted model')) {
+      noticed.add('untrusted model');
+      output.warn(`workspace not trusted: ignored its xssab.model "${settings.ignoredWorkspaceModel}"`);
+      notify('info', 'xSSAB: this workspace is not trusted, so its "xssab.model" setting is ignored; your own settings or the bundled model are used.');
+    }
+    return settings;
+  };
+
+  /** Explains a pair under a progress indicator; undefined when it failed (reported) or was cancelled. */
+  const explain = (images: [vscode.Uri, vscode.Uri], threshold: number | undefined, location: vscode.ProgressLocation) =>
+    vscode.window.withProgress({ location, title: 'xSSAB', cancellable: true }, async (progress, token): Promise<ExplanationPayload | undefined> => {
+      const [a, b] = images.map((u) => u.fsPath);
+      const names = `${path.basename(a)} ↔ ${path.basename(b)}`;
+      progress.report({ message: `Explaining ${names}…` });
+      const start = performance.now();
+      try {
+        const settings = readSettings();
+        const job = { model: settings.model, ep: settings.executionProvider, a, b, threshold: threshold ?? settings.threshold };
+        const { payload, loadMs } = await engine.explain(job, { onProgress: (message) => progress.report({ message }), onFallback: onFallback(settings) }, token);
+        const load = loadMs !== undefined ? `, model loaded in ${loadMs.toFixed(0)} ms` : '';
+        output.info(
+          `${names}: model ${payload.model.name} (${settings.modelSource}), EP ${payload.ep} (asked: ${settings.executionProvider}), ` +
+            `threshold ${payload.threshold.toFixed(4)} (${payload.thresholdSource}) → score ${payload.score.toFixed(4)}, ${payload.decision}; ` +
+            `${(performance.now() - start).toFixed(0)} ms in all${load}, explanation ${payload.timings.totalMs.toFixed(0)} ms`,
+        );
+        for (const warning of payload.warnings) output.warn(warning);
+        return payload;
+      } catch (e) {
+        if (e instanceof CancelledError) output.info(`${names}: cancelled`);
+        else report(e);
+        return undefined;
+      }
+    });
+
+  const explainMatch = async (clicked?: unknown, selected?: unknown): Promise<ExplanationPayload | undefined> => {
+    const images = await pickPair(clicked, selected);
+    if (!images) return undefined;
+    const payload = await explain(images, undefined, vscode.ProgressLocation.Notification);
+    if (payload) {
+      ExplanationPanel.show(context.extensionUri, { payload, images }, {
+        rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
+        log: (line) => output.info(line),
+      });
+    }
+    return payload;
+  };
+
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
+  if (!testing) return undefined;
+  return { notifications, panelState: () => ExplanationPanel.open?.state };
+}
+
+/** A command handler that reports its errors instead of throwing them into the extension host. */
+function guarded<A extends unknown[], R>(handler: (...args: A) => Promise<R>, report: (e: unknown) => void): (...args: A) => Promise<R | undefined> {
+  return async (...args) => {
+    try {
+      return await handler(...args);
+    } catch (e) {
+      report(e);
+      return undefined;
+    }
+  };
+}
+
+function asUri(v: unknown): vscode.Uri | undefined {
+  return v instanceof vscode.Uri ? v : undefined;
+}
+
+/** The Explorer's two selected files, or else the two files the user picks. */
+async function pickPair(clicked: unknown, selected: unknown): Promise<[vscode.Uri, vscode.Uri] | undefined> {
+  const uris = Array.isArray(selected) ? selected.filter((v): v is vscode.Uri => v instanceof vscode.Uri) : undefined;
+  const inExplorer = explorerSelection(asUri(clicked), uris);
+  // The menu's `when` clause cannot count the selection: the count is checked here.
+  if (inExplorer && inExplorer.length !== 2) throw new UsageError(`select exactly two images in the Explorer (${inExplorer.length} selected)`);
+  const pair: [vscode.Uri, vscode.Uri] | undefined = inExplorer ? [inExplorer[0], inExplorer[1]] : await askForPair();
+  for (const uri of pair ?? []) {
+    if (uri.scheme !== 'file') throw new UsageError(`${uri.toString()}: only files on disk can be explained`);
+    if (!isImagePath(uri.fsPath)) throw new UsageError(`${path.basename(uri.fsPath)} is not an image (expected ${IMAGE_EXTENSIONS.join(', ')})`);
+  }
+  return pair;
+}
+
+/** The image in the active editor tab, if any: it becomes the first of the pair. */
+function activeImage(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+  return uri?.scheme === 'file' && isImagePath(uri.fsPath) ? uri : undefined;
+}
+
+async function askForPair(): Promise<[vscode.Uri, vscode.Uri] | undefined> {
+  const first = activeImage();
+  const open = (title: string, many: boolean, near?: vscode.Uri) =>
+    vscode.window.showOpenDialog({ title, canSelectMany: many, filters: IMAGE_FILTERS, openLabel: 'Explain Match', defaultUri: near && vscode.Uri.joinPath(near, '..') });
+  const secondTitle = (u: vscode.Uri) => `Explain Match: the image to compare with ${path.basename(u.fsPath)}`;
+  const picked = first ? await open(secondTitle(first), false, first) : await open('Explain Match: choose two face images', true);
+  if (!picked || picked.length === 0) return undefined;
+  const files = first ? [first, ...picked] : picked;
+  if (files.length === 1) {
+    const second = await open(secondTitle(files[0]), false, files[0]);
+    if (!second || second.length === 0) return undefined;
+    files.push(second[0]);
+  }
+  if (files.length !== 2) throw new UsageError(`choose exactly two images (${files.length} were chosen)`);
+  return [files[0], files[1]];
+}

@@ -1,0 +1,21 @@
+// Which files "Explain Match" accepts. The Explorer menu's `when` clause in package.json lists
+// the same extensions (a unit test keeps the two in step).
+import * as path from 'path';
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff'] as const;
+
+export function isImagePath(p: string): boolean {
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(p).toLowerCase());
+}
+
+/** Filters for the open dialog: one entry, extensions without dots. */
+export const IMAGE_FILTERS = { Images: IMAGE_EXTENSIONS.map((e) => e.slice(1)) };
+
+/**
+ * The files an Explorer command acts on: VS Code passes the clicked file and the whole selection
+ * (empty or absent without a multi-selection). Undefined when not run from the Explorer.
+ */
+export function explorerSelection<T>(clicked: T | undefined, selected: readonly T[] | undefined): T[] | undefined {
+  if (selected && selected.length > 0) return [...selected];
+  return clicked !== undefined ? [clicked] : undefined;
+}

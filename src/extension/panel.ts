@@ -1,0 +1,228 @@
+// The explanation panel: one webview panel, created on first use and reused for every pair. Its
+// UI is the browser viewer (dist/renderer/panel.js); this side feeds it explanations and acts on
+// its validated requests (threshold changes, exports).
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ExplanationPayload, ExplanationResult } from '../engine/result';
+import { type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
+
+/** A shown explanation: the payload and the two image files it came from. */
+export interface Shown {
+  payload: ExplanationPayload;
+  images: [vscode.Uri, vscode.Uri];
+}
+
+export interface PanelHost {
+  /** Re-runs the shown pair at another threshold; undefined when it failed or was cancelled (already reported). */
+  rerun(shown: Shown, threshold: number): Thenable<ExplanationPayload | undefined>;
+  log(line: string): void;
+}
+
+/** Quiet time after the last threshold change before the host re-runs (the viewer debounces too). */
+const RERUN_DEBOUNCE_MS = 250;
+
+export class ExplanationPanel {
+  static readonly viewType = 'xssab.explanation';
+  private static current?: ExplanationPanel;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private shown: Shown;
+  /** The viewer posted 'ready': its script runs and messages reach it. */
+  private ready = false;
+  private delivered?: ExplanationPayload;
+  private rerunTimer?: NodeJS.Timeout;
+  private running = false;
+  private wantedThreshold?: number;
+
+  /** Shows `shown` in the panel, creating the panel when there is none. */
+  static show(extensionUri: vscode.Uri, shown: Shown, host: PanelHost): ExplanationPanel {
+    const existing = ExplanationPanel.current;
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      existing.display(shown);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(ExplanationPanel.viewType, 'xSSAB', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      localResourceRoots: ExplanationPanel.roots(extensionUri, shown),
+    });
+    ExplanationPanel.current = new ExplanationPanel(panel, extensionUri, shown, host);
+    return ExplanationPanel.current;
+  }
+
+  /** The open panel, if any (for tests and for disposal on deactivation). */
+  static get open(): ExplanationPanel | undefined {
+    return ExplanationPanel.current;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    shown: Shown,
+    private readonly host: PanelHost,
+  ) {
+    this.shown = shown;
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m), undefined, this.disposables);
+    this.display(shown);
+  }
+
+  /** What the viewer has been given: whether it is ready and the last explanation it received. */
+  get state(): { ready: boolean; delivered?: ExplanationPayload } {
+    return { ready: this.ready, delivered: this.delivered };
+  }
+
+  dispose(): void {
+    if (ExplanationPanel.current === this) ExplanationPanel.current = undefined;
+    clearTimeout(this.rerunTimer);
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  /** The extension's viewer bundle and the folders of the two images (for the original photos). */
+  private static roots(extensionUri: vscode.Uri, shown: Shown): vscode.Uri[] {
+    const folders = shown.images.map((u) => vscode.Uri.joinPath(u, '..'));
+    return [vscode.Uri.joinPath(extensionUri, 'dist', 'renderer'), ...folders];
+  }
+
+  private display(shown: Shown): void {
+    const imagesChanged = shown.images.some((u, i) => u.toString() !== this.shown.images[i].toString());
+    this.shown = shown;
+    if (imagesChanged) this.panel.webview.options = { enableScripts: true, localResourceRoots: ExplanationPanel.roots(this.extensionUri, shown) };
+    const [a, b] = shown.images;
+    this.panel.title = `xSSAB: ${path.basename(a.fsPath)} ↔ ${path.basename(b.fsPath)}`;
+    this.sendExplanation();
+  }
+
+  private sendExplanation(): void {
+    // Before 'ready' the viewer would drop the message; 'ready' sends it (also after a reload).
+    if (!this.ready) return;
+    const [a, b] = this.shown.images.map((u) => this.panel.webview.asWebviewUri(u).toString());
+    const payload = this.shown.payload;
+    void this.post({ type: 'explanation', payload, photos: { a, b } }).then((ok) => {
+      if (ok) this.delivered = payload;
+    });
+  }
+
+  private post(message: HostMessage): Thenable<boolean> {
+    return this.panel.webview.postMessage(message);
+  }
+
+  private receive(raw: unknown): void {
+    let message: ViewerMessage;
+    try {
+      message = parseViewerMessage(raw);
+    } catch (e) {
+      this.host.log(`panel: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendExplanation();
+        break;
+      case 'setThreshold':
+        this.scheduleRerun(message.threshold);
+        break;
+      case 'exportResult':
+        void this.exportResult();
+        break;
+      case 'exportMap':
+        void this.exportMap(message.side, message.kind, message.png);
+        break;
+      case 'explain':
+        this.host.log('panel: ignored an "explain" request (notebook outputs only)');
+        break;
+    }
+  }
+
+  private scheduleRerun(threshold: number): void {
+    this.wantedThreshold = threshold;
+    clearTimeout(this.rerunTimer);
+    this.rerunTimer = setTimeout(() => void this.rerunLatest(), RERUN_DEBOUNCE_MS);
+  }
+
+  /** Runs the latest wanted threshold; changes that arrive meanwhile run after it, newest only. */
+  private async rerunLatest(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.wantedThreshold !== undefined) {
+        const threshold = this.wantedThreshold;
+        this.wantedThreshold = undefined;
+        if (threshold === this.shown.payload.threshold) continue;
+        const shown = this.shown;
+        void this.post({ type: 'progress', message: `Explaining again at threshold ${threshold}…` });
+        const payload = await this.host.rerun(shown, threshold);
+        // A new pair shown meanwhile wins over this re-run; a failed re-run (already reported)
+        // sends the shown explanation again, which also resets the viewer's threshold control.
+        if (this.shown !== shown) continue;
+        if (payload) this.display({ ...shown, payload });
+        else this.sendExplanation();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async exportResult(): Promise<void> {
+    const { images: _images, maps: _maps, ...result } = this.shown.payload;
+    const [a, b] = this.shown.images;
+    const name = `${stem(a)}_vs_${stem(b)}.xssab.json`;
+    await this.save(name, { JSON: ['json'] }, Buffer.from(JSON.stringify(result satisfies ExplanationResult, null, 2) + '\n'));
+  }
+
+  private async exportMap(side: 'a' | 'b', kind: string, png: string): Promise<void> {
+    const image = this.shown.images[side === 'a' ? 0 : 1];
+    const data = Buffer.from(png.slice(png.indexOf(',') + 1), 'base64');
+    await this.save(`${stem(image)}_${kind}.png`, { PNG: ['png'] }, data);
+  }
+
+  /** Asks where to save (the dialog itself confirms replacing a file) and writes there. */
+  private async save(name: string, filters: Record<string, string[]>, data: Buffer): Promise<void> {
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.shown.images[0], '..', name), filters });
+    if (!target) return;
+    try {
+      await vscode.workspace.fs.writeFile(target, data);
+      this.host.log(`exported ${target.fsPath}`);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`xSSAB: could not write ${target.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'renderer', 'panel.js'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data: blob:`,
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    // A stylesheet exists only when the viewer's bundle emits one.
+    const cssFile = path.join(this.extensionUri.fsPath, 'dist', 'renderer', 'panel.css');
+    const css = fs.existsSync(cssFile) ? `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.file(cssFile))}">` : '';
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xSSAB</title>
+${css}
+</head>
+<body>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>
+`;
+  }
+}
+
+function stem(uri: vscode.Uri): string {
+  return path.parse(uri.fsPath).name;
+}

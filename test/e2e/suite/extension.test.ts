@@ -1,0 +1,104 @@
+// End-to-end tests of the extension in a running VS Code: contributions, "Explain Match" on the
+// sample pair (the panel receives the score the engine computes), and errors that leave the
+// extension working. The workspace holds the sample pair and the fixtures (see ../build.ts).
+import * as assert from 'assert';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Engine } from '../../../src/engine/engine';
+import type { ExplanationPayload, ExplanationResult } from '../../../src/engine/result';
+import type { TestApi } from '../../../src/extension/extension';
+import { PAIR } from '../pair';
+
+const EXTENSION_ID = 'xssab.xssab-vscode';
+const COMMAND = 'xssab.explainMatch';
+
+function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests need the fixture workspace open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const explainMatch = (clicked: vscode.Uri, selected: vscode.Uri[]) =>
+  vscode.commands.executeCommand<ExplanationPayload | undefined>(COMMAND, clicked, selected);
+
+describe('xSSAB extension', () => {
+  let extension: vscode.Extension<TestApi | undefined>;
+  let api: TestApi;
+  let expected: ExplanationResult;
+  const [a, b] = PAIR.map(workspaceFile);
+
+  before(async () => {
+    extension = vscode.extensions.getExtension<TestApi | undefined>(EXTENSION_ID)!;
+    assert.ok(extension, `${EXTENSION_ID} is not installed`);
+    const activated = await extension.activate();
+    assert.ok(activated, 'activate() returns the test API when run by a test runner');
+    api = activated;
+    // The reference: the engine itself, on the model the extension bundles.
+    const engine = await Engine.create({ model: path.join(extension.extensionPath, 'models', 'mobilefacenet.onnx'), ep: 'cpu' });
+    try {
+      expected = (await engine.explainPair({ source: a.fsPath, label: a.fsPath }, { source: b.fsPath, label: b.fsPath })).result;
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('registers "Explain Match" and contributes it to the Explorer context menu for images', async () => {
+    assert.ok((await vscode.commands.getCommands(true)).includes(COMMAND));
+    const { contributes } = extension.packageJSON;
+    assert.deepStrictEqual(
+      contributes.commands.find((c: { command: string }) => c.command === COMMAND),
+      { command: COMMAND, title: 'Explain Match', category: 'xSSAB' },
+    );
+    const entry = contributes.menus['explorer/context'].find((m: { command: string }) => m.command === COMMAND);
+    assert.ok(entry, 'no explorer/context entry');
+    assert.match(entry.when, /listMultiSelection/);
+    assert.match(entry.when, /resourceExtname/);
+  });
+
+  it('explains the sample pair and the panel shows the engine\'s score', async () => {
+    const payload = await explainMatch(a, [a, b]);
+    assert.ok(payload, `no result; notifications: ${JSON.stringify(api.notifications)}`);
+    assert.ok(Math.abs(payload.score - expected.score) < 1e-4, `score ${payload.score}, engine ${expected.score}`);
+
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    assert.ok(
+      tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.explanation')),
+      `no xSSAB panel among the tabs: ${tabs.map((t) => t.label).join(', ')}`,
+    );
+    // The viewer's script ran (it said 'ready') and received this explanation.
+    const shown = await until('the panel to receive the explanation', () => {
+      const state = api.panelState();
+      return state?.ready && state.delivered === payload ? state.delivered : undefined;
+    });
+    assert.ok(Math.abs(shown.score - expected.score) < 1e-4);
+    assert.strictEqual(shown.decision, expected.decision);
+    assert.strictEqual(shown.threshold, expected.threshold);
+  });
+
+  it('reports a file that is not an image, and keeps working', async () => {
+    const notes = workspaceFile('notes.txt');
+    const first = api.notifications.length;
+    assert.strictEqual(await explainMatch(notes, [notes, a]), undefined);
+    // Named like an image, but text: the engine's decoder rejects it in the worker.
+    const fake = workspaceFile('not-really.png');
+    assert.strictEqual(await explainMatch(fake, [fake, a]), undefined);
+    const shown = api.notifications.slice(first);
+    assert.deepStrictEqual(shown.map((n) => n.level), ['error', 'error']);
+    assert.match(shown[0].message, /notes\.txt is not an image/);
+    assert.match(shown[1].message, /not-really\.png: not an image/);
+
+    const again = await explainMatch(b, [b, a]);
+    assert.ok(again, `the extension stopped working; notifications: ${JSON.stringify(api.notifications.slice(first))}`);
+    assert.ok(Math.abs(again.score - expected.score) < 1e-4, 'the cosine score is symmetric');
+  });
+});

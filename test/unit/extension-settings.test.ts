@@ -1,0 +1,72 @@
+import { strict as assert } from 'assert';
+import * as os from 'os';
+import * as path from 'path';
+import { type ConfigSource, resolveSettings } from '../../src/extension/settings';
+
+interface Layers {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** A configuration with VS Code's precedence: folder over workspace over user over default. */
+function config(values: Record<string, Layers>): ConfigSource {
+  const effective = (l: Layers | undefined) => l && (l.workspaceFolderValue ?? l.workspaceValue ?? l.globalValue ?? l.defaultValue);
+  return {
+    get: ((key: string) => effective(values[key])) as ConfigSource['get'],
+    inspect: ((key: string) => (values[key] ? { key: `xssab.${key}`, ...values[key] } : undefined)) as ConfigSource['inspect'],
+  };
+}
+
+const WORKSPACE = path.resolve('/work/space');
+
+describe('extension settings', () => {
+  it('uses the bundled model, the card threshold and auto when nothing is set', () => {
+    const s = resolveSettings(config({ model: { defaultValue: '' }, threshold: { defaultValue: null }, executionProvider: { defaultValue: 'auto' } }), true, WORKSPACE);
+    assert.deepEqual(s, { model: undefined, modelSource: 'bundled', threshold: undefined, executionProvider: 'auto', ignoredWorkspaceModel: undefined });
+  });
+
+  it('in a trusted workspace, takes the workspace model, relative to the workspace folder', () => {
+    const s = resolveSettings(config({ model: { defaultValue: '', globalValue: '/models/user.onnx', workspaceValue: 'models/ws.onnx' } }), true, WORKSPACE);
+    assert.equal(s.model, path.join(WORKSPACE, 'models', 'ws.onnx'));
+    assert.equal(s.modelSource, 'workspace');
+    assert.equal(s.ignoredWorkspaceModel, undefined);
+  });
+
+  it('prefers the folder value over the workspace value', () => {
+    const s = resolveSettings(config({ model: { workspaceValue: '/a.onnx', workspaceFolderValue: '/b.onnx' } }), true, WORKSPACE);
+    assert.equal(s.model, path.resolve('/b.onnx'));
+  });
+
+  it("in an untrusted workspace, ignores the workspace's model and keeps the user's", () => {
+    const s = resolveSettings(config({ model: { defaultValue: '', globalValue: '/models/user.onnx', workspaceValue: '/evil/model.onnx' } }), false, WORKSPACE);
+    assert.equal(s.model, path.resolve('/models/user.onnx'));
+    assert.equal(s.modelSource, 'user');
+    assert.equal(s.ignoredWorkspaceModel, '/evil/model.onnx');
+  });
+
+  it('in an untrusted workspace without a user model, falls back to the bundled model', () => {
+    const s = resolveSettings(config({ model: { defaultValue: '', workspaceFolderValue: 'model.onnx' } }), false, WORKSPACE);
+    assert.equal(s.model, undefined);
+    assert.equal(s.modelSource, 'bundled');
+    assert.equal(s.ignoredWorkspaceModel, 'model.onnx');
+  });
+
+  it('resolves a user model under the home folder', () => {
+    assert.equal(resolveSettings(config({ model: { globalValue: '~/m/x.onnx' } }), true).model, path.join(os.homedir(), 'm', 'x.onnx'));
+    assert.equal(resolveSettings(config({ model: { globalValue: 'rel.onnx' } }), true, WORKSPACE).model, path.join(os.homedir(), 'rel.onnx'));
+  });
+
+  it('clamps the threshold to the cosine range and treats null as unset', () => {
+    assert.equal(resolveSettings(config({ threshold: { globalValue: 0.42 } }), true).threshold, 0.42);
+    assert.equal(resolveSettings(config({ threshold: { globalValue: 3 } }), true).threshold, 1);
+    assert.equal(resolveSettings(config({ threshold: { globalValue: -2 } }), true).threshold, -1);
+    assert.equal(resolveSettings(config({ threshold: { globalValue: null } }), true).threshold, undefined);
+    assert.equal(resolveSettings(config({ threshold: { globalValue: 'high' } }), true).threshold, undefined);
+  });
+
+  it('passes the execution provider through (the worker checks it)', () => {
+    assert.equal(resolveSettings(config({ executionProvider: { globalValue: 'cuda' } }), true).executionProvider, 'cuda');
+  });
+});
