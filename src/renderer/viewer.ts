@@ -304,7 +304,7 @@ class Viewer implements ViewerHandle {
     });
 
     this.status = el(doc, 'span', { class: 'xssab-note', role: 'status' });
-    const controls = el(doc, 'div', { class: 'xssab-controls', role: 'group', 'aria-label': 'Map display' },
+    const controls = el(doc, 'div', { class: 'xssab-controls', role: 'group', 'aria-label': 'Viewer controls' },
       el(doc, 'label', {}, 'Map', this.kindSelect),
       el(doc, 'label', {}, 'Opacity', this.opacityInput, this.opacityText),
       this.photoToggle,
@@ -315,7 +315,7 @@ class Viewer implements ViewerHandle {
       for (const [from, to] of [[this.thresholdNumber, this.thresholdSlider], [this.thresholdSlider, this.thresholdNumber]]) {
         from.addEventListener('input', () => {
           to.value = from.value;
-          this.scheduleThreshold(Number(from.value), from.value);
+          this.scheduleThreshold(from.value);
         });
       }
       const exportResult = el(doc, 'button', { type: 'button' }, 'Export result (JSON)');
@@ -484,7 +484,8 @@ class Viewer implements ViewerHandle {
       const info = this.payload[side];
       const [w, h] = this.shownSize(side);
       face.caption.textContent = `${side.toUpperCase()}: ${displayName(info.path)}`;
-      face.image.src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
+      const src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
+      if (face.image.getAttribute('src') !== src) face.image.src = src; // no reload (flicker) on a map change
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;
       face.stage.classList.toggle('xssab-pixelated', !this.showPhotos);
       face.stage.style.aspectRatio = `${w} / ${h}`;
@@ -535,9 +536,10 @@ class Viewer implements ViewerHandle {
     for (const side of SIDES) this.faces[side].canvas.style.opacity = this.kind === 'none' ? '0' : String(this.opacity);
   }
 
-  private scheduleThreshold(threshold: number, raw: string): void {
+  private scheduleThreshold(text: string): void {
     clearTimeout(this.thresholdTimer);
-    const valid = raw.trim() !== '' && Number.isFinite(threshold) && threshold >= -1 && threshold <= 1;
+    const threshold = Number(text);
+    const valid = text.trim() !== '' && Number.isFinite(threshold) && threshold >= -1 && threshold <= 1;
     this.thresholdNumber?.setAttribute('aria-invalid', String(!valid));
     if (!valid) {
       this.thresholdTimer = undefined;
