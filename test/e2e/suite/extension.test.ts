@@ -70,11 +70,11 @@ describe('xSSAB extension', () => {
     assert.ok(payload, `no result; notifications: ${JSON.stringify(api.notifications)}`);
     assert.ok(Math.abs(payload.score - expected.score) < 1e-4, `score ${payload.score}, engine ${expected.score}`);
 
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    assert.ok(
-      tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.explanation')),
-      `no xSSAB panel among the tabs: ${tabs.map((t) => t.label).join(', ')}`,
+    // The window's tab list reaches the extension host shortly after the panel opens.
+    const tab = await until('the panel\'s tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.explanation')),
     );
+    assert.strictEqual(tab.label, `xSSAB: ${PAIR[0]} ↔ ${PAIR[1]}`);
     // The viewer's script ran (it said 'ready') and received this explanation.
     const shown = await until('the panel to receive the explanation', () => {
       const state = api.panelState();
