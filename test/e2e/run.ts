@@ -1,7 +1,8 @@
 // Runs the end-to-end suite in a real VS Code offline: code-server (a VS Code whose workbench runs
 // in the browser and whose extension host runs in Node) driven by headless Chromium.
-//   tsx test/e2e/run.ts [--vsix FILE]
-// With --vsix the packaged extension is installed and tested instead of the working tree.
+//   tsx test/e2e/run.ts [--vsix FILE] [--keep]
+// With --vsix the packaged extension is installed and tested instead of the working tree. With
+// --keep the run's folder (logs, a screenshot of the window at the end) stays after a success too.
 // code-server and the Node 24 it requires are installed once into XSSAB_E2E_CACHE
 // (default ~/.cache/xssab-e2e); Debian's chromium and the native build's headers come from apt.
 import { type ChildProcess, execFileSync, spawn } from 'child_process';
@@ -149,6 +150,7 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
     });
     const code = await Promise.race([finished, timeout]);
     clearTimeout(timer);
+    await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
     return code;
   } finally {
     await browser.close();
@@ -184,7 +186,7 @@ async function main(): Promise<number> {
     code = await runSuite(port, workspaceDir, extensionPath, path.join(runDir, 'console.log'));
   } finally {
     stop(server);
-    if (code !== 0) log(`logs of code-server and of the workbench's console: ${runDir}`);
+    if (code !== 0 || process.argv.includes('--keep')) log(`logs of code-server and of the workbench's console, and a screenshot: ${runDir}`);
     else fs.rmSync(runDir, { recursive: true, force: true });
   }
   log(`suite exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
