@@ -8,7 +8,8 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 // Native modules stay outside the bundles and load from node_modules at run time.
-const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode'];
+// vega and vega-lite are ES modules with top-level await: loaded with import() at run time.
+const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode', 'vega', 'vega-lite'];
 
 const entries = [
   {

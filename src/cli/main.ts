@@ -9,17 +9,22 @@ import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { OutputError, toPayload, writeExplanation } from '../engine/output';
 import { PairListError, readPairList } from '../engine/pairList';
+import { LfwError } from '../engine/patchlfw/lfw';
 import { EXPLANATION_MIME } from '../engine/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 import { equalErrorRate } from '../engine/verification';
+import { PATCH_LFW_USAGE, lfwPairList, patchLfw } from './patchLfw';
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const USAGE = `Usage:
   xssab explain A B [options]   explain why the model matches (or not) face images A and B
   xssab demo [--out DIR]        explain the bundled sample pairs
   xssab calibrate LIST [--model FILE] [--json]
                                 EER threshold of a model on a labelled pair list (a,b,same|different)
+  xssab calibrate --lfw ROOT pairs.txt [--model FILE] [--json]
+                                the same on LFW View-2 pairs (photos detected and aligned)
+${PATCH_LFW_USAGE}
   xssab help
 
 Options of explain:
@@ -33,7 +38,7 @@ Options of explain:
   --no-align           use the images as aligned crops (resized to the model's input size)
   --mean M, --std S, --bgr  preprocessing of a model without a card: (v − M) / S, BGR channel order`;
 
-const MODEL_OPTIONS = {
+export const MODEL_OPTIONS = {
   model: { type: 'string' },
   threshold: { type: 'string' },
   ep: { type: 'string' },
@@ -42,7 +47,7 @@ const MODEL_OPTIONS = {
   bgr: { type: 'boolean' },
 } as const;
 
-function number(value: string | undefined, name: string): number | undefined {
+export function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
   if (value.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got "${value}"`);
@@ -55,7 +60,7 @@ function faceIndex(value: string | undefined, name: string): number | undefined 
   return v;
 }
 
-function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
+export function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
   const ep = (values.ep ?? 'cpu') as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDERS.includes(ep)) throw new UsageError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
   const custom = values.mean !== undefined || values.std !== undefined || values.bgr;
@@ -148,9 +153,9 @@ async function demo(args: string[]): Promise<void> {
 }
 
 async function calibrate(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...MODEL_OPTIONS, json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new UsageError('calibrate needs one pair list');
-  const pairs = readPairList(positionals[0]);
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...MODEL_OPTIONS, json: { type: 'boolean' }, lfw: { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError(`calibrate needs one ${values.lfw ? 'pairs.txt' : 'pair list'}`);
+  const pairs = values.lfw ? lfwPairList(values.lfw, positionals[0]) : readPairList(positionals[0]);
   const unlabelled = pairs.filter((p) => !p.label).length;
   if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
   const engine = await Engine.create(engineOptions(values));
@@ -176,7 +181,7 @@ async function calibrate(args: string[]): Promise<void> {
   }
 }
 
-const KNOWN_ERRORS = [PairListError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
+const KNOWN_ERRORS = [PairListError, LfwError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -190,6 +195,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'calibrate':
         await calibrate(rest);
+        return 0;
+      case 'patch-lfw':
+        await patchLfw(rest);
         return 0;
       case 'help':
       case '--help':

@@ -1,0 +1,196 @@
+// `xssab patch-lfw build | evaluate | merge`: the Patch-LFW benchmark and the DPR protocol.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { Engine } from '../engine/engine';
+import type { ImagePair } from '../engine/pairList';
+import { MANIFEST, buildPatchedSet } from '../engine/patchlfw/build';
+import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
+import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
+import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
+import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
+import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
+
+export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N]
+                        [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
+                                build a patched set (27 patches of 16×16 px on each first image)
+  xssab patch-lfw evaluate --set DIR --out DIR [--methods ${METHOD_NAMES.join(',')}]
+                        [--threshold T] [--shard i/n] [--batch N] [--masks N] [--seed N] [--model FILE]
+                                run the DPR protocol (resumes an interrupted run in the same --out)
+  xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
+
+/** LFW View-2 pairs as a labelled pair list (for calibrate). */
+export function lfwPairList(root: string, pairsFile: string): ImagePair[] {
+  const pairs = readLfwPairs(root, pairsFile);
+  checkImagesExist(pairs);
+  return pairs.map((p) => ({ a: p.a.path, b: p.b.path, label: p.label }));
+}
+
+function integer(value: string | undefined, name: string, min: number): number | undefined {
+  const v = number(value, name);
+  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}`);
+  return v;
+}
+
+function shard(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 ≤ i ≤ n, got "${value}"`);
+  return { index, count };
+}
+
+function methods(value: string | undefined): MethodName[] {
+  if (value === undefined) return ['xssab'];
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(METHOD_NAMES as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) throw new UsageError(`--methods: unknown method ${unknown.join(', ')} (choose from ${METHOD_NAMES.join(', ')})`);
+  return [...new Set(names)] as MethodName[];
+}
+
+/** Refuses a folder that holds files but not the given marker file of ours. */
+function checkOutDir(dir: string, marker: string): void {
+  if (!fs.existsSync(dir)) return;
+  if (!fs.statSync(dir).isDirectory()) throw new LfwError(`${dir}: exists and is not a folder`);
+  const entries = fs.readdirSync(dir);
+  if (entries.length && !entries.includes(marker)) throw new LfwError(`${dir}: folder is not empty and holds no earlier output; choose another --out`);
+}
+
+/** Ctrl-C stops after the current step; what is done stays on disk. */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new LfwError('stopped; run the same command again to resume'));
+  process.once('SIGINT', stop);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', stop) };
+}
+
+async function build(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS,
+      lfw: { type: 'string' },
+      pairs: { type: 'string' },
+      list: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'ref-imp': { type: 'string' },
+      'ref-gen': { type: 'string' },
+      'no-images': { type: 'boolean' },
+    },
+  });
+  if (!values.out) throw new UsageError('patch-lfw build needs --out DIR');
+  let pairs: BenchPair[];
+  if (values.list) pairs = readListPairs(values.list);
+  else if (values.lfw && values.pairs) pairs = readLfwPairs(values.lfw, values.pairs);
+  else throw new UsageError('patch-lfw build needs --lfw ROOT --pairs pairs.txt, or --list PAIRS.csv');
+  checkImagesExist(pairs);
+  if (!values['ref-imp'] !== !values['ref-gen']) throw new UsageError('--ref-imp and --ref-gen go together');
+  let reference;
+  if (values['ref-imp'] && values['ref-gen']) {
+    const read = (file: string) => {
+      if (!fs.existsSync(file)) throw new LfwError(`${file}: coordinate file not found`);
+      return fs.readFileSync(file, 'utf8');
+    };
+    reference = new Map([
+      ...parseReferenceFile(read(values['ref-imp']), values['ref-imp'], 'impostor'),
+      ...parseReferenceFile(read(values['ref-gen']), values['ref-gen'], 'genuine'),
+    ]);
+  }
+  checkOutDir(values.out, MANIFEST);
+  const engine = await Engine.create(engineOptions(values));
+  const { signal, dispose } = interruptible();
+  try {
+    const manifest = await buildPatchedSet({
+      pairs,
+      out: values.out,
+      seed: integer(values.seed, 'seed', 0),
+      reference,
+      prepare: (source, label) => engine.prepareFace(source, label),
+      writePatched: !values['no-images'],
+      onProgress: (done, total) => process.stderr.write(`\rbuilt ${done}/${total} pairs`),
+      signal,
+    });
+    process.stderr.write('\n');
+    const genuine = manifest.pairs.filter((p) => p.label === 'same').length;
+    console.log(`${manifest.pairs.length} pairs (${genuine} genuine, ${manifest.pairs.length - genuine} impostor) in ${path.resolve(values.out)}`);
+  } finally {
+    dispose();
+    await engine.dispose();
+  }
+}
+
+function printSummary(summary: DprSummary, out: string): void {
+  const s = summary.settings;
+  console.log(`${summary.genuine} genuine and ${summary.impostor} impostor pairs of ${s.pairs}; threshold ${s.threshold.toFixed(4)} (${s.thresholdSource})`);
+  console.log(summaryTable(summary));
+  console.log(`report in ${path.resolve(out)} (open report.html)`);
+}
+
+async function evaluate(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS,
+      set: { type: 'string' },
+      out: { type: 'string' },
+      methods: { type: 'string' },
+      shard: { type: 'string' },
+      batch: { type: 'string' },
+      masks: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  if (!values.set || !values.out) throw new UsageError('patch-lfw evaluate needs --set DIR and --out DIR');
+  const options = {
+    set: values.set,
+    out: values.out,
+    methods: methods(values.methods),
+    threshold: number(values.threshold, 'threshold'),
+    shard: shard(values.shard),
+    batch: integer(values.batch, 'batch', 1),
+    masks: integer(values.masks, 'masks', 2) ?? DEFAULT_MASKS,
+    seed: integer(values.seed, 'seed', 0),
+  };
+  const engine = await Engine.create(engineOptions(values));
+  const { signal, dispose } = interruptible();
+  try {
+    const { settings, records } = await evaluateDpr(engine, {
+      ...options,
+      signal,
+      onThreshold: (s) => console.error(`threshold ${s.threshold.toFixed(4)} (${s.thresholdSource}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`})`),
+      onProgress: (p) =>
+        process.stderr.write(`\r${p.done}/${p.total} pairs, ${p.pairsPerSecond.toFixed(2)} pairs/s, ${Math.ceil(p.secondsLeft)} s left   `),
+    });
+    process.stderr.write('\n');
+    printSummary(await writeReport(values.out, settings, records), values.out);
+  } finally {
+    dispose();
+    await engine.dispose();
+  }
+}
+
+async function merge(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length < 2) throw new UsageError('patch-lfw merge needs an output folder and at least one shard folder');
+  const [out, ...shards] = positionals;
+  checkOutDir(out, 'run.json');
+  const summary = await mergeShards(out, shards);
+  const found = summary.genuine + summary.impostor;
+  if (found < summary.settings.pairs) console.error(`xssab: warning: merged ${found} of ${summary.settings.pairs} pairs; some shards are missing or unfinished`);
+  printSummary(summary, out);
+}
+
+export async function patchLfw(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'build':
+      return build(rest);
+    case 'evaluate':
+      return evaluate(rest);
+    case 'merge':
+      return merge(rest);
+    default:
+      throw new UsageError(sub ? `unknown patch-lfw command "${sub}"` : 'patch-lfw needs build, evaluate or merge');
+  }
+}

@@ -1,0 +1,263 @@
+// The Decision-based Patch Replacement protocol (spec §5): fix each patched pair's decision at 0%,
+// then give back the original pixels a share p at a time — in the order the explanation map asks
+// for (best_worst) or in a fixed random order (random) — and watch FMR and FNMR fall.
+//
+// Runs are resumable: every finished pair is appended as one line to pairs.jsonl (one write per
+// batch), and a rerun with the same settings skips the pairs already there.
+import * as fs from 'fs';
+import * as path from 'path';
+import { type Engine, toModelInput } from '../engine';
+import type { RgbImage } from '../image';
+import type { PairLabel } from '../pairList';
+import { equalErrorRate } from '../verification';
+import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest, writeFileAtomic } from './build';
+import { LfwError } from './lfw';
+import { type MethodName, type MethodPair, createMethod, dot, unitEmbeddings } from './methods';
+import { pairRandom } from './random';
+
+/** Replacement levels in percent: 5, 10, …, 95. */
+export const LEVELS = Array.from({ length: 19 }, (_, i) => 5 * (i + 1));
+export const STRATEGIES = ['best_worst', 'random'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** Exactly round(p·H·W) pixels, in integer arithmetic so no level lands on a float edge. */
+export function replacedCount(levelPercent: number, pixels: number): number {
+  return Math.round((levelPercent * pixels) / 100);
+}
+
+/**
+ * The best_worst order: a pair accepted at 0% gives back its HIGHEST-map pixels first (the
+ * similarity the map claims), a rejected pair its LOWEST-map pixels first (the claimed
+ * dissimilarity). Ties go to the lower pixel index. Level p replaces the first
+ * replacedCount(p) entries.
+ */
+export function replacementOrder(map: Float32Array, accepted: boolean): Uint32Array {
+  const order = Uint32Array.from({ length: map.length }, (_, i) => i);
+  return order.sort((i, j) => (accepted ? map[j] - map[i] : map[i] - map[j]) || i - j);
+}
+
+/** The patched image with the pixels order[0 … count−1] (all channels) set back to the original. */
+export function replacePixels(patched: RgbImage, original: RgbImage, order: Uint32Array, count: number): RgbImage {
+  const data = patched.data.slice();
+  for (let k = 0; k < count; k++) {
+    const i = order[k] * 3;
+    data[i] = original.data[i];
+    data[i + 1] = original.data[i + 1];
+    data[i + 2] = original.data[i + 2];
+  }
+  return { width: patched.width, height: patched.height, data };
+}
+
+/** One evaluated pair: its scores at every level, per strategy and method. */
+export interface PairRecord {
+  index: number;
+  label: PairLabel;
+  /** Score of the unpatched pair. */
+  original: number;
+  /** Score of the patched pair (level 0%), shared by all curves. */
+  patched: number;
+  /** Scores at LEVELS with the random order (independent of any map). */
+  random: number[];
+  /** Per method: scores at LEVELS with the best_worst order, and the time the map took. */
+  methods: Partial<Record<MethodName, { bestWorst: number[]; ms: number }>>;
+}
+
+/** Settings of a run, stored in run.json: a resumed run must use the same. */
+export interface RunSettings {
+  version: 1;
+  set: string;
+  model: { name: string; sha256: string };
+  threshold: number;
+  thresholdSource: 'user' | 'EER on the unpatched pairs';
+  eer?: number;
+  methods: MethodName[];
+  seed: number;
+  masks: number;
+  levels: number[];
+  shard: { index: number; count: number };
+  pairs: number;
+}
+
+export interface DprProgress {
+  done: number;
+  total: number;
+  pairsPerSecond: number;
+  secondsLeft: number;
+}
+
+export interface DprOptions {
+  /** Folder of a built set (manifest.json). */
+  set: string;
+  out: string;
+  methods: readonly MethodName[];
+  threshold?: number;
+  /** This run's share: pairs with index % count === index − 1 (index from 1). */
+  shard?: { index: number; count: number };
+  /** Faces per forward run. */
+  batch?: number;
+  /** Pairs whose maps and rescoring are done together (and appended together). */
+  pairsPerStep?: number;
+  seed?: number;
+  masks?: number;
+  onProgress?: (p: DprProgress) => void;
+  /** Told once the threshold is known, before the pairs run. */
+  onThreshold?: (settings: RunSettings) => void;
+  signal?: AbortSignal;
+}
+
+export const RUN_FILE = 'run.json';
+export const RECORDS_FILE = 'pairs.jsonl';
+export const DEFAULT_MASKS = 500;
+
+/** Runs (or resumes) the protocol on one shard of a set; returns the settings and all records. */
+export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<{ settings: RunSettings; records: PairRecord[] }> {
+  const setDir = path.resolve(options.set);
+  const manifest = readManifest(setDir);
+  const shard = options.shard ?? { index: 1, count: 1 };
+  const mine = manifest.pairs.filter((p) => p.index % shard.count === shard.index - 1);
+  fs.mkdirSync(options.out, { recursive: true });
+  const settings = await runSettings(engine, manifest, setDir, options, shard);
+  options.onThreshold?.(settings);
+
+  const recordsFile = path.join(options.out, RECORDS_FILE);
+  const records = readRecords(recordsFile);
+  const done = new Set(records.map((r) => r.index));
+  const todo = mine.filter((p) => !done.has(p.index));
+  const step = options.pairsPerStep ?? 8;
+  const started = performance.now();
+  let finished = 0;
+  for (let start = 0; start < todo.length; start += step) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const pairs = await Promise.all(todo.slice(start, start + step).map((entry) => loadPatchedPair(setDir, entry)));
+    const batchRecords = await evaluatePairs(engine, pairs, settings, options.batch ?? 64);
+    fs.appendFileSync(recordsFile, batchRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    records.push(...batchRecords);
+    finished += pairs.length;
+    const rate = finished / ((performance.now() - started) / 1000);
+    options.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
+  }
+  return { settings, records: records.sort((a, b) => a.index - b.index) };
+}
+
+async function runSettings(
+  engine: Engine,
+  manifest: Manifest,
+  setDir: string,
+  options: DprOptions,
+  shard: { index: number; count: number },
+): Promise<RunSettings> {
+  const runFile = path.join(options.out, RUN_FILE);
+  const wanted = {
+    set: setDir,
+    model: { name: engine.model.name, sha256: engine.model.sha256 },
+    methods: [...options.methods],
+    seed: options.seed ?? DEFAULT_SEED,
+    masks: options.masks ?? DEFAULT_MASKS,
+    levels: LEVELS,
+    shard,
+    pairs: manifest.pairs.length,
+  };
+  if (fs.existsSync(runFile)) {
+    const earlier = JSON.parse(fs.readFileSync(runFile, 'utf8')) as RunSettings;
+    const same = JSON.stringify({ ...wanted, set: undefined }) === JSON.stringify({ ...pick(earlier, wanted), set: undefined });
+    if (!same || (options.threshold !== undefined && options.threshold !== earlier.threshold)) {
+      throw new LfwError(`${options.out}: holds a run with other settings (${RUN_FILE}); choose another --out to start a new run`);
+    }
+    return earlier;
+  }
+  if (fs.readdirSync(options.out).length > 0) throw new LfwError(`${options.out}: folder is not empty and holds no DPR run; choose another --out`);
+  let threshold = options.threshold;
+  let eer: number | undefined;
+  if (threshold === undefined) {
+    ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, options.batch ?? 64));
+  }
+  const settings: RunSettings = {
+    version: 1,
+    ...wanted,
+    threshold,
+    thresholdSource: options.threshold === undefined ? 'EER on the unpatched pairs' : 'user',
+    ...(eer === undefined ? {} : { eer }),
+  };
+  writeFileAtomic(runFile, JSON.stringify(settings, null, 1) + '\n');
+  return settings;
+}
+
+function pick<T extends object>(from: RunSettings, like: T): T {
+  return Object.fromEntries(Object.keys(like).map((k) => [k, (from as unknown as Record<string, unknown>)[k]])) as T;
+}
+
+/** The EER threshold over ALL pairs of the set unpatched (the same for every shard). */
+export async function unpatchedEer(engine: Engine, setDir: string, manifest: Manifest, batch: number): Promise<{ threshold: number; eer: number }> {
+  const crops = [...new Set(manifest.pairs.flatMap((p) => [p.a.crop, p.b.crop]))];
+  const faces = await Promise.all(crops.map(async (c) => toModelInput((await engine.prepareFace(path.resolve(setDir, c), c)).crop, engine.model.preprocessing)));
+  const embeddings = new Map((await unitEmbeddings(engine.explainer, faces, batch)).map((e, i) => [crops[i], e]));
+  const scores = { same: [] as number[], different: [] as number[] };
+  for (const p of manifest.pairs) scores[p.label].push(dot(embeddings.get(p.a.crop)!, embeddings.get(p.b.crop)!));
+  const { threshold, eer } = equalErrorRate(scores.same, scores.different);
+  return { threshold, eer };
+}
+
+/** Reads the finished pairs; a last line cut short by a killed run is dropped from the file. */
+export function readRecords(file: string): PairRecord[] {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  if (complete.length !== text.length) fs.truncateSync(file, Buffer.byteLength(complete));
+  const seen = new Set<number>();
+  return complete
+    .split('\n')
+    .filter(Boolean)
+    .map((line, i) => {
+      const r = JSON.parse(line) as PairRecord;
+      if (seen.has(r.index)) throw new LfwError(`${file}:${i + 1}: pair ${r.index} is recorded twice`);
+      seen.add(r.index);
+      return r;
+    });
+}
+
+async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: RunSettings, batch: number): Promise<PairRecord[]> {
+  const pre = (im: RgbImage) => toModelInput(im, engine.model.preprocessing);
+  const explainer = engine.explainer;
+  const plane = pairs[0].patched.width * pairs[0].patched.height;
+  const inputs: MethodPair[] = pairs.map((p) => ({ a: pre(p.patched), b: pre(p.b), index: p.entry.index }));
+  const [partners, patched, originals] = [
+    await unitEmbeddings(explainer, inputs.map((p) => p.b), batch),
+    await unitEmbeddings(explainer, inputs.map((p) => p.a), batch),
+    await unitEmbeddings(explainer, pairs.map((p) => pre(p.original)), batch),
+  ];
+  const records: PairRecord[] = pairs.map((p, i) => ({
+    index: p.entry.index,
+    label: p.entry.label,
+    original: dot(originals[i], partners[i]),
+    patched: dot(patched[i], partners[i]),
+    random: [],
+    methods: {},
+  }));
+
+  // One list of (pair, order) jobs; every level of every job is a face to score.
+  const jobs: { pair: number; order: Uint32Array; scores: number[] }[] = [];
+  records.forEach((r, i) => jobs.push({ pair: i, order: pairRandom(settings.seed, r.index, 1).permutation(plane), scores: r.random }));
+  const ctx = { explainer, threshold: settings.threshold, batch, seed: settings.seed, masks: settings.masks };
+  for (const name of settings.methods) {
+    const start = performance.now();
+    const maps = await createMethod(name, ctx).combinedMaps(inputs);
+    const ms = (performance.now() - start) / pairs.length;
+    records.forEach((r, i) => {
+      const entry = { bestWorst: [] as number[], ms };
+      r.methods[name] = entry;
+      jobs.push({ pair: i, order: replacementOrder(maps[i], r.patched >= settings.threshold), scores: entry.bestWorst });
+    });
+  }
+  const faces = jobs.flatMap((job) =>
+    LEVELS.map(() => job).map((j, l) => () => pre(replacePixels(pairs[j.pair].patched, pairs[j.pair].original, j.order, replacedCount(LEVELS[l], plane)))),
+  );
+  for (let start = 0; start < faces.length; start += batch) {
+    const chunk = faces.slice(start, start + batch).map((make) => make());
+    const embeddings = await unitEmbeddings(explainer, chunk, batch);
+    embeddings.forEach((e, k) => {
+      const job = jobs[Math.floor((start + k) / LEVELS.length)];
+      job.scores.push(dot(e, partners[job.pair]));
+    });
+  }
+  return records;
+}

@@ -1,0 +1,211 @@
+// DPR results: curves, areas under them, their difference to the random order, timings, and the
+// files of a report (results.json, results.csv, scores.csv, fmr/fnmr plots, report.html).
+import * as fs from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { errorRates } from '../verification';
+import { writeFileAtomic } from './build';
+import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS, readRecords } from './dpr';
+import { LfwError } from './lfw';
+import type { MethodName } from './methods';
+
+export interface CurvePoint {
+  /** Replaced share in percent (0 = the patched pairs as built). */
+  level: number;
+  fmr: number;
+  fnmr: number;
+  impostorsAccepted: number;
+  genuineRejected: number;
+}
+
+export interface Curve {
+  /** `none` for the random order, which uses no map. */
+  method: MethodName | 'none';
+  strategy: Strategy;
+  points: CurvePoint[];
+  /** Trapezoid area over p ∈ [0, 0.95] (p as a fraction). */
+  aucFmr: number;
+  aucFnmr: number;
+  /** Area minus the random order's area: negative = falls faster than random. */
+  deltaFmr: number;
+  deltaFnmr: number;
+}
+
+export interface DprSummary {
+  settings: RunSettings;
+  genuine: number;
+  impostor: number;
+  curves: Curve[];
+  /** Mean time of each method's map per pair, in ms. */
+  msPerPair: Partial<Record<MethodName, number>>;
+}
+
+/** Trapezoid area of values given at `levels` percent, with p as a fraction. */
+export function areaUnder(levels: readonly number[], values: readonly number[]): number {
+  let area = 0;
+  for (let i = 1; i < levels.length; i++) area += ((levels[i] - levels[i - 1]) / 100) * ((values[i] + values[i - 1]) / 2);
+  return area;
+}
+
+export function summarise(settings: RunSettings, records: readonly PairRecord[]): DprSummary {
+  const levels = [0, ...LEVELS];
+  const genuine = records.filter((r) => r.label === 'same');
+  const impostor = records.filter((r) => r.label === 'different');
+  const curve = (method: Curve['method'], strategy: Strategy, scores: (r: PairRecord) => number[]): Omit<Curve, 'deltaFmr' | 'deltaFnmr'> => {
+    const points = levels.map((level, l) => {
+      const at = (r: PairRecord) => (l === 0 ? r.patched : scores(r)[l - 1]);
+      const rates = errorRates(genuine.map(at), impostor.map(at), settings.threshold);
+      return { level, ...rates, impostorsAccepted: Math.round(rates.fmr * impostor.length), genuineRejected: Math.round(rates.fnmr * genuine.length) };
+    });
+    return { method, strategy, points, aucFmr: areaUnder(levels, points.map((p) => p.fmr)), aucFnmr: areaUnder(levels, points.map((p) => p.fnmr)) };
+  };
+  const random = curve('none', 'random', (r) => r.random);
+  const curves = [
+    ...settings.methods.map((m) => curve(m, 'best_worst', (r) => r.methods[m]!.bestWorst)),
+    random,
+  ].map((c) => ({ ...c, deltaFmr: c.aucFmr - random.aucFmr, deltaFnmr: c.aucFnmr - random.aucFnmr }));
+  const msPerPair = Object.fromEntries(
+    settings.methods.map((m) => [m, records.reduce((s, r) => s + r.methods[m]!.ms, 0) / Math.max(records.length, 1)]),
+  );
+  return { settings, genuine: genuine.length, impostor: impostor.length, curves, msPerPair };
+}
+
+const series = (c: Curve) => `${c.method === 'none' ? 'random order' : `${c.method} best_worst`}`;
+
+/** A line chart of one rate against the replaced share, one line per method and strategy. */
+async function plot(summary: DprSummary, rate: 'fmr' | 'fnmr'): Promise<string> {
+  const vega = await import('vega');
+  const vegaLite = await import('vega-lite');
+  const values = summary.curves.flatMap((c) => c.points.map((p) => ({ level: p.level, value: p[rate], series: series(c) })));
+  const spec = vegaLite.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${rate.toUpperCase()} against the replaced share (${summary.settings.model.name}, t = ${summary.settings.threshold.toFixed(4)})`,
+    width: 520,
+    height: 320,
+    background: 'white',
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'level', type: 'quantitative', title: 'replaced share of the patched image (%)', scale: { domain: [0, 95] } },
+      y: { field: 'value', type: 'quantitative', title: rate.toUpperCase(), scale: { domain: [0, 1] } },
+      color: { field: 'series', type: 'nominal', title: 'method and strategy' },
+      strokeDash: { condition: { test: "datum.series === 'random order'", value: [6, 4] }, value: [1, 0] },
+    },
+  }).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+function csv(rows: readonly (readonly (string | number)[])[]): string {
+  return rows.map((r) => r.join(',')).join('\n') + '\n';
+}
+
+const fixed = (v: number) => v.toFixed(4);
+
+/** Writes results.json, results.csv, scores.csv, fmr/fnmr .svg and .png, and report.html. */
+export async function writeReport(out: string, settings: RunSettings, records: readonly PairRecord[]): Promise<DprSummary> {
+  const summary = summarise(settings, records);
+  writeFileAtomic(path.join(out, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
+  const n = { same: summary.genuine, different: summary.impostor };
+  writeFileAtomic(
+    path.join(out, 'results.csv'),
+    csv([
+      ['method', 'strategy', 'level', 'FMR', 'FNMR', 'impostors_accepted', 'impostors', 'genuine_rejected', 'genuine'],
+      ...summary.curves.flatMap((c) =>
+        c.points.map((p) => [c.method, c.strategy, p.level, fixed(p.fmr), fixed(p.fnmr), p.impostorsAccepted, n.different, p.genuineRejected, n.same]),
+      ),
+    ]),
+  );
+  writeFileAtomic(
+    path.join(out, 'scores.csv'),
+    csv([
+      ['index', 'label', 'method', 'strategy', 'level', 'score'],
+      ...records.flatMap((r) => [
+        [r.index, r.label, 'none', 'unpatched', 0, fixed(r.original)],
+        [r.index, r.label, 'none', 'patched', 0, fixed(r.patched)],
+        ...r.random.map((s, l) => [r.index, r.label, 'none', 'random', LEVELS[l], fixed(s)]),
+        ...settings.methods.flatMap((m) => r.methods[m]!.bestWorst.map((s, l) => [r.index, r.label, m, 'best_worst', LEVELS[l], fixed(s)])),
+      ]),
+    ]),
+  );
+  const svgs: Record<string, string> = {};
+  for (const rate of ['fmr', 'fnmr'] as const) {
+    svgs[rate] = await plot(summary, rate);
+    writeFileAtomic(path.join(out, `${rate}.svg`), svgs[rate]);
+    writeFileAtomic(path.join(out, `${rate}.png`), await sharp(Buffer.from(svgs[rate]), { density: 144 }).png().toBuffer());
+  }
+  writeFileAtomic(path.join(out, 'report.html'), reportHtml(summary, svgs));
+  return summary;
+}
+
+/** The summary table as Markdown (for the README and the console). */
+export function summaryTable(summary: DprSummary): string {
+  const rows = summary.curves.map((c) => {
+    const ms = c.method === 'none' ? '–' : (summary.msPerPair[c.method] ?? 0).toFixed(0);
+    const delta = (v: number) => (c.method === 'none' ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(4)}`);
+    return `| ${c.method === 'none' ? '(no map)' : c.method} | ${c.strategy} | ${fixed(c.aucFmr)} | ${delta(c.deltaFmr)} | ${fixed(c.aucFnmr)} | ${delta(c.deltaFnmr)} | ${ms} |`;
+  });
+  return [
+    '| method | strategy | AUC FMR | Δ to random | AUC FNMR | Δ to random | map time per pair (ms) |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+
+function reportHtml(summary: DprSummary, svgs: Record<string, string>): string {
+  const s = summary.settings;
+  const table = summaryTable(summary)
+    .split('\n')
+    .filter((_, i) => i !== 1)
+    .map((line, i) => {
+      const cells = line.split('|').slice(1, -1).map((c) => escapeHtml(c.trim()));
+      const tag = i === 0 ? 'th' : 'td';
+      return `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>DPR report</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}</style>
+</head><body>
+<h1>Decision-based Patch Replacement</h1>
+<p>Model ${escapeHtml(s.model.name)} · threshold ${s.threshold.toFixed(4)} (${escapeHtml(s.thresholdSource)}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`}) ·
+${summary.genuine} genuine and ${summary.impostor} impostor pairs · methods ${escapeHtml(s.methods.join(', '))}${s.methods.includes('random-masks') ? ` (random-masks N = ${s.masks})` : ''} · seed ${s.seed}
+${s.shard.count > 1 ? ` · shard ${s.shard.index}/${s.shard.count}` : ''}</p>
+<p>Area under each curve over p ∈ [0, 0.95] (trapezoid, p as a fraction) and its difference to the random order: a map that points at the regions behind the decision falls faster than random (negative Δ).</p>
+<table>
+${table}
+</table>
+<div class="plots">${svgs.fmr}${svgs.fnmr}</div>
+<p>Data: results.json, results.csv (per method, strategy and level), scores.csv (per pair).</p>
+</body></html>
+`;
+}
+
+/**
+ * Joins the outputs of `--shard i/n` runs into one run in `out` and writes its report (of the pairs
+ * found: genuine + impostor < settings.pairs tells that shards are missing or unfinished).
+ */
+export async function mergeShards(out: string, shardDirs: readonly string[]): Promise<DprSummary> {
+  if (shardDirs.length === 0) throw new LfwError('merge needs at least one shard folder');
+  const runs = shardDirs.map((dir) => {
+    const file = path.join(dir, RUN_FILE);
+    if (!fs.existsSync(file)) throw new LfwError(`${dir}: no ${RUN_FILE}, not a DPR output folder`);
+    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings, records: readRecords(path.join(dir, RECORDS_FILE)) };
+  });
+  const common = (s: RunSettings) => JSON.stringify({ ...s, shard: undefined });
+  for (const r of runs) {
+    if (common(r.settings) !== common(runs[0].settings)) throw new LfwError(`${r.dir}: its run settings differ from those of ${runs[0].dir}`);
+  }
+  const records = runs.flatMap((r) => r.records).sort((a, b) => a.index - b.index);
+  const duplicate = records.find((r, i) => i > 0 && records[i - 1].index === r.index);
+  if (duplicate) throw new LfwError(`pair ${duplicate.index} appears in more than one shard`);
+  const settings: RunSettings = { ...runs[0].settings, shard: { index: 1, count: 1 } };
+  fs.mkdirSync(out, { recursive: true });
+  writeFileAtomic(path.join(out, RUN_FILE), JSON.stringify(settings, null, 1) + '\n');
+  writeFileAtomic(path.join(out, RECORDS_FILE), records.map((r) => JSON.stringify(r) + '\n').join(''));
+  return writeReport(out, settings, records);
+}
