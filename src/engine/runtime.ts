@@ -19,8 +19,8 @@ export interface Session {
   readonly ep: string;
 }
 
-/** Called once per provider that could not be used, with the reason. */
-export type FallbackNotice = (provider: string, reason: string) => void;
+/** Called once when the chosen provider (or, for `auto`, the better ones) could not be used. */
+export type FallbackNotice = (providers: string, reason: string) => void;
 
 /**
  * Creates a session on the chosen provider; `auto` or a provider that cannot load falls back
@@ -32,7 +32,7 @@ export async function createSession(
   onFallback: FallbackNotice = () => {},
 ): Promise<Session> {
   const order = choice === 'auto' ? autoOrder() : choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
-  let lastError: unknown;
+  const failures: [string, string][] = [];
   for (const ep of order) {
     try {
       const session = await ort.InferenceSession.create(model, {
@@ -40,13 +40,14 @@ export async function createSession(
         logSeverityLevel: 3,
         graphOptimizationLevel: 'all',
       });
+      if (failures.length) onFallback(failures.map(([p]) => p).join(', '), failures.map(([p, r]) => `${p}: ${r}`).join('; '));
       return { session, ep };
     } catch (e) {
-      lastError = e;
-      if (ep !== 'cpu') onFallback(ep, firstLine(e));
+      if (ep === 'cpu') throw e;
+      failures.push([ep, firstLine(e)]);
     }
   }
-  throw lastError;
+  throw new Error('no execution provider could be used');
 }
 
 function firstLine(e: unknown): string {

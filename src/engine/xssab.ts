@@ -126,19 +126,40 @@ export function splitArguments(args: ArrayLike<number>, threshold: number): Scor
 export class Explainer {
   private constructor(
     readonly model: FrModel,
-    private readonly explainSession: Session,
-    private readonly embedSession: Session,
+    private sessions: { explain: Session; embed: Session },
+    private readonly onFallback: FallbackNotice,
   ) {}
 
   get ep(): string {
-    return this.explainSession.ep;
+    return this.sessions.explain.ep;
   }
 
-  static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback?: FallbackNotice): Promise<Explainer> {
+  static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback: FallbackNotice = () => {}): Promise<Explainer> {
+    return new Explainer(model, await Explainer.open(model, ep, onFallback), onFallback);
+  }
+
+  private static async open(model: FrModel, ep: ExecutionProviderChoice, onFallback: FallbackNotice) {
     const explain = await createSession(explainGraphFor(model), ep, onFallback);
     // The embedding graph runs where the explanation graph could run, without a second round of notices.
-    const embed = await createSession(encodeModel(model.proto), explain.ep === 'cpu' ? 'cpu' : (explain.ep as ExecutionProviderChoice));
-    return new Explainer(model, explain, embed);
+    const embed = await createSession(encodeModel(model.proto), explain.ep as ExecutionProviderChoice);
+    return { explain, embed };
+  }
+
+  /**
+   * Runs one of the graphs; a GPU provider that loaded but fails to run the graph hands over to
+   * the CPU once, with a notice, and the run is repeated there.
+   */
+  private async run(which: 'explain' | 'embed', feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    try {
+      return await this.sessions[which].session.run(feeds);
+    } catch (e) {
+      if (this.ep === 'cpu') throw e;
+      this.onFallback(this.ep, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
+      const previous = this.sessions;
+      this.sessions = await Explainer.open(this.model, 'cpu', this.onFallback);
+      await Promise.all([previous.explain.session.release(), previous.embed.session.release()]);
+      return this.sessions[which].session.run(feeds);
+    }
   }
 
   private faceTensor(faces: Float32Array): ort.Tensor {
@@ -150,13 +171,13 @@ export class Explainer {
 
   /** Embeddings [N, d] of N preprocessed faces. */
   async embed(faces: Float32Array): Promise<Float32Array> {
-    const result = await this.embedSession.session.run({ [this.model.input]: this.faceTensor(faces) });
+    const result = await this.run('embed', { [this.model.input]: this.faceTensor(faces) });
     return result[this.model.output].data as Float32Array;
   }
 
   /** Explains N pairs at once; `a` and `b` hold N preprocessed faces each. */
   async explain(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
-    const r = await this.explainSession.session.run({
+    const r = await this.run('explain', {
       [IO.a]: this.faceTensor(a),
       [IO.b]: this.faceTensor(b),
       [IO.threshold]: new ort.Tensor('float32', Float32Array.of(threshold), []),
@@ -186,6 +207,6 @@ export class Explainer {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.explainSession.session.release(), this.embedSession.session.release()]);
+    await Promise.all([this.sessions.explain.session.release(), this.sessions.embed.session.release()]);
   }
 }
