@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplanationPayload, ExplanationResult } from '../engine/result';
 import { type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
+import { LatestRunner } from './latestRunner';
 
 /** A shown explanation: the payload and the two image files it came from. */
 export interface Shown {
@@ -32,9 +33,7 @@ export class ExplanationPanel {
   /** The viewer posted 'ready': its script runs and messages reach it. */
   private ready = false;
   private delivered?: ExplanationPayload;
-  private rerunTimer?: NodeJS.Timeout;
-  private running = false;
-  private wantedThreshold?: number;
+  private readonly reruns = new LatestRunner((threshold: number) => this.rerunAt(threshold), RERUN_DEBOUNCE_MS);
 
   /** Shows `shown` in the panel, creating the panel when there is none. */
   static show(extensionUri: vscode.Uri, shown: Shown, host: PanelHost): ExplanationPanel {
@@ -77,7 +76,7 @@ export class ExplanationPanel {
 
   dispose(): void {
     if (ExplanationPanel.current === this) ExplanationPanel.current = undefined;
-    clearTimeout(this.rerunTimer);
+    this.reruns.dispose();
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
@@ -125,7 +124,7 @@ export class ExplanationPanel {
         this.sendExplanation();
         break;
       case 'setThreshold':
-        this.scheduleRerun(message.threshold);
+        this.reruns.request(message.threshold);
         break;
       case 'exportResult':
         void this.exportResult();
@@ -139,33 +138,16 @@ export class ExplanationPanel {
     }
   }
 
-  private scheduleRerun(threshold: number): void {
-    this.wantedThreshold = threshold;
-    clearTimeout(this.rerunTimer);
-    this.rerunTimer = setTimeout(() => void this.rerunLatest(), RERUN_DEBOUNCE_MS);
-  }
-
-  /** Runs the latest wanted threshold; changes that arrive meanwhile run after it, newest only. */
-  private async rerunLatest(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.wantedThreshold !== undefined) {
-        const threshold = this.wantedThreshold;
-        this.wantedThreshold = undefined;
-        if (threshold === this.shown.payload.threshold) continue;
-        const shown = this.shown;
-        void this.post({ type: 'progress', message: `Explaining again at threshold ${threshold}…` });
-        const payload = await this.host.rerun(shown, threshold);
-        // A new pair shown meanwhile wins over this re-run; a failed re-run (already reported)
-        // sends the shown explanation again, which also resets the viewer's threshold control.
-        if (this.shown !== shown) continue;
-        if (payload) this.display({ ...shown, payload });
-        else this.sendExplanation();
-      }
-    } finally {
-      this.running = false;
-    }
+  private async rerunAt(threshold: number): Promise<void> {
+    if (threshold === this.shown.payload.threshold) return;
+    const shown = this.shown;
+    void this.post({ type: 'progress', message: `Explaining again at threshold ${threshold}…` });
+    const payload = await this.host.rerun(shown, threshold);
+    // A new pair shown meanwhile wins over this re-run; a failed re-run (already reported)
+    // sends the shown explanation again, which also resets the viewer's threshold control.
+    if (this.shown !== shown) return;
+    if (payload) this.display({ ...shown, payload });
+    else this.sendExplanation();
   }
 
   private async exportResult(): Promise<void> {
