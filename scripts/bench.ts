@@ -1,10 +1,8 @@
 // Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
 // memory, and face detection + alignment per photo, measured in one process.
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { IRESNET_LAYERS, type IResNetName, writeIResNet } from '../models/build/iresnet';
+import { resolveModel } from '../models/build/iresnet';
 import { Engine } from '../src/engine/engine';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
@@ -51,14 +49,6 @@ async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<numbe
     times.push(performance.now() - start);
   }
   return median(times);
-}
-
-/** A file path, or the name of a generated benchmark backbone (written once to the user's cache). */
-function resolveModel(name: string): string {
-  if (!(name in IRESNET_LAYERS)) return name;
-  const file = path.join(os.homedir(), '.cache', 'xssab', 'models', `${name}.onnx`);
-  if (!fs.existsSync(file)) writeIResNet(name as IResNetName, file);
-  return file;
 }
 
 /** Median detection + alignment time of the bundled photos. */

@@ -4,6 +4,7 @@
 //
 //   npx tsx models/build/iresnet.ts iresnet100 OUT.onnx
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { ENGINE_OPSET, type Graph, encodeModel, float, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
@@ -78,6 +79,14 @@ export function writeIResNet(name: IResNetName, file: string): void {
   fs.renameSync(tmp, file);
   const card = { name: `${name} (random weights, for benchmarks only)`, input: 'input', output: 'embedding', channelOrder: 'RGB', mean: 127.5, std: 127.5, threshold: 0.3 };
   fs.writeFileSync(file.replace(/\.onnx$/, '.card.json'), JSON.stringify(card, null, 2) + '\n');
+}
+
+/** A model file path, or the name of a benchmark backbone, generated once into the user's cache. */
+export function resolveModel(nameOrPath: string): string {
+  if (!(nameOrPath in IRESNET_LAYERS)) return nameOrPath;
+  const file = path.join(os.homedir(), '.cache', 'xssab', 'models', `${nameOrPath}.onnx`);
+  if (!fs.existsSync(file)) writeIResNet(nameOrPath as IResNetName, file);
+  return file;
 }
 
 // Run as a script, not when bundled into the benchmark.

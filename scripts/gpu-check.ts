@@ -1,0 +1,103 @@
+// GPU check: runs the engine on every GPU execution provider that loads here, checks that its
+// maps equal the CPU maps (relative L2 error < 1e-3), and prints a table of timings.
+// Installs nothing; run through scripts/gpu-check.sh on a Linux machine with an NVIDIA GPU.
+import { execFileSync } from 'child_process';
+import { loadFrModel, defaultModelPath } from '../src/engine/model';
+import { MAP_KINDS } from '../src/engine/result';
+import type { ExecutionProviderChoice } from '../src/engine/runtime';
+import { Explainer, type PairExplanation } from '../src/engine/xssab';
+import { resolveModel } from '../models/build/iresnet';
+
+const PROVIDERS: ExecutionProviderChoice[] = ['cuda', 'webgpu'];
+const MODELS = ['default', 'iresnet100'];
+const BATCHES = [1, 64];
+const TOLERANCE = 1e-3;
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+function relativeL2(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i] - b[i]) ** 2;
+    norm += b[i] ** 2;
+  }
+  return Math.sqrt(diff / Math.max(norm, 1e-30));
+}
+
+/** Worst relative L2 error over all maps of all pairs. */
+function worstError(gpu: PairExplanation[], cpu: PairExplanation[]): number {
+  let worst = 0;
+  cpu.forEach((pair, i) =>
+    pair.maps.forEach((maps, side) => MAP_KINDS.forEach((k) => (worst = Math.max(worst, relativeL2(gpu[i].maps[side][k], maps[k]))))),
+  );
+  return worst;
+}
+
+function deviceMemoryMiB(): string {
+  try {
+    return execFileSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], { encoding: 'utf8' }).trim().split('\n')[0];
+  } catch {
+    return 'n/a';
+  }
+}
+
+function faces(n: number, size: number, phase: number): Float32Array {
+  return Float32Array.from({ length: n * size }, (_, i) => Math.sin(i * 0.37 + phase) * 0.9);
+}
+
+async function main() {
+  const rows: string[] = ['| model | provider | batch (pairs) | explain ms | embed ms | ratio | pairs/s | max rel. L2 vs CPU | device MiB |', '|---|---|---|---|---|---|---|---|---|'];
+  const notes: string[] = [];
+  for (const name of MODELS) {
+    const model = await loadFrModel(name === 'default' ? defaultModelPath() : resolveModel(name));
+    const size = model.inputShape.reduce((a, b) => a * b, 1);
+    const [a, b] = [faces(2, size, 0), faces(2, size, 1)];
+    const cpu = await Explainer.create(model, 'cpu');
+    const reference = await cpu.explain(a, b, model.threshold);
+    await cpu.release();
+    for (const provider of PROVIDERS) {
+      let reason = '';
+      const explainer = await Explainer.create(model, provider, (_, r) => (reason = r));
+      if (explainer.ep !== provider) {
+        notes.push(`${name}: ${provider} not usable here (${reason})`);
+        await explainer.release();
+        continue;
+      }
+      const error = worstError(await explainer.explain(a, b, model.threshold), reference);
+      for (const n of BATCHES) {
+        const [fa, fb] = [faces(n, size, 0), faces(n, size, 1)];
+        const both = new Float32Array(2 * n * size);
+        both.set(fa);
+        both.set(fb, n * size);
+        const runs = n === 1 ? 20 : 5;
+        const explainMs = await timed(runs, () => explainer.explain(fa, fb, model.threshold));
+        const embedMs = await timed(runs, () => explainer.embed(both));
+        rows.push(
+          `| ${model.name} | ${explainer.ep} | ${n} | ${explainMs.toFixed(2)} | ${embedMs.toFixed(2)} | ${(explainMs / embedMs).toFixed(2)} | ${((1000 * n) / explainMs).toFixed(1)} | ${error.toExponential(2)}${error < TOLERANCE ? '' : ' FAIL'} | ${deviceMemoryMiB()} |`,
+        );
+        if (error >= TOLERANCE) process.exitCode = 1;
+      }
+      await explainer.release();
+    }
+  }
+  console.log(rows.join('\n'));
+  for (const n of notes) console.log(`note: ${n}`);
+  if (rows.length === 2) console.log('no GPU execution provider could run here: nothing to compare');
+}
+
+main().catch((e) => {
+  console.error(`gpu-check: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});
