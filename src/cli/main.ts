@@ -68,7 +68,7 @@ export function engineOptions(values: { model?: string; ep?: string; mean?: stri
   return {
     model: values.model,
     ep,
-    onFallback: (provider, reason) => console.error(`xssab: the ${provider} execution provider is not available (${reason}); falling back`),
+    onFallback: (providers, reason) => console.error(`xssab: notice: not using ${providers} (${reason}); running on the next provider`),
     onModelWarning: (message) => console.error(`xssab: warning: ${message}`),
     preprocessing: custom
       ? { mean: number(values.mean, 'mean'), std: number(values.std, 'std'), channelOrder: values.bgr ? 'BGR' : undefined }
