@@ -3,6 +3,7 @@
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
 import * as path from 'path';
 import { resolveModel } from '../models/build/iresnet';
+import { median, timeRuns } from './timing';
 import { Engine } from '../src/engine/engine';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
@@ -36,19 +37,6 @@ function parseArgs(argv: string[]): Options {
     } else throw new Error(`unknown option ${arg}`);
   }
   return options;
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 3; i++) await fn(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
 }
 
 /** Median detection + alignment time of the bundled photos. */

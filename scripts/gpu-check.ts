@@ -7,24 +7,12 @@ import { MAP_KINDS } from '../src/engine/result';
 import type { ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer, type PairExplanation } from '../src/engine/xssab';
 import { resolveModel } from '../models/build/iresnet';
+import { timeRuns } from './timing';
 
 const PROVIDERS: ExecutionProviderChoice[] = ['cuda', 'webgpu'];
 const MODELS = ['default', 'iresnet100'];
 const BATCHES = [1, 64];
 const TOLERANCE = 1e-3;
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-
-async function timed(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return median(times);
-}
 
 function relativeL2(a: Float32Array, b: Float32Array): number {
   let diff = 0;
@@ -82,8 +70,8 @@ async function main() {
         both.set(fa);
         both.set(fb, n * size);
         const runs = n === 1 ? 20 : 5;
-        const explainMs = await timed(runs, () => explainer.explain(fa, fb, model.threshold));
-        const embedMs = await timed(runs, () => explainer.embed(both));
+        const explainMs = await timeRuns(runs, () => explainer.explain(fa, fb, model.threshold));
+        const embedMs = await timeRuns(runs, () => explainer.embed(both));
         rows.push(
           `| ${model.name} | ${explainer.ep} | ${n} | ${explainMs.toFixed(2)} | ${embedMs.toFixed(2)} | ${(explainMs / embedMs).toFixed(2)} | ${((1000 * n) / explainMs).toFixed(1)} | ${error.toExponential(2)}${error < TOLERANCE ? '' : ' FAIL'} | ${deviceMemoryMiB()} |`,
         );
