@@ -1,11 +1,15 @@
 // Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
-// memory, and face detection + alignment per photo, measured in one process.
+// memory, face detection + alignment per photo, and DPR pairs per second (Patch-Samples, all levels,
+// both strategies, xSSAB maps), measured in one process.
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { resolveModel } from '../models/build/iresnet';
 import { median, timeRuns } from './timing';
 import { Engine } from '../src/engine/engine';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
+import { evaluateDpr } from '../src/engine/patchlfw/dpr';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer } from '../src/engine/xssab';
 
@@ -48,6 +52,26 @@ async function detectionMs(runs: number): Promise<number> {
   });
   await engine.dispose();
   return ms / photos.length;
+}
+
+/** One eighth of Patch-Samples (8 pairs) at the model's threshold, so no calibration pass is timed. */
+async function dprPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
+  const engine = await Engine.create({ model: modelPath, ep });
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-dpr-'));
+  try {
+    const start = performance.now();
+    const { records } = await evaluateDpr(engine, {
+      set: path.join(__dirname, '..', 'samples', 'patch-samples'),
+      out,
+      methods: ['xssab'],
+      threshold: engine.model.threshold,
+      shard: { index: 1, count: 8 },
+    });
+    return records.length / ((performance.now() - start) / 1000);
+  } finally {
+    await engine.dispose();
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 async function main() {
@@ -100,6 +124,7 @@ async function main() {
     batch_ratio: round(batchExplainMs / batchEmbedMs),
     batch_pairs_per_s: round((1000 * n) / batchExplainMs),
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
+    dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
   await explainer.release();
