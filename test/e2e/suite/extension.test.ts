@@ -52,6 +52,9 @@ describe('xSSAB extension', () => {
     }
   });
 
+  // The runner then opens the panel through the Explorer's context menu, and looks for its tab.
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
   it('registers "Explain Match" and contributes it to the Explorer context menu for images', async () => {
     assert.ok((await vscode.commands.getCommands(true)).includes(COMMAND));
     const { contributes } = extension.packageJSON;
