@@ -20,6 +20,9 @@ const IO = {
   embeddings: 'embeddings', // [2N, d]: the A faces, then the B faces
   score: 'score', // [N]
   arguments: 'arguments', // [N, d]
+  supportingCount: 'supporting_count', // [N]: dimensions with a_n ≥ β
+  supportingSum: 'supporting_sum', // [N]
+  opposingSum: 'opposing_sum', // [N]
   similarity: 'similarity', // [2N, H, W]
   dissimilarity: 'dissimilarity',
   combined: 'combined',
@@ -75,12 +78,18 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
     [IO.embeddings, e],
     [IO.score, b.reduceSum(args, [1], false)],
     [IO.arguments, args],
-    [IO.similarity, channelMeanAbs(gSupport)],
-    [IO.dissimilarity, channelMeanAbs(gOppose)],
+    [IO.supportingCount, b.reduceSum(supportMask, [1], false)],
+    [IO.supportingSum, b.reduceSum(b.op('Mul', [args, supportMask]), [1], false)],
+    [IO.opposingSum, b.reduceSum(b.op('Sub', [args, b.op('Mul', [args, supportMask])]), [1], false)],
   ];
-  outputs.push([IO.combined, b.op('Sub', [outputs[3][1], outputs[4][1]])]);
-  // s = S⁺ + S⁻, so its gradient is the sum of the two backward passes: no extra pass.
-  outputs.push([IO.saliency, channelMeanAbs(b.op('Add', [gSupport, gOppose]))]);
+  const [similarity, dissimilarity] = [channelMeanAbs(gSupport), channelMeanAbs(gOppose)];
+  outputs.push(
+    [IO.similarity, similarity],
+    [IO.dissimilarity, dissimilarity],
+    [IO.combined, b.op('Sub', [similarity, dissimilarity])],
+    // s = S⁺ + S⁻, so its gradient is the sum of the two backward passes: no extra pass.
+    [IO.saliency, channelMeanAbs(b.op('Add', [gSupport, gOppose]))],
+  );
   graph.output = outputs.map(([name, source]) => {
     graph.node!.push({ opType: 'Identity', name: `xssab/out_${name}`, input: [source], output: [name] });
     return { name };
@@ -108,18 +117,6 @@ export interface PairExplanation {
   arguments: Float32Array;
   split: ScoreSplit;
   maps: [FaceMaps, FaceMaps];
-}
-
-/** Counts and sums of the supporting (a_n ≥ β) and opposing arguments. */
-export function splitArguments(args: ArrayLike<number>, threshold: number): ScoreSplit {
-  const beta = threshold / args.length;
-  const split: ScoreSplit = { beta, supporting: { count: 0, sum: 0 }, opposing: { count: 0, sum: 0 } };
-  for (let n = 0; n < args.length; n++) {
-    const part = args[n] >= beta ? split.supporting : split.opposing;
-    part.count++;
-    part.sum += args[n];
-  }
-  return split;
 }
 
 /** Sessions for one model: the fused explanation graph and the plain embedding graph. */
@@ -200,7 +197,11 @@ export class Explainer {
         embeddings: [row(get(IO.embeddings), i, d), row(get(IO.embeddings), n + i, d)],
         arguments: args,
         saliency: [row(get(IO.saliency), i, plane), row(get(IO.saliency), n + i, plane)],
-        split: splitArguments(args, threshold),
+        split: {
+          beta: threshold / d,
+          supporting: { count: get(IO.supportingCount)[i], sum: get(IO.supportingSum)[i] },
+          opposing: { count: d - get(IO.supportingCount)[i], sum: get(IO.opposingSum)[i] },
+        },
         maps: [faceMaps(i), faceMaps(n + i)],
       };
     });

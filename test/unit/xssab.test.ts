@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
 import { encodeModel, floatValueInfo } from '../../src/engine/onnx/proto';
-import { Explainer, explainGraphFor, splitArguments } from '../../src/engine/xssab';
+import { Explainer, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
@@ -65,16 +65,15 @@ describe('xSSAB', () => {
     close(result.maps[1].dissimilarity, expected.bDis, 'B dissimilarity');
     close(result.maps[0].combined, expected.aSim.map((v, i) => v - expected.aDis[i]), 'A combined');
     close(result.saliency[0], map(eA, uA, uB, () => true), 'A saliency');
+    // The split: counts add up to d, the supporting and opposing sums to the score.
+    const supportingSum = args.reduce((s, v, n) => s + (support[n] ? v : 0), 0);
+    assert.strictEqual(result.split.supporting.count, support.filter((s) => s).length);
+    assert.strictEqual(result.split.supporting.count + result.split.opposing.count, d);
+    assert.ok(Math.abs(result.split.supporting.sum - supportingSum) < 1e-6);
+    assert.ok(Math.abs(result.split.opposing.sum - (score - supportingSum)) < 1e-6);
+    assert.strictEqual(result.split.beta, threshold / d);
     assert.ok(support.some((s) => s) && support.some((s) => !s), 'the example must have both supporting and opposing dimensions');
     await explainer.release();
-  });
-
-  it('splits the score: supporting + opposing sums = score, counts add up to d', () => {
-    const args = [0.3, -0.1, 0.05, 0, 0.2];
-    const split = splitArguments(args, 0.25); // β = 0.05
-    assert.deepStrictEqual([split.supporting.count, split.opposing.count], [3, 2]);
-    assert.ok(Math.abs(split.supporting.sum - 0.55) < 1e-12);
-    assert.ok(Math.abs(split.opposing.sum + 0.1) < 1e-12);
   });
 
   it('explains a batch of pairs exactly as it explains each pair alone', async () => {
