@@ -5,15 +5,18 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { UnsupportedGradientError } from '../engine/autodiff/rules';
 import { Engine, type EngineOptions, FaceError } from '../engine/engine';
+import { ExplainPairsError } from '../engine/explainPairs/run';
 import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { OutputError, toPayload, writeExplanation } from '../engine/output';
 import { PairListError, readPairList } from '../engine/pairList';
-import { LfwError } from '../engine/patchlfw/lfw';
+import { LfwError, lfwPairList } from '../engine/patchlfw/lfw';
 import { EXPLANATION_MIME } from '../engine/result';
+import { RecordsError } from '../engine/runFiles';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 import { equalErrorRate } from '../engine/verification';
-import { PATCH_LFW_USAGE, lfwPairList, patchLfw } from './patchLfw';
+import { EXPLAIN_PAIRS_USAGE, explainPairs } from './explainPairs';
+import { PATCH_LFW_USAGE, patchLfw } from './patchLfw';
 
 export class UsageError extends Error {}
 
@@ -24,6 +27,7 @@ const USAGE = `Usage:
                                 EER threshold of a model on a labelled pair list (a,b,same|different)
   xssab calibrate --lfw ROOT pairs.txt [--model FILE] [--json]
                                 the same on LFW View-2 pairs (photos detected and aligned)
+${EXPLAIN_PAIRS_USAGE}
 ${PATCH_LFW_USAGE}
   xssab help
 
@@ -181,7 +185,7 @@ async function calibrate(args: string[]): Promise<void> {
   }
 }
 
-const KNOWN_ERRORS = [PairListError, LfwError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
+const KNOWN_ERRORS = [PairListError, LfwError, ExplainPairsError, RecordsError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -195,6 +199,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'calibrate':
         await calibrate(rest);
+        return 0;
+      case 'explain-pairs':
+        await explainPairs(rest);
         return 0;
       case 'patch-lfw':
         await patchLfw(rest);

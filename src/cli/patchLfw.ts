@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine/engine';
-import type { ImagePair } from '../engine/pairList';
 import { MANIFEST, buildPatchedSet } from '../engine/patchlfw/build';
 import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
@@ -19,20 +18,13 @@ export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pair
                                 run the DPR protocol (resumes an interrupted run in the same --out)
   xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
 
-/** LFW View-2 pairs as a labelled pair list (for calibrate). */
-export function lfwPairList(root: string, pairsFile: string): ImagePair[] {
-  const pairs = readLfwPairs(root, pairsFile);
-  checkImagesExist(pairs);
-  return pairs.map((p) => ({ a: p.a.path, b: p.b.path, label: p.label }));
-}
-
-function integer(value: string | undefined, name: string, min: number): number | undefined {
+export function integer(value: string | undefined, name: string, min: number): number | undefined {
   const v = number(value, name);
   if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}`);
   return v;
 }
 
-function shard(value: string | undefined): { index: number; count: number } | undefined {
+export function shard(value: string | undefined): { index: number; count: number } | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(value);
   const [index, count] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
@@ -57,7 +49,7 @@ function checkOutDir(dir: string, marker: string): void {
 }
 
 /** Ctrl-C stops after the current step; what is done stays on disk. */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
+export function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const stop = () => controller.abort(new LfwError('stopped; run the same command again to resume'));
   process.once('SIGINT', stop);
@@ -84,7 +76,7 @@ async function build(args: string[]): Promise<void> {
   if (values.list) pairs = readListPairs(values.list);
   else if (values.lfw && values.pairs) pairs = readLfwPairs(values.lfw, values.pairs);
   else throw new UsageError('patch-lfw build needs --lfw ROOT --pairs pairs.txt, or --list PAIRS.csv');
-  checkImagesExist(pairs);
+  checkImagesExist(pairs.flatMap((p) => [p.a.path, p.b.path]));
   if (!values['ref-imp'] !== !values['ref-gen']) throw new UsageError('--ref-imp and --ref-gen go together');
   let reference;
   if (values['ref-imp'] && values['ref-gen']) {

@@ -26,6 +26,20 @@ export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), body]);
 }
 
+/** Reads a float32 .npy file written by npyBytes: its values and shape. */
+export function readNpy(file: string): { data: Float32Array; shape: number[] } {
+  const bytes = fs.readFileSync(file);
+  const header = bytes.subarray(10, 10 + bytes.readUInt16LE(8)).toString('latin1');
+  const shape = /'shape': \(([^)]*)\)/.exec(header);
+  if (bytes.subarray(0, 6).toString('latin1') !== '\x93NUMPY' || !header.includes("'descr': '<f4'") || !shape) {
+    throw new OutputError(`${file}: not a little-endian float32 .npy file`);
+  }
+  const body = bytes.subarray(10 + header.length);
+  // Copied so the values are aligned for a Float32Array.
+  const data = new Float32Array(Uint8Array.from(body).buffer);
+  return { data, shape: shape[1].split(',').filter((v) => v.trim()).map(Number) };
+}
+
 export function encodeMap(map: Float32Array, shape: [number, number]): EncodedMap {
   const bytes = Buffer.alloc(map.length * 4);
   map.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
@@ -51,21 +65,24 @@ export class OutputError extends Error {}
 
 /**
  * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
- * or one that already holds an xSSAB result is written to.
+ * or one that already holds an xSSAB output (its `marker` file) is written to.
  */
-export function prepareOutputDir(dir: string): void {
+export function prepareOutputDir(dir: string, marker = 'result.json'): void {
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw new OutputError(`${dir}: exists and is not a folder`);
     const entries = fs.readdirSync(dir);
-    if (entries.length > 0 && !entries.includes('result.json')) {
+    if (entries.length > 0 && !entries.includes(marker)) {
       throw new OutputError(`${dir}: folder is not empty and holds no earlier xSSAB result; choose another --out`);
     }
   }
   fs.mkdirSync(dir, { recursive: true });
 }
 
-/** Writes every output file of one pair into `dir` and returns their names. */
-export async function writeExplanation(dir: string, pair: ExplainedPair): Promise<string[]> {
+/**
+ * Writes every output file of one pair into `dir` and returns their names; with `overlays: false`
+ * only result.json, the aligned crops and the .npy maps (what a viewer needs to redraw the pair).
+ */
+export async function writeExplanation(dir: string, pair: ExplainedPair, { overlays = true } = {}): Promise<string[]> {
   prepareOutputDir(dir);
   const written: string[] = [];
   const write = (name: string, data: string | Buffer) => {
@@ -85,6 +102,7 @@ export async function writeExplanation(dir: string, pair: ExplainedPair): Promis
       const map = pair.maps[i][kind];
       const range = result.ranges[side][kind];
       write(`${side}_${kind}.npy`, npyBytes(map, [h, w]));
+      if (!overlays) continue;
       const png = await encodePng(w, h, 3, overlay(map, kind, range, OVERLAY_OPACITY, crop.data));
       write(`${side}_${kind}.png`, png);
       pngs[`${side}_${kind}`] = png.toString('base64');
@@ -94,7 +112,7 @@ export async function writeExplanation(dir: string, pair: ExplainedPair): Promis
       }
     }
   }
-  write('report.html', reportHtml(pair, pngs));
+  if (overlays) write('report.html', reportHtml(pair, pngs));
   return written;
 }
 

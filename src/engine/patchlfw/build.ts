@@ -6,6 +6,7 @@ import * as path from 'path';
 import type { PreparedFace } from '../engine';
 import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../pairList';
+import { writeFileAtomic } from '../runFiles';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
 import { Random } from './random';
 
@@ -174,13 +175,6 @@ function slotImage(pairs: readonly BenchPair[], slot: number | undefined): Bench
   const pair = slot === undefined ? undefined : pairs[Math.floor(slot / 2)];
   if (!pair || slot === undefined) throw new LfwError(`reference source slot ${slot} lies outside the ${pairs.length * 2} image slots`);
   return slot % 2 === 0 ? pair.a : pair.b;
-}
-
-/** Writes a temporary file and renames it, so a reader never sees half a file. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, data);
-  fs.renameSync(temp, file);
 }
 
 export interface PatchedPair {

@@ -10,7 +10,8 @@ import { type Engine, toModelInput } from '../engine';
 import type { RgbImage } from '../image';
 import type { PairLabel } from '../pairList';
 import { equalErrorRate } from '../verification';
-import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest, writeFileAtomic } from './build';
+import { type RunProgress, readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
 import { type MethodName, type MethodPair, createMethod, dot, unitEmbeddings } from './methods';
 import { pairRandom } from './random';
@@ -78,13 +79,6 @@ export interface RunSettings {
   pairs: number;
 }
 
-export interface DprProgress {
-  done: number;
-  total: number;
-  pairsPerSecond: number;
-  secondsLeft: number;
-}
-
 export interface DprOptions {
   /** Folder of a built set (manifest.json). */
   set: string;
@@ -99,7 +93,7 @@ export interface DprOptions {
   pairsPerStep?: number;
   seed?: number;
   masks?: number;
-  onProgress?: (p: DprProgress) => void;
+  onProgress?: (p: RunProgress) => void;
   /** Told once the threshold is known, before the pairs run. */
   onThreshold?: (settings: RunSettings) => void;
   signal?: AbortSignal;
@@ -120,7 +114,7 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
   options.onThreshold?.(settings);
 
   const recordsFile = path.join(options.out, RECORDS_FILE);
-  const records = readRecords(recordsFile);
+  const records = readIndexedRecords<PairRecord>(recordsFile);
   const done = new Set(records.map((r) => r.index));
   const todo = mine.filter((p) => !done.has(p.index));
   const step = options.pairsPerStep ?? 8;
@@ -195,24 +189,6 @@ export async function unpatchedEer(engine: Engine, setDir: string, manifest: Man
   for (const p of manifest.pairs) scores[p.label].push(dot(embeddings.get(p.a.crop)!, embeddings.get(p.b.crop)!));
   const { threshold, eer } = equalErrorRate(scores.same, scores.different);
   return { threshold, eer };
-}
-
-/** Reads the finished pairs; a last line cut short by a killed run is dropped from the file. */
-export function readRecords(file: string): PairRecord[] {
-  if (!fs.existsSync(file)) return [];
-  const text = fs.readFileSync(file, 'utf8');
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-  if (complete.length !== text.length) fs.truncateSync(file, Buffer.byteLength(complete));
-  const seen = new Set<number>();
-  return complete
-    .split('\n')
-    .filter(Boolean)
-    .map((line, i) => {
-      const r = JSON.parse(line) as PairRecord;
-      if (seen.has(r.index)) throw new LfwError(`${file}:${i + 1}: pair ${r.index} is recorded twice`);
-      seen.add(r.index);
-      return r;
-    });
 }
 
 async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: RunSettings, batch: number): Promise<PairRecord[]> {

@@ -2,7 +2,7 @@
 // reference implementation's patch coordinate files.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { PairLabel } from '../pairList';
+import type { ImagePair, PairLabel } from '../pairList';
 import { readPairList } from '../pairList';
 
 export class LfwError extends Error {}
@@ -95,11 +95,18 @@ export function readListPairs(file: string): BenchPair[] {
 }
 
 /** Throws one error naming the first missing images, before any work starts. */
-export function checkImagesExist(pairs: readonly BenchPair[]): void {
-  const missing = [...new Set(pairs.flatMap((p) => [p.a.path, p.b.path]))].filter((p) => !fs.existsSync(p));
+export function checkImagesExist(paths: readonly string[]): void {
+  const missing = [...new Set(paths)].filter((p) => !fs.existsSync(p));
   if (missing.length) {
     throw new LfwError(`${missing.length} image(s) of the pair list not found: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`);
   }
+}
+
+/** LFW View-2 pairs as a labelled pair list (for calibrate and explain-pairs). */
+export function lfwPairList(root: string, pairsFile: string): ImagePair[] {
+  const pairs = readLfwPairs(root, pairsFile);
+  checkImagesExist(pairs.flatMap((p) => [p.a.path, p.b.path]));
+  return pairs.map((p) => ({ a: p.a.path, b: p.b.path, label: p.label }));
 }
 
 /** Patch coordinates of one pair from the reference's files: bottom rows and left columns. */

@@ -4,8 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { errorRates } from '../verification';
-import { writeFileAtomic } from './build';
-import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS, readRecords } from './dpr';
+import { vegaLiteSvg } from '../plots';
+import { readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS } from './dpr';
 import { LfwError } from './lfw';
 import type { MethodName } from './methods';
 
@@ -74,10 +75,8 @@ const series = (c: Curve) => `${c.method === 'none' ? 'random order' : `${c.meth
 
 /** A line chart of one rate against the replaced share, one line per method and strategy. */
 async function plot(summary: DprSummary, rate: 'fmr' | 'fnmr'): Promise<string> {
-  const vega = await import('vega');
-  const vegaLite = await import('vega-lite');
   const values = summary.curves.flatMap((c) => c.points.map((p) => ({ level: p.level, value: p[rate], series: series(c) })));
-  const spec = vegaLite.compile({
+  return vegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${rate.toUpperCase()} against the replaced share (${summary.settings.model.name}, t = ${summary.settings.threshold.toFixed(4)})`,
     width: 520,
@@ -91,11 +90,7 @@ async function plot(summary: DprSummary, rate: 'fmr' | 'fnmr'): Promise<string> 
       color: { field: 'series', type: 'nominal', title: 'method and strategy' },
       strokeDash: { condition: { test: "datum.series === 'random order'", value: [6, 4] }, value: [1, 0] },
     },
-  }).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  });
 }
 
 function csv(rows: readonly (readonly (string | number)[])[]): string {
@@ -194,7 +189,7 @@ export async function mergeShards(out: string, shardDirs: readonly string[]): Pr
   const runs = shardDirs.map((dir) => {
     const file = path.join(dir, RUN_FILE);
     if (!fs.existsSync(file)) throw new LfwError(`${dir}: no ${RUN_FILE}, not a DPR output folder`);
-    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings, records: readRecords(path.join(dir, RECORDS_FILE)) };
+    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings, records: readIndexedRecords<PairRecord>(path.join(dir, RECORDS_FILE)) };
   });
   const common = (s: RunSettings) => JSON.stringify({ ...s, shard: undefined });
   for (const r of runs) {

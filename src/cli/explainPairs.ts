@@ -1,0 +1,78 @@
+// `xssab explain-pairs`: explain a whole pair list with one or two models (see engine/explainPairs).
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { Engine } from '../engine/engine';
+import { explainPairList } from '../engine/explainPairs/run';
+import type { PairListSummary } from '../engine/explainPairs/summary';
+import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
+import { integer, interruptible, shard } from './patchLfw';
+
+export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
+                        [--lfw ROOT] [--batch N] [--shard i/n]
+                                explain every pair of a list (a,b[,same|different], or LFW pairs.txt with
+                                --lfw): per-pair maps, summary.json, aggregate maps and report.html;
+                                --model-b compares a second model on the same pairs (resumes in the same --out)`;
+
+function printSummary(summary: PairListSummary, out: string): void {
+  for (const m of summary.models) {
+    const c = m.counts;
+    console.log(
+      `${m.key} ${m.name}: threshold ${m.threshold.toFixed(4)} (${m.thresholdSource}); FMR ${(100 * m.fmr).toFixed(2)}% (${c['false match']}/${m.impostor}), ` +
+        `FNMR ${(100 * m.fnmr).toFixed(2)}% (${c['false non-match']}/${m.genuine})${c.unlabelled ? `, ${c.unlabelled} unlabelled` : ''}`,
+    );
+  }
+  if (summary.comparison) {
+    console.log(`decisions differ on ${summary.comparison.disagreements.length} pair(s)`);
+    if (summary.comparison.note) console.error(`xssab: warning: ${summary.comparison.note}`);
+  }
+  if (summary.failed) console.error(`xssab: warning: ${summary.failed} pair(s) could not be explained (see summary.json)`);
+  console.log(`${summary.explained} pairs explained; report in ${path.resolve(out)} (open report.html)`);
+}
+
+export async function explainPairs(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...MODEL_OPTIONS,
+      out: { type: 'string' },
+      'model-b': { type: 'string' },
+      'threshold-b': { type: 'string' },
+      lfw: { type: 'string' },
+      batch: { type: 'string' },
+      shard: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
+  if (!values.out) throw new UsageError('explain-pairs needs --out DIR');
+  if (values['threshold-b'] !== undefined && !values['model-b']) throw new UsageError('--threshold-b needs --model-b');
+  const options = {
+    list: positionals[0],
+    lfwRoot: values.lfw,
+    out: values.out,
+    threshold: number(values.threshold, 'threshold'),
+    thresholdB: number(values['threshold-b'], 'threshold-b'),
+    batch: integer(values.batch, 'batch', 1),
+    shard: shard(values.shard),
+  };
+  const engine = await Engine.create(engineOptions(values));
+  const engineB = values['model-b'] ? await Engine.create(engineOptions({ ...values, model: values['model-b'] })).catch(async (e) => {
+    await engine.dispose();
+    throw e;
+  }) : undefined;
+  const { signal, dispose } = interruptible();
+  try {
+    const summary = await explainPairList(
+      { ...options, engine, engineB },
+      {
+        signal,
+        onProgress: (p) => process.stderr.write(`\r${p.done}/${p.total} pairs, ${p.pairsPerSecond.toFixed(2)} pairs/s, ${Math.ceil(p.secondsLeft)} s left   `),
+      },
+    );
+    process.stderr.write('\n');
+    printSummary(summary, options.out);
+  } finally {
+    dispose();
+    await Promise.all([engine.dispose(), engineB?.dispose()]);
+  }
+}

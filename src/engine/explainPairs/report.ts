@@ -1,0 +1,125 @@
+// report.html of an explained pair list: the headline FNM − TM map, counts and rates, score
+// histograms per label (vega-lite, as the Patch-LFW report), error lists with thumbnails and the
+// aggregate maps. Images are linked by relative path, so the page stays small for long lists.
+import * as path from 'path';
+import { legendStops } from '../colour';
+import { vegaLiteSvg } from '../plots';
+import { MAP_KINDS } from '../result';
+import { writeFileAtomic } from '../runFiles';
+import { type ErrorEntry, type MapFiles, type ModelSummary, type PairListSummary, SCORE_BINS } from './summary';
+
+/** Rows of each error list shown in the report (summary.json holds them all). */
+const SHOWN_ERRORS = 100;
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const url = (file: string) => file.split(path.sep).map(encodeURIComponent).join('/');
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+/** Score histograms of one model, one colour per label, with the threshold as a rule. */
+function histogram(model: ModelSummary): Promise<string> {
+  const width = (SCORE_BINS.max - SCORE_BINS.min) / SCORE_BINS.count;
+  const values = Object.entries(model.scores).flatMap(([label, stats]) =>
+    stats.histogram.map((count, i) => ({ label, start: SCORE_BINS.min + i * width, end: SCORE_BINS.min + (i + 1) * width, count })),
+  );
+  return vegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Scores per label (${model.name}, t = ${model.threshold.toFixed(4)})`,
+    width: 520,
+    height: 240,
+    background: 'white',
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'bar', opacity: 0.6 },
+        encoding: {
+          x: { field: 'start', type: 'quantitative', title: 'cosine score', scale: { domain: [SCORE_BINS.min, SCORE_BINS.max] } },
+          x2: { field: 'end' },
+          y: { field: 'count', type: 'quantitative', title: 'pairs', stack: null },
+          color: { field: 'label', type: 'nominal', title: 'label' },
+        },
+      },
+      { data: { values: [{ t: model.threshold }] }, mark: { type: 'rule', strokeDash: [4, 3], color: 'black' }, encoding: { x: { field: 't', type: 'quantitative' } } },
+    ],
+  });
+}
+
+function figure(files: MapFiles, caption: string): string {
+  return `<figure><img alt="${escapeHtml(caption)}" src="${url(files.png)}"><figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+const legend = (kind: 'similarity' | 'dissimilarity' | 'combined', lo: string, hi: string) =>
+  `<div class="legend"><span>${lo}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi}</span></div>`;
+
+function errorTable(summary: PairListSummary, title: string, errors: readonly ErrorEntry[]): string {
+  const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
+  const rows = errors.slice(0, SHOWN_ERRORS).map((e) => {
+    const p = byIndex.get(e.index)!;
+    return `<tr><td><img class="thumb" alt="pair ${e.index}" src="${url(path.join(p.dir, 'thumb.png'))}"></td><td>${e.index}</td><td>${escapeHtml(path.basename(p.a))}</td><td>${escapeHtml(path.basename(p.b))}</td><td>${e.score.toFixed(4)}</td><td>${e.margin >= 0 ? '+' : ''}${e.margin.toFixed(4)}</td></tr>`;
+  });
+  const more = errors.length > SHOWN_ERRORS ? `<p>… ${errors.length - SHOWN_ERRORS} more in summary.json.</p>` : '';
+  return `<h3>${title} (${errors.length})</h3>${errors.length ? `<table><tr><th>pair</th><th>#</th><th>A</th><th>B</th><th>score</th><th>margin</th></tr>${rows.join('')}</table>${more}` : '<p>none</p>'}`;
+}
+
+async function modelSection(summary: PairListSummary, model: ModelSummary): Promise<string> {
+  const counts = Object.values(model.counts).map((n) => `<td>${n}</td>`).join('');
+  const aggregates = model.aggregates
+    .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], k)).join('')}</div>`)
+    .join('');
+  return `<section><h2>${model.key}: ${escapeHtml(model.name)}</h2>
+<p>Threshold ${model.threshold.toFixed(4)} (${model.thresholdSource}) · FMR ${pct(model.fmr)} of ${model.impostor} impostor pairs · FNMR ${pct(model.fnmr)} of ${model.genuine} genuine pairs</p>
+<table><tr>${Object.keys(model.counts).map((k) => `<th>${k}</th>`).join('')}</tr><tr>${counts}</tr></table>
+${await histogram(model)}
+${errorTable(summary, 'False matches, farthest from the threshold first', model.falseMatches)}
+${errorTable(summary, 'False non-matches, farthest from the threshold first', model.falseNonMatches)}
+<h3>Mean maps per group (both faces of each pair pooled, over the group's mean aligned face)</h3>${aggregates || '<p>no labelled pairs</p>'}
+</section>`;
+}
+
+function headline(summary: PairListSummary): string {
+  const maps = summary.models.filter((m) => m.fnmMinusTm);
+  if (!maps.length) return '<p>No headline map: it needs both true matches and false non-matches.</p>';
+  return `<section class="headline"><h2>Where false non-matches differ from true matches</h2>
+<div class="row">${maps.map((m) => figure(m.fnmMinusTm!, `${m.key}: mean combined map over FNM − over TM`)).join('')}</div>
+${legend('combined', 'less similarity in FNM', 'more similarity in FNM')}</section>`;
+}
+
+function comparison(summary: PairListSummary): string {
+  const c = summary.comparison;
+  if (!c) return '';
+  const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
+  const rows = c.disagreements.slice(0, SHOWN_ERRORS).map((i) => {
+    const p = byIndex.get(i)!;
+    const [a, b] = p.outcomes!;
+    return `<tr><td><img class="thumb" alt="pair ${i}" src="${url(path.join(p.dir, 'thumb.png'))}"></td><td>${i}</td><td>${p.label ?? '–'}</td><td>${a.decision} (${a.score.toFixed(4)})</td><td>${b.decision} (${b.score.toFixed(4)})</td></tr>`;
+  });
+  const differences = c.aggregates
+    .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs[0]} / ${g.pairs[1]} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], `${k}: A − B`)).join('')}</div>`)
+    .join('');
+  return `<section><h2>Model A against model B</h2>
+<h3>Pairs where the decisions disagree (${c.disagreements.length})</h3>
+${rows.length ? `<table><tr><th>pair (rows: A, B, A − B)</th><th>#</th><th>label</th><th>model A</th><th>model B</th></tr>${rows.join('')}</table>` : '<p>none</p>'}
+${c.mapsComparable ? `<h3>Mean maps, model A − model B, per group</h3>${differences || '<p>no group has pairs under both models</p>'}${legend('combined', 'B higher', 'A higher')}` : `<p>⚠ ${escapeHtml(c.note ?? '')}</p>`}
+</section>`;
+}
+
+export async function writeReport(out: string, summary: PairListSummary): Promise<void> {
+  const sections = [];
+  for (const model of summary.models) sections.push(await modelSection(summary, model));
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xSSAB pair list report</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+.row{display:flex;flex-wrap:wrap;gap:12px;align-items:center}figure{margin:0;text-align:center}figure img{width:168px;height:168px;image-rendering:pixelated}
+.headline figure img{width:280px;height:280px}.group{width:110px}.thumb{height:64px;image-rendering:pixelated}
+.legend{display:flex;align-items:center;gap:6px;font-size:12px}.legend i{display:inline-block;width:160px;height:10px}</style>
+</head><body>
+<h1>xSSAB: explained pair list</h1>
+<p>${escapeHtml(summary.list)}${summary.lfwRoot ? ` (LFW at ${escapeHtml(summary.lfwRoot)})` : ''}${summary.shard.count > 1 ? ` · shard ${summary.shard.index}/${summary.shard.count}` : ''} ·
+${summary.explained} pairs explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
+${headline(summary)}
+${comparison(summary)}
+${sections.join('\n')}
+<p>Maps: mean over channels of |∂S/∂x| on the aligned frame; green = supports the match, red = opposes it. Data: summary.json, pairs.jsonl, pairs/&lt;index&gt;/, aggregate/.</p>
+</body></html>
+`;
+  writeFileAtomic(path.join(out, 'report.html'), html);
+}

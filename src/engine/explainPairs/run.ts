@@ -1,0 +1,233 @@
+// `explain-pairs`: explains every pair of a list with one or two models, in batches (one fused run
+// per batch and model), and writes per-pair files, summary.json, aggregate maps and report.html.
+//
+// Resumable like the Patch-LFW evaluation: a pair's files are written first, then its record is
+// appended to pairs.jsonl (one append per batch); a rerun skips the recorded pairs and redoes the
+// others, overwriting what a killed run left of them.
+import * as fs from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { overlay } from '../colour';
+import { type Engine, type ExplainedPair, FaceError, type PreparedFace } from '../engine';
+import { ImageError, encodePng } from '../image';
+import { OVERLAY_OPACITY, npyBytes, prepareOutputDir, writeExplanation } from '../output';
+import { type ImagePair, readPairList } from '../pairList';
+import { lfwPairList } from '../patchlfw/lfw';
+import { type RunProgress, readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
+import { writeReport } from './report';
+import { type ModelEntry, type PairListRecord, type PairListSummary, disagreements, errorKind, summariseModel } from './summary';
+
+export class ExplainPairsError extends Error {}
+
+export const SETTINGS_FILE = 'explain-pairs.json';
+export const RECORDS_FILE = 'pairs.jsonl';
+export const SUMMARY_FILE = 'summary.json';
+/** Side of one face in a thumbnail, in pixels. */
+export const THUMB_FACE = 64;
+
+/** Settings of a run, stored in explain-pairs.json: a resumed run must use the same. */
+export interface RunSettings {
+  version: 1;
+  list: string;
+  lfwRoot?: string;
+  shard: { index: number; count: number };
+  /** Pairs in the whole list. */
+  pairs: number;
+  models: ModelEntry[];
+}
+
+export interface ExplainPairsOptions {
+  /** A CSV/text pair list (a,b[,label]), or LFW's pairs.txt when `lfwRoot` is given. */
+  list: string;
+  lfwRoot?: string;
+  out: string;
+  engine: Engine;
+  /** A second model explained on the same pairs, for comparison. */
+  engineB?: Engine;
+  /** Thresholds of the two models (default: each model card's). */
+  threshold?: number;
+  thresholdB?: number;
+  /** Pairs per fused run. */
+  batch?: number;
+  /** This run's share: pairs with index % count === index − 1 (index from 1). */
+  shard?: { index: number; count: number };
+}
+
+export interface ExplainPairsHooks {
+  onProgress?: (p: RunProgress) => void;
+  /** Checked between batches; what is done stays on disk. */
+  signal?: AbortSignal;
+}
+
+type IndexedPair = ImagePair & { index: number };
+
+/** The folder of a pair's files, relative to the output folder. */
+export const pairDir = (index: number) => path.join('pairs', String(index).padStart(6, '0'));
+
+/** Runs (or resumes) the explanation of a pair list; returns the summary it wrote. */
+export async function explainPairList(options: ExplainPairsOptions, hooks: ExplainPairsHooks = {}): Promise<PairListSummary> {
+  const list = path.resolve(options.list);
+  const pairs = options.lfwRoot ? lfwPairList(options.lfwRoot, list) : readPairList(list);
+  const shard = options.shard ?? { index: 1, count: 1 };
+  const mine: IndexedPair[] = pairs.map((p, index) => ({ ...p, index })).filter((p) => p.index % shard.count === shard.index - 1);
+  prepareOutputDir(options.out, SETTINGS_FILE);
+  const settings = runSettings(options, list, shard, pairs.length);
+  const engines = options.engineB ? [options.engine, options.engineB] : [options.engine];
+
+  const recordsFile = path.join(options.out, RECORDS_FILE);
+  const records = readIndexedRecords<PairListRecord>(recordsFile);
+  const done = new Set(records.map((r) => r.index));
+  const todo = mine.filter((p) => !done.has(p.index));
+  const batch = options.batch ?? 16;
+  const started = performance.now();
+  let finished = 0;
+  for (let start = 0; start < todo.length; start += batch) {
+    if (hooks.signal?.aborted) throw hooks.signal.reason;
+    const batchRecords = await explainBatch(options.out, engines, settings, todo.slice(start, start + batch));
+    fs.appendFileSync(recordsFile, batchRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    records.push(...batchRecords);
+    finished += batchRecords.length;
+    const rate = finished / ((performance.now() - started) / 1000);
+    hooks.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
+  }
+  records.sort((a, b) => a.index - b.index);
+  return writeSummary(options.out, settings, records);
+}
+
+function runSettings(options: ExplainPairsOptions, list: string, shard: RunSettings['shard'], count: number): RunSettings {
+  const entry = (key: ModelEntry['key'], engine: Engine, threshold: number | undefined): ModelEntry => {
+    const m = engine.model;
+    return {
+      key,
+      name: m.name,
+      path: m.path,
+      sha256: m.sha256,
+      inputSize: [m.inputShape[1], m.inputShape[2]],
+      threshold: threshold ?? m.threshold,
+      thresholdSource: threshold === undefined ? m.thresholdSource : 'user',
+    };
+  };
+  const settings: RunSettings = {
+    version: 1,
+    list,
+    ...(options.lfwRoot ? { lfwRoot: path.resolve(options.lfwRoot) } : {}),
+    shard,
+    pairs: count,
+    models: [entry('model-a', options.engine, options.threshold), ...(options.engineB ? [entry('model-b', options.engineB, options.thresholdB)] : [])],
+  };
+  const file = path.join(options.out, SETTINGS_FILE);
+  if (fs.existsSync(file)) {
+    // Model paths may move between runs; the content (sha256) is what must not change.
+    const key = (s: RunSettings) => JSON.stringify({ ...s, models: s.models.map((m) => ({ ...m, path: undefined })) });
+    if (key(JSON.parse(fs.readFileSync(file, 'utf8'))) !== key(settings)) {
+      throw new ExplainPairsError(`${options.out}: holds a run with other settings (${SETTINGS_FILE}); choose another --out to start a new run`);
+    }
+  } else writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');
+  return settings;
+}
+
+/** The maps of two models can be subtracted only on the same aligned frame. */
+const sameFrame = (models: readonly ModelEntry[]) => models.length === 2 && models[0].inputSize.join() === models[1].inputSize.join();
+
+/** A face that cannot be found or read fails its pair, not the run. */
+async function prepare(engine: Engine, pair: IndexedPair): Promise<[PreparedFace, PreparedFace] | string> {
+  try {
+    return [await engine.prepareFace(pair.a, pair.a), await engine.prepareFace(pair.b, pair.b)];
+  } catch (e) {
+    if (e instanceof FaceError || e instanceof ImageError) return e.message;
+    throw e;
+  }
+}
+
+async function explainBatch(out: string, engines: readonly Engine[], settings: RunSettings, pairs: IndexedPair[]): Promise<PairListRecord[]> {
+  const models = settings.models;
+  const faces: ([PreparedFace, PreparedFace] | string)[][] = [];
+  for (const [m, engine] of engines.entries()) {
+    // Model B reuses model A's crops when both use the same frame: no second detection.
+    faces.push(m > 0 && sameFrame(models) ? faces[0] : await Promise.all(pairs.map((p) => prepare(engine, p))));
+  }
+  const failure = (i: number) => faces.map((f) => f[i]).find((f): f is string => typeof f === 'string');
+  const ok = pairs.map((_, i) => i).filter((i) => failure(i) === undefined);
+  const explained: ExplainedPair[][] = [];
+  for (const [m, engine] of engines.entries()) {
+    explained.push(ok.length ? await engine.explainFaces(ok.map((i) => faces[m][i] as [PreparedFace, PreparedFace]), models[m].threshold) : []);
+  }
+  return Promise.all(
+    pairs.map(async (pair, i): Promise<PairListRecord> => {
+      const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}), dir: pairDir(pair.index) };
+      const k = ok.indexOf(i);
+      if (k < 0) return { ...record, failed: failure(i) };
+      const results = explained.map((e) => e[k]);
+      await writePairFiles(path.join(out, record.dir), models, results);
+      const outcomes = results.map(({ result: r }) => ({ score: r.score, decision: r.decision, margin: r.margin, errorKind: errorKind(pair.label, r.decision === 'match') }));
+      return { ...record, outcomes };
+    }),
+  );
+}
+
+/**
+ * Per model `<key>/` (result.json, aligned crops, the six maps as .npy); with two models on one
+ * frame `a_minus_b/{a,b}_combined.npy`; and thumb.png: one row per model (both crops with their
+ * combined maps), plus a row of the differences over grey.
+ */
+async function writePairFiles(dir: string, models: readonly ModelEntry[], pairs: readonly ExplainedPair[]): Promise<void> {
+  const rows: Buffer[] = [];
+  for (const [m, pair] of pairs.entries()) {
+    await writeExplanation(path.join(dir, models[m].key), pair, { overlays: false });
+    const [h, w] = models[m].inputSize;
+    const tiles = pair.faces.map((f, side) => overlay(pair.maps[side].combined, 'combined', pair.result.ranges[side ? 'b' : 'a'].combined, OVERLAY_OPACITY, f.crop.data));
+    rows.push(await thumbRow(tiles, w, h));
+  }
+  if (sameFrame(models)) {
+    const [h, w] = models[0].inputSize;
+    fs.mkdirSync(path.join(dir, 'a_minus_b'), { recursive: true });
+    const differences = [0, 1].map((side) => pairs[0].maps[side].combined.map((v, p) => v - pairs[1].maps[side].combined[p]));
+    differences.forEach((d, side) => fs.writeFileSync(path.join(dir, 'a_minus_b', `${side ? 'b' : 'a'}_combined.npy`), npyBytes(d, [h, w])));
+    const tiles = differences.map((d) => overlayOnGrey(d, Math.max(...differences.map(maxAbs))));
+    rows.push(await thumbRow(tiles, w, h));
+  }
+  fs.writeFileSync(path.join(dir, 'thumb.png'), await encodePng(2 * THUMB_FACE, rows.length * THUMB_FACE, 3, Buffer.concat(rows)));
+}
+
+/** Two w×h RGB tiles side by side, scaled to 2·THUMB_FACE × THUMB_FACE raw RGB. */
+async function thumbRow(tiles: Uint8Array[], w: number, h: number): Promise<Buffer> {
+  const row = Buffer.alloc(2 * w * h * 3);
+  for (let y = 0; y < h; y++) tiles.forEach((t, k) => row.set(t.subarray(y * w * 3, (y + 1) * w * 3), (y * 2 * w + k * w) * 3));
+  return sharp(row, { raw: { width: 2 * w, height: h, channels: 3 } })
+    .resize(2 * THUMB_FACE, THUMB_FACE, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+}
+
+/** Summary, aggregate maps and report of the records so far. */
+export async function writeSummary(out: string, settings: RunSettings, records: PairListRecord[]): Promise<PairListSummary> {
+  const models = settings.models.map((m, which) => summariseModel(m, which, records));
+  const disagree = settings.models.length === 2 ? disagreements(records) : [];
+  const first = new Set(disagree);
+  const summary: PairListSummary = {
+    version: 1,
+    list: settings.list,
+    ...(settings.lfwRoot ? { lfwRoot: settings.lfwRoot } : {}),
+    shard: settings.shard,
+    total: records.length,
+    explained: records.filter((r) => r.outcomes).length,
+    failed: records.filter((r) => r.failed).length,
+    models,
+    pairs: [...records.filter((r) => first.has(r.index)), ...records.filter((r) => !first.has(r.index))],
+  };
+  const comparable = sameFrame(settings.models);
+  const modelDifferences = await writeAggregates(out, models, records, comparable);
+  if (settings.models.length === 2) {
+    const [a, b] = settings.models.map((m) => `${m.inputSize[0]}×${m.inputSize[1]}`);
+    summary.comparison = {
+      disagreements: disagree,
+      mapsComparable: comparable,
+      ...(comparable ? {} : { note: `the models use different input sizes (${a} and ${b}): their maps lie on different frames, so no differences were computed` }),
+      aggregates: modelDifferences,
+    };
+  }
+  writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary) + '\n');
+  await writeReport(out, summary);
+  return summary;
+}
