@@ -10,13 +10,18 @@ import { toPayload } from '../engine/output';
 import type { ExplanationPayload } from '../engine/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 
+/**
+ * An image of a job: a path, which also labels it in the result and in error messages, or encoded
+ * image bytes with their label (a notebook's data URI).
+ */
+export type JobImage = string | { data: Uint8Array; label: string };
+
 export interface ExplainJob {
   /** Model path; undefined = the bundled model. */
   model?: string;
   ep: ExecutionProviderChoice;
-  /** Image paths; they also label the images in the result and in error messages. */
-  a: string;
-  b: string;
+  a: JobImage;
+  b: JobImage;
   /** undefined = the model card's threshold. */
   threshold?: number;
 }
@@ -70,11 +75,17 @@ async function engineFor(job: ExplainJob, reply: (r: WorkerReply) => void, id: n
   }
 }
 
+/** The engine's image source; bytes arrive as a Uint8Array (structured clone drops Buffer). */
+function imageSource(image: JobImage): { source: string | Buffer; label: string } {
+  if (typeof image === 'string') return { source: image, label: image };
+  return { source: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), label: image.label };
+}
+
 async function run({ id, job }: WorkerRequest, reply: (r: WorkerReply) => void): Promise<void> {
   try {
     const { engine, loadMs } = await engineFor(job, reply, id);
     reply({ id, kind: 'progress', message: 'Computing the maps…' });
-    const pair = await engine.explainPair({ source: job.a, label: job.a }, { source: job.b, label: job.b }, job.threshold);
+    const pair = await engine.explainPair(imageSource(job.a), imageSource(job.b), job.threshold);
     reply({ id, kind: 'done', payload: await toPayload(pair), loadMs });
   } catch (e) {
     reply({ id, kind: 'failed', error: describe(e) });

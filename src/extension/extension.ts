@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import type { ExplanationPayload } from '../engine/result';
 import { CancelledError, EngineClient, EngineFailure } from './engineClient';
+import type { JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
+import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { ExplanationPanel } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
 
@@ -36,16 +38,17 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     void show(message);
   };
 
-  const report = (e: unknown) => {
+  /** What the user is told about a failure; it is logged, unexpected ones in full. */
+  const failureText = (e: unknown): string => {
     if (e instanceof UsageError || (e instanceof EngineFailure && e.known)) {
       output.error(e.message);
-      notify('error', `xSSAB: ${e.message}`);
-    } else {
-      const message = e instanceof Error ? e.message : String(e);
-      output.error(e instanceof EngineFailure ? (e.detail ?? message) : e instanceof Error ? (e.stack ?? message) : message);
-      notify('error', `xSSAB failed: ${message} (details in the "xSSAB" output)`);
+      return e.message;
     }
+    const message = e instanceof Error ? e.message : String(e);
+    output.error(e instanceof EngineFailure ? (e.detail ?? message) : e instanceof Error ? (e.stack ?? message) : message);
+    return `unexpected error: ${message} (details in the "xSSAB" output)`;
   };
+  const report = (e: unknown) => notify('error', `xSSAB: ${failureText(e)}`);
 
   // One notice per provider and session; with `auto`, falling back is expected and only logged.
   const noticed = new Set<string>();
@@ -67,20 +70,24 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     return settings;
   };
 
-  /** Explains a pair under a progress indicator; undefined when it failed (reported) or was cancelled. */
-  const explain = (images: [vscode.Uri, vscode.Uri], threshold: number | undefined, location: vscode.ProgressLocation) =>
-    vscode.window.withProgress({ location, title: 'xSSAB', cancellable: true }, async (progress, token): Promise<ExplanationPayload | undefined> => {
-      const [a, b] = images.map((u) => u.fsPath);
-      const names = `${path.basename(a)} ↔ ${path.basename(b)}`;
+  /**
+   * Explains a pair under a progress indicator and logs it; throws what failed (CancelledError when
+   * cancelled). `model` (a notebook request's) replaces the settings' model.
+   */
+  const explainImages = (images: [JobImage, JobImage], options: { threshold?: number; model?: string }, location: vscode.ProgressLocation) =>
+    vscode.window.withProgress({ location, title: 'xSSAB', cancellable: true }, async (progress, token): Promise<ExplanationPayload> => {
+      const [a, b] = images;
+      const names = images.map((image) => (typeof image === 'string' ? path.basename(image) : image.label)).join(' ↔ ');
       progress.report({ message: `Explaining ${names}…` });
       const start = performance.now();
       try {
         const settings = readSettings();
-        const job = { model: settings.model, ep: settings.executionProvider, a, b, threshold: threshold ?? settings.threshold };
+        const model = options.model ?? settings.model;
+        const job = { model, ep: settings.executionProvider, a, b, threshold: options.threshold ?? settings.threshold };
         const { payload, loadMs } = await engine.explain(job, { onProgress: (message) => progress.report({ message }), onFallback: onFallback(settings) }, token);
         const load = loadMs !== undefined ? `, model loaded in ${loadMs.toFixed(0)} ms` : '';
         output.info(
-          `${names}: model ${payload.model.name} (${settings.modelSource}), EP ${payload.ep} (asked: ${settings.executionProvider}), ` +
+          `${names}: model ${payload.model.name} (${options.model ? 'notebook request' : settings.modelSource}), EP ${payload.ep} (asked: ${settings.executionProvider}), ` +
             `threshold ${payload.threshold.toFixed(4)} (${payload.thresholdSource}) → score ${payload.score.toFixed(4)}, ${payload.decision}; ` +
             `${(performance.now() - start).toFixed(0)} ms in all${load}, explanation ${payload.timings.totalMs.toFixed(0)} ms`,
         );
@@ -88,10 +95,19 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
         return payload;
       } catch (e) {
         if (e instanceof CancelledError) output.info(`${names}: cancelled`);
-        else report(e);
-        return undefined;
+        throw e;
       }
     });
+
+  /** Explains two files; undefined when it failed (reported) or was cancelled. */
+  const explain = (images: [vscode.Uri, vscode.Uri], threshold: number | undefined, location: vscode.ProgressLocation) =>
+    explainImages([images[0].fsPath, images[1].fsPath], { threshold }, location).then(
+      (payload) => payload,
+      (e) => {
+        if (!(e instanceof CancelledError)) report(e);
+        return undefined;
+      },
+    );
 
   const explainMatch = async (clicked?: unknown, selected?: unknown): Promise<ExplanationPayload | undefined> => {
     const images = await pickPair(clicked, selected);
@@ -107,6 +123,15 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   };
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
+  context.subscriptions.push(
+    answerNotebookRequests(vscode.notebooks.createRendererMessaging(RENDERER_ID), {
+      isTrusted: () => vscode.workspace.isTrusted,
+      workspaceFolders: () => (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      explain: (images, options) => explainImages(images, options, vscode.ProgressLocation.Window),
+      failureText,
+      log: output,
+    }),
+  );
   if (!testing) return undefined;
   return { notifications, panelState: () => ExplanationPanel.open?.state };
 }
