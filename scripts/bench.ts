@@ -1,6 +1,6 @@
 // Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
-// memory, face detection + alignment per photo, and DPR pairs per second (Patch-Samples, all levels,
-// both strategies, xSSAB maps), measured in one process.
+// memory, face detection + alignment per photo, explain-pairs pairs per second (32 bundled pairs),
+// and DPR pairs per second (Patch-Samples, all levels, both strategies, xSSAB maps), in one process.
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
 import * as fs from 'fs';
 import * as os from 'os';
@@ -8,6 +8,7 @@ import * as path from 'path';
 import { resolveModel } from '../models/build/iresnet';
 import { median, timeRuns } from './timing';
 import { Engine } from '../src/engine/engine';
+import { explainPairList } from '../src/engine/explainPairs/run';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { evaluateDpr } from '../src/engine/patchlfw/dpr';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
@@ -74,6 +75,25 @@ async function dprPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice)
   }
 }
 
+/** Pairs per second of explain-pairs (default model, CPU) on 32 bundled pairs, files and report included. */
+async function explainPairsPerSecond(): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-'));
+  const samples = path.join(__dirname, '..', 'samples');
+  // Every 24th line of the bundled list: genuine and impostor pairs alike.
+  const lines = fs.readFileSync(path.join(samples, 'pairs.csv'), 'utf8').split('\n').filter((l) => l.startsWith('aligned/'));
+  const list = path.join(dir, 'pairs.csv');
+  fs.writeFileSync(list, lines.filter((_, i) => i % 24 === 0).slice(0, 32).map((l) => l.replace(/aligned\//g, path.join(samples, 'aligned/'))).join('\n'));
+  const engine = await Engine.create();
+  try {
+    const start = performance.now();
+    const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine });
+    return summary.explained / ((performance.now() - start) / 1000);
+  } finally {
+    await engine.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const modelPath = resolveModel(options.model);
@@ -124,6 +144,7 @@ async function main() {
     batch_ratio: round(batchExplainMs / batchEmbedMs),
     batch_pairs_per_s: round((1000 * n) / batchExplainMs),
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
+    explain_pairs_per_s: round(await explainPairsPerSecond()),
     dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
