@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
+import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
 import { SUMMARY_FILE, explainPairList } from '../../src/engine/explainPairs/run';
 import { GROUPS, SCORE_BINS, type PairListSummary, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
 import { readNpy } from '../../src/engine/output';
@@ -88,9 +89,12 @@ describe('explain-pairs runs', function () {
     assert.match(whole.pairs[10].failed!, /missing_face0\.png: file not found/);
     assert.deepStrictEqual([m.scores.same!.count, m.scores.different!.count, m.scores.unlabelled!.count], [5, 4, 1]);
     // The summary file is what was returned; the pair files are where the records say.
-    assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(wholeOut, SUMMARY_FILE), 'utf8')), JSON.parse(JSON.stringify(whole)));
-    const result = JSON.parse(fs.readFileSync(path.join(wholeOut, whole.pairs[1].dir, 'model-a', 'result.json'), 'utf8'));
-    assert.strictEqual(result.score, whole.pairs[1].outcomes![0].score);
+    assert.ok(fs.existsSync(path.join(wholeOut, SUMMARY_FILE)));
+    assert.deepStrictEqual(readSummary(wholeOut), JSON.parse(JSON.stringify(whole)));
+    const payload = pairPayload(wholeOut, whole.pairs[1]);
+    assert.strictEqual(payload.score, whole.pairs[1].outcomes![0].score);
+    const bytes = Uint8Array.from(Buffer.from(payload.maps.b.combined.data, 'base64'));
+    assert.deepStrictEqual(new Float32Array(bytes.buffer), npy(wholeOut, path.join(whole.pairs[1].dir, 'model-a', 'b_combined.npy')));
     assert.ok(fs.statSync(path.join(wholeOut, 'report.html')).size > 5000);
   });
 
