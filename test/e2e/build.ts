@@ -2,7 +2,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PAIR } from './pair';
+import { NOTEBOOK, PAIR } from './pair';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(__dirname, 'fixtures', 'workspace');
@@ -23,9 +23,16 @@ export async function buildSuite(): Promise<void> {
   });
 }
 
-/** Fills `dir` with the fixture files and the sample pair; the suite reads only the opened folder. */
+/**
+ * Fills `dir` with the fixture files and the sample pair, and with the example notebook and the
+ * aligned samples its cells name (examples/ and samples/aligned/, laid out as in the repository);
+ * the tests read only the opened folder.
+ */
 export function prepareWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.cpSync(fixtures, dir, { recursive: true });
   for (const name of PAIR) fs.copyFileSync(path.join(repoRoot, 'samples', 'aligned', name), path.join(dir, name));
+  fs.mkdirSync(path.join(dir, 'examples'));
+  fs.copyFileSync(path.join(repoRoot, NOTEBOOK), path.join(dir, NOTEBOOK));
+  fs.cpSync(path.join(repoRoot, 'samples', 'aligned'), path.join(dir, 'samples', 'aligned'), { recursive: true });
 }

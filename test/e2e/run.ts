@@ -13,6 +13,7 @@ import * as path from 'path';
 import { format } from 'util';
 import { type Page, chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
+import { checkExampleNotebook } from './notebook';
 import { PAIR } from './pair';
 
 const CODE_SERVER = 'code-server@4.139.1';
@@ -149,16 +150,24 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
     });
     let code = await Promise.race([finished, timeout]);
     clearTimeout(timer);
-    if (code === 0) {
+    /** Runs one check in the window; false (logged) when it fails. */
+    const check = async (name: string, run: () => Promise<string>) => {
       try {
+        log(`${name}: ${await run()}`);
+        return true;
+      } catch (e) {
+        log(`${name}: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+        return false;
+      }
+    };
+    if (code === 0) {
+      const explorer = await check('Explorer', async () => {
         // The extension host ends with the suite: a window without tests has a running one.
         await page.goto(windowUrl([development]));
         await explainFromExplorer(page);
-        log('Explorer: two images selected, context menu → Explain Match → the panel opened');
-      } catch (e) {
-        log(`Explorer: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
-        code = 1;
-      }
+        return 'two images selected, context menu → Explain Match → the panel opened';
+      });
+      if (!explorer || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
     }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
     return code;
@@ -174,18 +183,18 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
  */
 async function explainFromExplorer(page: Page): Promise<void> {
   const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
-  // The Explorer can drop a multi-selection when it refreshes: select again once.
-  for (let attempt = 1; attempt <= 2; attempt++) {
-    await row(PAIR[0]).click();
-    await row(PAIR[1]).click({ modifiers: ['Control'] });
-    if ((await page.locator('.explorer-folders-view .monaco-list-row.selected').count()) === 2) break;
-  }
+  const selected = page.locator('.explorer-folders-view .monaco-list-row.selected');
   // The menu lists the extension's entry once the window has scanned the extensions: reopen it until then.
   const entry = page.locator('.monaco-menu .action-item', { hasText: 'Explain Match' });
   for (let attempt = 1; ; attempt++) {
+    // The Explorer can drop a multi-selection when it refreshes, also between two attempts: select again.
+    if ((await selected.count()) !== 2) {
+      await row(PAIR[0]).click();
+      await row(PAIR[1]).click({ modifiers: ['Control'] });
+    }
     await row(PAIR[1]).click({ button: 'right' });
     if (await entry.waitFor({ timeout: 2_000 }).then(() => true, () => false)) break;
-    if (attempt === 15) throw new Error('the Explorer context menu has no "Explain Match" for two selected images');
+    if (attempt === 15) throw new Error(`the Explorer context menu has no "Explain Match" (${await selected.count()} rows selected)`);
     await page.keyboard.press('Escape');
   }
   await entry.click();
