@@ -3,13 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as vscode from 'vscode';
-import type { ExplanationPayload } from '../../src/engine/result';
+import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../../src/engine/result';
 import { EngineFailure } from '../../src/extension/engineClient';
 import type { JobImage } from '../../src/extension/engineWorker';
 import {
   MAX_DATA_URI_BYTES,
   type NotebookHost,
   type NotebookMessaging,
+  RENDERER_ID,
   RequestError,
   UNTRUSTED_MESSAGE,
   answer,
@@ -58,6 +59,14 @@ describe('notebook requests', () => {
   });
 
   after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("package.json contributes the renderer under this id, for both MIME types, with optional messaging", () => {
+    const { contributes } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    assert.deepEqual(
+      contributes.notebookRenderer.map((r: { id: string; mimeTypes: string[]; requiresMessaging: string; entrypoint: string }) => [r.id, r.mimeTypes, r.requiresMessaging, r.entrypoint]),
+      [[RENDERER_ID, [EXPLANATION_MIME, REQUEST_MIME], 'optional', './dist/renderer/notebook.js']],
+    );
+  });
 
   describe('trust', () => {
     it('runs by itself only in a trusted workspace; an untrusted one needs the button', () => {
