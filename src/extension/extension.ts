@@ -11,6 +11,7 @@ import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from 
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { ExplanationPanel } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
+import { registerXssabTasks } from './taskProvider';
 
 /** A problem with what the user asked for; its message is shown as it is. */
 class UsageError extends Error {}
@@ -123,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   };
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
+  context.subscriptions.push(registerXssabTasks({ cliPath: path.join(__dirname, 'cli.js'), settings: readSettings, log: output }));
   context.subscriptions.push(
     answerNotebookRequests(vscode.notebooks.createRendererMessaging(RENDERER_ID), {
       isTrusted: () => vscode.workspace.isTrusted,
