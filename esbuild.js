@@ -18,9 +18,9 @@ const entries = [
     format: 'cjs',
     external: nodeExternal,
   },
-  // Notebook renderers are ES modules; the webview panel loads a classic script.
+  // Notebook renderers are ES modules; the webview panels (explanation, gallery) load classic scripts.
   { entryPoints: { 'renderer/notebook': 'src/renderer/notebook.ts' }, platform: 'browser', format: 'esm' },
-  { entryPoints: { 'renderer/panel': 'src/renderer/panel.ts' }, platform: 'browser', format: 'iife' },
+  { entryPoints: { 'renderer/panel': 'src/renderer/panel.ts', 'renderer/gallery': 'src/renderer/gallery.ts' }, platform: 'browser', format: 'iife' },
 ].filter((e) => Object.values(e.entryPoints).every((p) => fs.existsSync(path.join(__dirname, p))));
 
 async function main() {

@@ -2,31 +2,34 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine/engine';
+import { pairListOutput } from '../engine/explainPairs/load';
 import { explainPairList } from '../engine/explainPairs/run';
+import { PAIRLIST_MIME } from '../engine/result';
 import type { PairListSummary } from '../engine/explainPairs/summary';
 import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
 import { integer, interruptible, shard } from './patchLfw';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
-                        [--lfw ROOT] [--batch N] [--shard i/n]
+                        [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
                                 explain every pair of a list (a,b[,same|different], or LFW pairs.txt with
                                 --lfw): per-pair maps, summary.json, aggregate maps and report.html;
-                                --model-b compares a second model on the same pairs (resumes in the same --out)`;
+                                --model-b compares a second model on the same pairs (resumes in the same --out);
+                                --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks)`;
 
-function printSummary(summary: PairListSummary, out: string): void {
+function printSummary(summary: PairListSummary, out: string, print: (line: string) => void = console.log): void {
   for (const m of summary.models) {
     const c = m.counts;
-    console.log(
+    print(
       `${m.key} ${m.name}: threshold ${m.threshold.toFixed(4)} (${m.thresholdSource}); FMR ${(100 * m.fmr).toFixed(2)}% (${c['false match']}/${m.impostor}), ` +
         `FNMR ${(100 * m.fnmr).toFixed(2)}% (${c['false non-match']}/${m.genuine})${c.unlabelled ? `, ${c.unlabelled} unlabelled` : ''}`,
     );
   }
   if (summary.comparison) {
-    console.log(`decisions differ on ${summary.comparison.disagreements.length} pair(s)`);
+    print(`decisions differ on ${summary.comparison.disagreements.length} pair(s)`);
     if (summary.comparison.note) console.error(`xssab: warning: ${summary.comparison.note}`);
   }
   if (summary.failed) console.error(`xssab: warning: ${summary.failed} pair(s) could not be explained (see summary.json)`);
-  console.log(`${summary.explained} pairs explained; report in ${path.resolve(out)} (open report.html)`);
+  print(`${summary.explained} pairs explained; report in ${path.resolve(out)} (open report.html)`);
 }
 
 export async function explainPairs(args: string[]): Promise<void> {
@@ -41,6 +44,7 @@ export async function explainPairs(args: string[]): Promise<void> {
       lfw: { type: 'string' },
       batch: { type: 'string' },
       shard: { type: 'string' },
+      mime: { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
@@ -70,7 +74,11 @@ export async function explainPairs(args: string[]): Promise<void> {
       },
     );
     process.stderr.write('\n');
-    printSummary(summary, options.out);
+    // With --mime stdout is the notebook output alone; the summary lines go to stderr.
+    if (values.mime) {
+      console.log(JSON.stringify({ [PAIRLIST_MIME]: pairListOutput(options.out, summary) }));
+      printSummary(summary, options.out, console.error);
+    } else printSummary(summary, options.out);
   } finally {
     dispose();
     await Promise.all([engine.dispose(), engineB?.dispose()]);

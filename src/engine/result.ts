@@ -3,6 +3,8 @@
 
 export const EXPLANATION_MIME = 'application/vnd.xssab.explanation+json';
 export const REQUEST_MIME = 'application/vnd.xssab.request+json';
+/** An explained pair list for the gallery: see PairListOutput (explainPairs/summary.ts). */
+export const PAIRLIST_MIME = 'application/vnd.xssab.pairlist+json';
 
 export type MapKind = 'similarity' | 'dissimilarity' | 'combined';
 export const MAP_KINDS: readonly MapKind[] = ['similarity', 'dissimilarity', 'combined'];

@@ -1,7 +1,7 @@
 // The extension host's side of the engine worker: requests carry ids, replies are matched to
 // them, and a cancelled request stops the worker (a fresh one starts for the next request).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
-import type { ExplainJob, JobFailure, WorkerReply, WorkerRequest } from './engineWorker';
+import type { JobFailure, WorkerJob, WorkerReply, WorkerRequest } from './engineWorker';
 import type { ExplanationPayload } from '../engine/result';
 
 /** What is used of worker_threads.Worker. */
@@ -48,7 +48,7 @@ export interface JobEvents {
 }
 
 interface Pending extends JobEvents {
-  job: ExplainJob;
+  job: WorkerJob;
   resolve(result: Explained): void;
   reject(error: Error): void;
 }
@@ -60,7 +60,7 @@ export class EngineClient {
 
   constructor(private readonly spawn: () => WorkerLike) {}
 
-  explain(job: ExplainJob, events: JobEvents = {}, token?: CancellationTokenLike): Promise<Explained> {
+  explain(job: WorkerJob, events: JobEvents = {}, token?: CancellationTokenLike): Promise<Explained> {
     if (token?.isCancellationRequested) return Promise.reject(new CancelledError());
     const id = this.nextId++;
     return new Promise<Explained>((resolve, reject) => {
@@ -80,7 +80,7 @@ export class EngineClient {
     this.failAll(new CancelledError());
   }
 
-  private post(id: number, job: ExplainJob): void {
+  private post(id: number, job: WorkerJob): void {
     this.worker ??= this.startWorker();
     this.worker.postMessage({ id, job });
   }

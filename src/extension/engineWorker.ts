@@ -4,6 +4,9 @@
 import { parentPort } from 'worker_threads';
 import { UnsupportedGradientError } from '../engine/autodiff/rules';
 import { Engine, FaceError } from '../engine/engine';
+import { pairPayload, readSummary } from '../engine/explainPairs/load';
+import { ExplainPairsError } from '../engine/explainPairs/run';
+import type { ModelEntry } from '../engine/explainPairs/summary';
 import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { toPayload } from '../engine/output';
@@ -26,9 +29,19 @@ export interface ExplainJob {
   threshold?: number;
 }
 
+/** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
+export interface PairListPairJob {
+  kind: 'pairListPair';
+  out: string;
+  index: number;
+  model: ModelEntry['key'];
+}
+
+export type WorkerJob = ExplainJob | PairListPairJob;
+
 export interface WorkerRequest {
   id: number;
-  job: ExplainJob;
+  job: WorkerJob;
 }
 
 export interface JobFailure {
@@ -47,7 +60,7 @@ export type WorkerReply =
 /** A setting the engine cannot use. */
 class SettingError extends Error {}
 
-const USER_ERRORS = [ImageError, FaceError, ModelError, UnsupportedGradientError, SettingError];
+const USER_ERRORS = [ImageError, FaceError, ModelError, UnsupportedGradientError, SettingError, ExplainPairsError];
 
 function describe(e: unknown): JobFailure {
   if (e instanceof Error) return { message: e.message, known: USER_ERRORS.some((c) => e instanceof c), stack: e.stack };
@@ -81,8 +94,19 @@ function imageSource(image: JobImage): { source: string | Buffer; label: string 
   return { source: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), label: image.label };
 }
 
+/** Reads the files the run wrote; no model is needed. */
+function pairListPair(job: PairListPairJob): ExplanationPayload {
+  const record = readSummary(job.out).pairs.find((p) => p.index === job.index);
+  if (!record) throw new ExplainPairsError(`${job.out}: no pair ${job.index} in this list`);
+  return pairPayload(job.out, record, job.model);
+}
+
 async function run({ id, job }: WorkerRequest, reply: (r: WorkerReply) => void): Promise<void> {
   try {
+    if ('kind' in job) {
+      reply({ id, kind: 'done', payload: pairListPair(job) });
+      return;
+    }
     const { engine, loadMs } = await engineFor(job, reply, id);
     reply({ id, kind: 'progress', message: 'Computing the maps…' });
     const pair = await engine.explainPair(imageSource(job.a), imageSource(job.b), job.threshold);

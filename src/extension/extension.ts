@@ -8,7 +8,10 @@ import type { ExplanationPayload } from '../engine/result';
 import { CancelledError, EngineClient, EngineFailure } from './engineClient';
 import type { JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
+import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
+import { explainPairListCommand } from './pairListCommand';
+import { PairListRunError } from './pairListRun';
 import { ExplanationPanel } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
 import { registerXssabTasks } from './taskProvider';
@@ -23,13 +26,14 @@ export interface TestApi {
   /** Notifications shown so far, oldest first. */
   notifications: { level: Level; message: string }[];
   panelState(): ExplanationPanel['state'] | undefined;
+  galleryState(): GalleryPanel['state'] | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   const output = vscode.window.createOutputChannel('xSSAB', { log: true });
   const engine = new EngineClient(() => new Worker(path.join(__dirname, 'engineWorker.js')));
   // No deactivate(): the worker, the panel and the log are disposed through these subscriptions.
-  context.subscriptions.push(output, { dispose: () => engine.dispose() }, { dispose: () => ExplanationPanel.open?.dispose() });
+  context.subscriptions.push(output, { dispose: () => engine.dispose() }, { dispose: () => ExplanationPanel.open?.dispose() }, { dispose: () => GalleryPanel.open?.dispose() });
 
   const testing = context.extensionMode === vscode.ExtensionMode.Test;
   const notifications: TestApi['notifications'] = [];
@@ -41,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   /** What the user is told about a failure; it is logged, unexpected ones in full. */
   const failureText = (e: unknown): string => {
-    if (e instanceof UsageError || (e instanceof EngineFailure && e.known)) {
+    if (e instanceof UsageError || e instanceof PairListRunError || (e instanceof EngineFailure && e.known)) {
       output.error(e.message);
       return e.message;
     }
@@ -114,16 +118,29 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     const images = await pickPair(clicked, selected);
     if (!images) return undefined;
     const payload = await explain(images, undefined, vscode.ProgressLocation.Notification);
-    if (payload) {
-      ExplanationPanel.show(context.extensionUri, { payload, images }, {
-        rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
-        log: (line) => output.info(line),
-      });
-    }
+    if (payload) showExplanation(payload, images);
     return payload;
   };
 
+  const showExplanation = (payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri]) =>
+    ExplanationPanel.show(context.extensionUri, { payload, images }, {
+      rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
+      log: (line) => output.info(line),
+    });
+
+  const explainPairList = explainPairListCommand({
+    extensionUri: context.extensionUri,
+    cliPath: path.join(__dirname, 'cli.js'),
+    settings: readSettings,
+    engine,
+    log: output,
+    notify,
+    report,
+    showExplanation,
+  });
+
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.explainPairList', guarded(explainPairList, report)));
   context.subscriptions.push(registerXssabTasks({ cliPath: path.join(__dirname, 'cli.js'), settings: readSettings, log: output }));
   context.subscriptions.push(
     answerNotebookRequests(vscode.notebooks.createRendererMessaging(RENDERER_ID), {
@@ -135,7 +152,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }),
   );
   if (!testing) return undefined;
-  return { notifications, panelState: () => ExplanationPanel.open?.state };
+  return { notifications, panelState: () => ExplanationPanel.open?.state, galleryState: () => GalleryPanel.open?.state };
 }
 
 /** A command handler that reports its errors instead of throwing them into the extension host. */

@@ -1,13 +1,17 @@
-// Notebook output renderer (an ES module loaded by VS Code's notebook webview) for two MIME types:
-// a finished explanation, shown with the static viewer, and a request, sent to the extension
-// host over renderer messaging and shown once the host answers.
+// Notebook output renderer (an ES module loaded by VS Code's notebook webview) for three MIME types:
+// a finished explanation, shown with the static viewer; a request, sent to the extension host over
+// renderer messaging and shown once the host answers; and an explained pair list, shown with the
+// static gallery.
 import type { ActivationFunction, OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
-import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../engine/result';
-import { type ExplainRequest, type HostMessage, parseExplainRequest, type ViewerMessage } from './protocol';
+import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../engine/result';
+import { renderGallery } from './galleryView';
+import { type ExplainRequest, type HostMessage, parseExplainRequest, parsePairListOutput, type ViewerMessage } from './protocol';
 import { displayName, renderExplanation, renderNotice } from './viewer';
 
 /** How long a request waits for the extension's answer. */
 export const REQUEST_TIMEOUT_MS = 120_000;
+/** Height of a pair-list output's scrolling grid (a notebook output grows with its content). */
+const GALLERY_HEIGHT_PX = 480;
 export const NO_MESSAGING = "xSSAB: this output needs the xSSAB extension's messaging, which is not available here.";
 
 /** The host refused or failed a request; `needsTrust` when it waits for the user's go-ahead. */
@@ -148,6 +152,12 @@ export function createRenderer(context: RendererContext<unknown>, timeoutMs = RE
         renderPayload(item.id, element, payload);
       } else if (item.mime === REQUEST_MIME) {
         renderRequest(item.id, element, item);
+      } else if (item.mime === PAIRLIST_MIME) {
+        try {
+          outputs.set(item.id, renderGallery(element, parsePairListOutput(item.json()), null, { gridHeight: `${GALLERY_HEIGHT_PX}px` }));
+        } catch (e) {
+          renderNotice(element, `xSSAB: cannot show this pair list: ${message(e)}`, 'error');
+        }
       } else {
         renderNotice(element, `xSSAB: cannot render ${item.mime}`, 'error');
       }

@@ -1,8 +1,10 @@
 // Messages between the browser viewer (webview panel or notebook output) and the extension host.
 // Each direction is a discriminated union on `type`; whatever arrives from a webview or notebook
 // passes `parseViewerMessage` before the host acts on it.
+import type { ModelEntry } from '../engine/explainPairs/summary';
 import type { ExplanationPayload, MapKind } from '../engine/result';
 import { MAP_KINDS } from '../engine/result';
+import type { GalleryData } from './galleryModel';
 
 /** What a notebook cell may ask for (application/vnd.xssab.request+json). */
 export interface ExplainRequest {
@@ -28,6 +30,15 @@ export type HostMessage =
   | { type: 'explained'; requestId: string; payload: ExplanationPayload }
   | { type: 'explainFailed'; requestId: string; message: string; needsTrust?: boolean };
 
+/** Gallery → host. `shown`: how many pairs the gallery lists after filtering (tests read it). */
+export type GalleryMessage =
+  | { type: 'ready' }
+  | { type: 'shown'; pairs: number }
+  | { type: 'openPair'; index: number; model: ModelEntry['key'] };
+
+/** Host → gallery. */
+export type GalleryHostMessage = { type: 'gallery'; data: GalleryData } | { type: 'error'; message: string };
+
 /** Longest path or data URI accepted in a request (data URIs of photos up to ~15 MB). */
 export const MAX_REQUEST_FIELD = 20 * 1024 * 1024;
 const PNG_DATA_URI = /^data:image\/png;base64,[A-Za-z0-9+/=]+$/;
@@ -40,6 +51,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function finiteNumber(v: unknown, what: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new ProtocolError(`${what} must be a number in [${lo}, ${hi}]`);
+  return v;
+}
+
+function count(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ProtocolError(`${what} must be a whole number ≥ 0`);
   return v;
 }
 
@@ -86,4 +102,41 @@ export function parseViewerMessage(v: unknown): ViewerMessage {
     default:
       throw new ProtocolError(`unknown message type "${String(v.type).slice(0, 40)}"`);
   }
+}
+
+/** Validates a message from the gallery; throws ProtocolError on anything unexpected. */
+export function parseGalleryMessage(v: unknown): GalleryMessage {
+  if (!isRecord(v) || typeof v.type !== 'string') throw new ProtocolError('message without a type');
+  switch (v.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'shown':
+      return { type: 'shown', pairs: count(v.pairs, 'pairs') };
+    case 'openPair':
+      if (v.model !== 'model-a' && v.model !== 'model-b') throw new ProtocolError('model must be "model-a" or "model-b"');
+      return { type: 'openPair', index: count(v.index, 'index'), model: v.model };
+    default:
+      throw new ProtocolError(`unknown message type "${String(v.type).slice(0, 40)}"`);
+  }
+}
+
+/**
+ * Validates a notebook's pair-list output (application/vnd.xssab.pairlist+json): the summary's
+ * shape where the gallery relies on it, and images only as PNG data URIs (no other sources).
+ */
+export function parsePairListOutput(v: unknown): GalleryData {
+  if (!isRecord(v) || !isRecord(v.summary) || !isRecord(v.files) || !isRecord(v.files.data)) {
+    throw new ProtocolError('expected {"summary": …, "files": {"data": {…}}}, as `xssab explain-pairs --mime` prints');
+  }
+  const { pairs, models } = v.summary;
+  if (!Array.isArray(pairs) || !pairs.every((p) => isRecord(p) && typeof p.index === 'number' && typeof p.dir === 'string')) {
+    throw new ProtocolError('summary.pairs must be a list of pair records');
+  }
+  if (!Array.isArray(models) || !models.every(isRecord)) throw new ProtocolError('summary.models must be a list');
+  const data: Record<string, string> = {};
+  for (const [name, uri] of Object.entries(v.files.data)) {
+    if (typeof uri !== 'string' || !PNG_DATA_URI.test(uri)) throw new ProtocolError(`files.data["${name.slice(0, 80)}"] must be a PNG data URI`);
+    data[name] = uri;
+  }
+  return { summary: v.summary as unknown as GalleryData['summary'], files: { data } };
 }

@@ -68,3 +68,40 @@ export const VIEWER_CSS = `
   .xssab-cursor { border-color: Highlight; outline-color: CanvasText; }
 }
 `;
+
+// The pair-list gallery (inside a .xssab-viewer container, so it shares the controls' look).
+// Cards are buttons laid out on a fixed grid (their size is set per summary through the CSSOM).
+export const GALLERY_CSS = `
+.xssab-gallery-maps { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-start; }
+.xssab-gallery-maps figure { margin: 0; }
+.xssab-gallery-maps figcaption { font-size: 0.9em; color: var(--vscode-descriptionForeground, #6b6b6b); }
+.xssab-gallery-maps img { width: 96px; height: 96px; image-rendering: pixelated; border: 1px solid var(--vscode-contrastBorder, transparent); }
+.xssab-gallery-maps .xssab-gallery-headline img { width: 224px; height: 224px; }
+.xssab-gallery-kinds { display: flex; gap: 4px; }
+.xssab-gallery-scroller { position: relative; overflow-y: auto; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
+.xssab-gallery-spacer { position: relative; }
+.xssab-gallery-row { position: absolute; left: 0; right: 0; display: flex; }
+.xssab-viewer .xssab-gallery-card {
+  box-sizing: border-box; padding: 12px; display: flex; flex-direction: column; align-items: flex-start; gap: 0;
+  color: inherit; background: transparent; border: 1px solid transparent; text-align: left; line-height: 18px;
+}
+.xssab-viewer .xssab-gallery-card:hover:not(:disabled) { background: var(--vscode-list-hoverBackground, #8882); }
+.xssab-viewer .xssab-gallery-card.xssab-selected {
+  background: var(--vscode-list-inactiveSelectionBackground, #8883);
+  border-color: var(--vscode-contrastActiveBorder, var(--vscode-focusBorder, #0078d4));
+}
+.xssab-gallery-card span { display: block; max-width: 100%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-variant-numeric: tabular-nums; }
+.xssab-gallery-card img, .xssab-gallery-placeholder { width: 128px; image-rendering: pixelated; }
+.xssab-gallery-placeholder { display: flex; align-items: center; justify-content: center; border: 1px dashed var(--vscode-descriptionForeground, #8888); font-size: 0.85em; }
+.xssab-gallery-error { color: var(--vscode-errorForeground, #b42318); font-weight: 600; }
+.xssab-gallery-detail { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; margin: 8px 0; }
+.xssab-gallery-detail img { width: 256px; image-rendering: pixelated; }
+.xssab-gallery-detail .xssab-facts { flex: 1 1 300px; }
+.xssab-gallery-controls input[type="search"] {
+  color: var(--vscode-input-foreground, inherit);
+  background: var(--vscode-input-background, transparent);
+  border: 1px solid var(--vscode-input-border, var(--vscode-contrastBorder, #8888));
+  padding: 2px 4px;
+  font: inherit;
+}
+`;

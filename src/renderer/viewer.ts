@@ -195,7 +195,7 @@ type Child = Node | string;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 let nextId = 0;
 
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
   const node = doc.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
   node.append(...children);
@@ -209,12 +209,12 @@ function svg(doc: Document, tag: string, attrs: Record<string, string | number>,
   return node;
 }
 
-/** Adds the stylesheet once per document or shadow root. */
-function injectStyles(root: HTMLElement, nonce: string | undefined): void {
+/** Adds a stylesheet (the viewer's by default) once per document or shadow root. */
+export function injectStyles(root: HTMLElement, nonce: string | undefined, name = 'viewer', css = VIEWER_CSS): void {
   const scope = root.getRootNode() as Document | ShadowRoot;
-  if (scope.querySelector?.('style[data-xssab-viewer]')) return;
+  if (scope.querySelector?.(`style[data-xssab-${name}]`)) return;
   const doc = root.ownerDocument;
-  const style = el(doc, 'style', { 'data-xssab-viewer': '' }, VIEWER_CSS);
+  const style = el(doc, 'style', { [`data-xssab-${name}`]: '' }, css);
   if (nonce) style.nonce = nonce;
   ('head' in scope && scope.head ? scope.head : scope).append(style);
 }

@@ -58,7 +58,7 @@ describe('engine client', () => {
     const second = client.explain(job('2.png'));
     assert.equal(workers.length, 1, 'one worker serves both');
     const [r1, r2] = workers[0].requests;
-    assert.deepEqual([r1.job.a, r2.job.a], ['1.png', '2.png']);
+    assert.deepEqual([r1.job, r2.job], [job('1.png'), job('2.png')]);
     assert.notEqual(r1.id, r2.id);
     workers[0].reply({ id: r2.id, kind: 'done', payload: payload(0.2), loadMs: 5 });
     workers[0].reply({ id: r1.id, kind: 'done', payload: payload(0.1) });
@@ -110,7 +110,7 @@ describe('engine client', () => {
     assert.equal(workers[0].terminated, true);
     assert.equal(workers.length, 2);
     const resent = workers[1].requests;
-    assert.deepEqual(resent.map((r) => r.job.a), ['2.png']);
+    assert.deepEqual(resent.map((r) => r.job), [job('2.png')]);
     // A late reply from the stopped worker changes nothing; the fresh one answers.
     workers[0].reply({ id: resent[0].id, kind: 'done', payload: payload(-1) });
     workers[1].reply({ id: resent[0].id, kind: 'done', payload: payload(0.7) });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as vscode from 'vscode';
-import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../../src/engine/result';
+import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../../src/engine/result';
 import { EngineFailure } from '../../src/extension/engineClient';
 import type { JobImage } from '../../src/extension/engineWorker';
 import {
@@ -60,11 +60,11 @@ describe('notebook requests', () => {
 
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it("package.json contributes the renderer under this id, for both MIME types, with optional messaging", () => {
+  it("package.json contributes the renderer under this id, for its three MIME types, with optional messaging", () => {
     const { contributes } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
     assert.deepEqual(
       contributes.notebookRenderer.map((r: { id: string; mimeTypes: string[]; requiresMessaging: string; entrypoint: string }) => [r.id, r.mimeTypes, r.requiresMessaging, r.entrypoint]),
-      [[RENDERER_ID, [EXPLANATION_MIME, REQUEST_MIME], 'optional', './dist/renderer/notebook.js']],
+      [[RENDERER_ID, [EXPLANATION_MIME, REQUEST_MIME, PAIRLIST_MIME], 'optional', './dist/renderer/notebook.js']],
     );
   });
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { encodeMap, readNpy } from '../output';
 import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapKind } from '../result';
 import { ExplainPairsError, SUMMARY_FILE } from './run';
-import type { ModelEntry, PairListRecord, PairListSummary } from './summary';
+import { type MapFiles, type ModelEntry, type PairListOutput, type PairListRecord, type PairListSummary, thumbnailPairs } from './summary';
 
 export function readSummary(out: string): PairListSummary {
   const file = path.join(out, SUMMARY_FILE);
@@ -27,4 +27,18 @@ export function pairPayload(out: string, record: PairListRecord, key: ModelEntry
     images: { a: image('a'), b: image('b') },
     maps: { a: maps('a'), b: maps('b') },
   };
+}
+
+/** The notebook form of an explained pair list (see PairListOutput). */
+export function pairListOutput(out: string, summary: PairListSummary): PairListOutput {
+  const maps = (files: Record<string, MapFiles>) => Object.values(files).map((f) => f.png);
+  const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
+  const files = [
+    ...summary.models.flatMap((m) => [...(m.fnmMinusTm ? [m.fnmMinusTm.png] : []), ...m.aggregates.flatMap((g) => maps(g.maps))]),
+    ...(summary.comparison?.aggregates ?? []).flatMap((g) => maps(g.maps)),
+    ...thumbnailPairs(summary).map((i) => path.join(byIndex.get(i)!.dir, 'thumb.png')),
+  ];
+  const data: Record<string, string> = {};
+  for (const file of files) data[file.split(path.sep).join('/')] = `data:image/png;base64,${fs.readFileSync(path.join(out, file)).toString('base64')}`;
+  return { summary, files: { data } };
 }

@@ -16,15 +16,13 @@ import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, readIndexedRecords, writeFileAtomic } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
-import { type ModelEntry, type PairListRecord, type PairListSummary, disagreements, errorKind, summariseModel } from './summary';
+import { type ModelEntry, type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE, THUMB_FACE, disagreements, errorKind, summariseModel } from './summary';
+
+export { SETTINGS_FILE, SUMMARY_FILE };
 
 export class ExplainPairsError extends Error {}
 
-export const SETTINGS_FILE = 'explain-pairs.json';
 export const RECORDS_FILE = 'pairs.jsonl';
-export const SUMMARY_FILE = 'summary.json';
-/** Side of one face in a thumbnail, in pixels. */
-export const THUMB_FACE = 64;
 
 /** Settings of a run, stored in explain-pairs.json: a resumed run must use the same. */
 export interface RunSettings {

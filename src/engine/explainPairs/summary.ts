@@ -54,6 +54,13 @@ export interface ModelEntry {
   thresholdSource: 'model card' | 'user' | 'default';
 }
 
+/** Files of an output folder: the run's settings (a run to resume) and the summary. */
+export const SETTINGS_FILE = 'explain-pairs.json';
+export const SUMMARY_FILE = 'summary.json';
+
+/** Side of one face in a pair's thumb.png, in pixels (the gallery lays its grid out by it). */
+export const THUMB_FACE = 64;
+
 /** Histogram bins of the scores, shared by every label and model so they can be compared. */
 export const SCORE_BINS = { min: -1, max: 1, count: 40 } as const;
 
@@ -132,6 +139,28 @@ export interface PairListSummary {
   };
   /** Every record: with two models the disagreements first, then in list order. */
   pairs: PairListRecord[];
+}
+
+/**
+ * The notebook form of an explained pair list (application/vnd.xssab.pairlist+json): the summary,
+ * and PNG data URIs of the aggregate maps and of the thumbnails of up to MIME_THUMBNAILS pairs
+ * (errors and disagreements first), keyed by their paths relative to the output folder with `/`.
+ * Pairs beyond that show without a thumbnail, which keeps outputs of long lists small.
+ */
+export interface PairListOutput {
+  summary: PairListSummary;
+  files: { data: Record<string, string> };
+}
+
+/** Thumbnails in a PairListOutput (about 10 KB each). */
+export const MIME_THUMBNAILS = 500;
+
+/** Which pairs' thumbnails a PairListOutput carries: disagreements, then errors by distance from the threshold, then list order. */
+export function thumbnailPairs(summary: PairListSummary, limit = MIME_THUMBNAILS): number[] {
+  const explained = new Set(summary.pairs.filter((p) => p.outcomes).map((p) => p.index));
+  const errors = summary.models.flatMap((m) => [...m.falseMatches, ...m.falseNonMatches].sort((p, q) => Math.abs(q.margin) - Math.abs(p.margin)).map((e) => e.index));
+  const order = [...(summary.comparison?.disagreements ?? []), ...errors, ...summary.pairs.map((p) => p.index).sort((a, b) => a - b)];
+  return [...new Set(order.filter((i) => explained.has(i)))].slice(0, limit);
 }
 
 export function scoreStats(scores: readonly number[]): ScoreStats {

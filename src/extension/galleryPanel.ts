@@ -1,0 +1,137 @@
+// The pair-list gallery: one webview panel, created on first use and reused for every explained
+// list. Its UI is dist/renderer/gallery.js; this side sends it the summary (images as webview URIs
+// of the output folder) and opens the pairs it asks for.
+import * as crypto from 'crypto';
+import * as vscode from 'vscode';
+import type { ModelEntry, PairListRecord, PairListSummary } from '../engine/explainPairs/summary';
+import type { GalleryData } from '../renderer/galleryModel';
+import { type GalleryHostMessage, type GalleryMessage, parseGalleryMessage } from '../renderer/protocol';
+
+export interface GalleryPanelHost {
+  /** Opens one pair of the list (explained by model `key`) in the explanation panel. */
+  openPair(out: vscode.Uri, summary: PairListSummary, record: PairListRecord, key: ModelEntry['key']): void;
+  log(line: string): void;
+}
+
+export class GalleryPanel {
+  static readonly viewType = 'xssab.gallery';
+  private static current?: GalleryPanel;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The gallery posted 'ready': its script runs and messages reach it. */
+  private ready = false;
+  /** Pairs the gallery lists, as it last reported. */
+  private shownPairs?: number;
+
+  /** Shows the summary of the output folder `out`, creating the panel when there is none. */
+  static show(extensionUri: vscode.Uri, out: vscode.Uri, summary: PairListSummary, host: GalleryPanelHost): GalleryPanel {
+    const existing = GalleryPanel.current;
+    if (existing) {
+      existing.panel.reveal();
+      existing.display(out, summary);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(GalleryPanel.viewType, 'xSSAB gallery', vscode.ViewColumn.Active, GalleryPanel.options(extensionUri, out));
+    GalleryPanel.current = new GalleryPanel(panel, extensionUri, out, summary, host);
+    return GalleryPanel.current;
+  }
+
+  static get open(): GalleryPanel | undefined {
+    return GalleryPanel.current;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private out: vscode.Uri,
+    private summary: PairListSummary,
+    private readonly host: GalleryPanelHost,
+  ) {
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m), undefined, this.disposables);
+    this.display(out, summary);
+  }
+
+  /** For tests: whether the gallery runs, the folder it shows and how many pairs it lists. */
+  get state(): { ready: boolean; out: string; pairs?: number } {
+    return { ready: this.ready, out: this.out.fsPath, pairs: this.shownPairs };
+  }
+
+  dispose(): void {
+    if (GalleryPanel.current === this) GalleryPanel.current = undefined;
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  /** Scripts; files from the gallery's bundle and the output folder only. */
+  private static options(extensionUri: vscode.Uri, out: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'renderer'), out] };
+  }
+
+  private display(out: vscode.Uri, summary: PairListSummary): void {
+    if (out.toString() !== this.out.toString()) this.panel.webview.options = GalleryPanel.options(this.extensionUri, out);
+    this.out = out;
+    this.summary = summary;
+    this.shownPairs = undefined;
+    this.panel.title = `xSSAB: ${summary.list.split(/[\\/]/).pop()}`;
+    this.sendGallery();
+  }
+
+  private sendGallery(): void {
+    // Before 'ready' the gallery would drop the message; 'ready' sends it (also after a reload).
+    if (!this.ready) return;
+    const data: GalleryData = { summary: this.summary, files: { base: this.panel.webview.asWebviewUri(this.out).toString() } };
+    void this.post({ type: 'gallery', data });
+  }
+
+  private post(message: GalleryHostMessage): Thenable<boolean> {
+    return this.panel.webview.postMessage(message);
+  }
+
+  private receive(raw: unknown): void {
+    let message: GalleryMessage;
+    try {
+      message = parseGalleryMessage(raw);
+    } catch (e) {
+      this.host.log(`gallery: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendGallery();
+        break;
+      case 'shown':
+        this.shownPairs = message.pairs;
+        break;
+      case 'openPair': {
+        const record = this.summary.pairs.find((p) => p.index === message.index);
+        if (record) this.host.openPair(this.out, this.summary, record, message.model);
+        else this.host.log(`gallery: no pair ${message.index} in this list`);
+        break;
+      }
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'renderer', 'gallery.js'));
+    // The gallery's <style> elements carry the script's nonce; element geometry goes through the CSSOM.
+    const csp = ["default-src 'none'", `img-src ${webview.cspSource} data:`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xSSAB gallery</title>
+</head>
+<body>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>
+`;
+  }
+}

@@ -1,0 +1,107 @@
+// "Explain Pair List" runs the bundled CLI (`dist/cli.js explain-pairs`) in a child process: the
+// extension host's thread stays free, the run survives as files (a rerun resumes it), and
+// cancelling is the CLI's own Ctrl+C (SIGINT: it stops between batches, keeping what is done).
+// No vscode import, so it runs in plain Node tests.
+import { type ChildProcess, spawn } from 'child_process';
+import * as path from 'path';
+import type { CancellationTokenLike } from './engineClient';
+import { type Progress, parseProgress } from './taskDefinition';
+
+export interface PairListJob {
+  /** The bundled CLI, dist/cli.js. */
+  cli: string;
+  list: string;
+  /** LFW's folder, when `list` is LFW's pairs.txt. */
+  lfwRoot?: string;
+  out: string;
+  /** undefined = the bundled model. */
+  model?: string;
+  ep: string;
+  threshold?: number;
+}
+
+export interface PairListEvents {
+  onProgress(progress: Progress): void;
+  /** The CLI's output lines, for the log. */
+  onLog(line: string): void;
+}
+
+/** The CLI failed; the message is its own, written for users. */
+export class PairListRunError extends Error {}
+
+/** A stopped CLI gets this long to finish its batch before it is killed (a rerun still resumes). */
+const STOP_GRACE_MS = 30_000;
+
+/** `<list>.xssab`, next to the list: the default output folder. */
+export const defaultOutput = (list: string) => `${list}.xssab`;
+
+/** LFW's pairs.txt starts with "folds pairs-per-fold" (e.g. "10 300"); our lists start with two paths. */
+export function isLfwPairs(fileName: string, firstLine: string): boolean {
+  return path.basename(fileName).toLowerCase() === 'pairs.txt' && /^\s*\d+\s+\d+\s*$/.test(firstLine);
+}
+
+export function cliArguments(job: PairListJob): string[] {
+  return [
+    job.cli,
+    'explain-pairs',
+    job.list,
+    '--out',
+    job.out,
+    '--ep',
+    job.ep,
+    ...(job.lfwRoot ? ['--lfw', job.lfwRoot] : []),
+    ...(job.model ? ['--model', job.model] : []),
+    ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
+  ];
+}
+
+/** What the CLI said went wrong: its `xssab: …` line without the prefix and the usage text after it. */
+export function cliError(stderr: string, code: number | null): string {
+  const line = stderr
+    .split(/[\r\n]+/)
+    .filter((l) => l.startsWith('xssab: ') && !l.startsWith('xssab: warning') && !l.startsWith('xssab: notice'))
+    .pop();
+  return line ? line.slice('xssab: '.length) : `explain-pairs stopped with exit code ${code}${stderr.trim() ? `: ${stderr.trim().slice(-500)}` : ''}`;
+}
+
+export type Spawn = (command: string, args: string[]) => ChildProcess;
+
+/** The extension host's Node (Electron's, in desktop VS Code, told to act as Node). */
+const spawnNode: Spawn = (command, args) =>
+  spawn(command, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Runs the job; resolves 'done', or 'cancelled' when the token stopped it; rejects with PairListRunError. */
+export function runPairList(job: PairListJob, events: PairListEvents, token?: CancellationTokenLike, start: Spawn = spawnNode): Promise<'done' | 'cancelled'> {
+  return new Promise((resolve, reject) => {
+    const child = start(process.execPath, cliArguments(job));
+    let stderr = '';
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const stop = token?.onCancellationRequested(() => {
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    });
+    // Progress lines (written whole after a carriage return) go to the notification, the rest to the log.
+    const lines = (text: string) =>
+      text.split(/[\r\n]+/).forEach((line) => {
+        const progress = parseProgress(line);
+        if (progress) events.onProgress(progress);
+        else if (line.trim()) events.onLog(line);
+      });
+    child.stdout?.setEncoding('utf8').on('data', lines);
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      stderr = (stderr + text).slice(-20_000);
+      lines(text);
+    });
+    child.on('error', (e) => {
+      stop?.dispose();
+      reject(new PairListRunError(`could not start explain-pairs: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      stop?.dispose();
+      clearTimeout(killTimer);
+      if (token?.isCancellationRequested) resolve('cancelled');
+      else if (code === 0) resolve('done');
+      else reject(new PairListRunError(cliError(stderr, code)));
+    });
+  });
+}

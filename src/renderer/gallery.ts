@@ -1,0 +1,47 @@
+// Gallery webview panel entry (an IIFE bundle, dist/renderer/gallery.js). The host's HTML has an
+// empty <body> and this script with a nonce, which the gallery's <style> elements reuse so the
+// CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data.
+import type { GalleryHostMessage, GalleryMessage } from './protocol';
+import { type GalleryHandle, renderGallery } from './galleryView';
+import { renderNotice } from './viewer';
+
+/** The part of the webview API (acquireVsCodeApi()) the gallery uses. */
+export interface GalleryWebviewApi {
+  postMessage(message: GalleryMessage): void;
+}
+
+declare function acquireVsCodeApi(): GalleryWebviewApi;
+
+/** Starts the gallery in `doc`, posts `ready`, and returns the handler of host messages. */
+export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?: string): (message: GalleryHostMessage) => void {
+  const status = doc.createElement('div');
+  const root = doc.createElement('div');
+  doc.body.append(status, root);
+  const host = { post: (m: GalleryMessage) => api.postMessage(m) };
+  let gallery: GalleryHandle | undefined;
+  renderNotice(status, 'xSSAB: loading the pair list…', 'progress');
+  api.postMessage({ type: 'ready' });
+
+  return (message) => {
+    switch (message?.type) {
+      case 'gallery':
+        try {
+          if (gallery) gallery.update(message.data);
+          else gallery = renderGallery(root, message.data, host, { styleNonce });
+          status.replaceChildren();
+        } catch (e) {
+          renderNotice(status, `xSSAB: cannot show this pair list: ${e instanceof Error ? e.message : String(e)}`, 'error');
+        }
+        break;
+      case 'error':
+        renderNotice(status, message.message, 'error');
+        break;
+    }
+  };
+}
+
+if (typeof acquireVsCodeApi === 'function') {
+  const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce;
+  const handle = startGallery(acquireVsCodeApi(), document, nonce || undefined);
+  window.addEventListener('message', (e: MessageEvent<GalleryHostMessage>) => handle(e.data));
+}
