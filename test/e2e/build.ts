@@ -24,9 +24,10 @@ export async function buildSuite(): Promise<void> {
 }
 
 /**
- * Fills `dir` with the fixture files and the sample pair, and with the example notebook and the
- * aligned samples its cells name (examples/ and samples/aligned/, laid out as in the repository);
- * the tests read only the opened folder.
+ * Fills `dir` with the fixture files and the sample pair, with the example notebook and the
+ * aligned samples its cells name, and with Patch-Samples for the tasks (examples/,
+ * samples/aligned/ and samples/patch-samples/, laid out as in the repository); the tests read only
+ * the opened folder.
  */
 export function prepareWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -35,4 +36,5 @@ export function prepareWorkspace(dir: string): void {
   fs.mkdirSync(path.join(dir, 'examples'));
   fs.copyFileSync(path.join(repoRoot, NOTEBOOK), path.join(dir, NOTEBOOK));
   fs.cpSync(path.join(repoRoot, 'samples', 'aligned'), path.join(dir, 'samples', 'aligned'), { recursive: true });
+  fs.cpSync(path.join(repoRoot, 'samples', 'patch-samples'), path.join(dir, 'samples', 'patch-samples'), { recursive: true });
 }

@@ -6,6 +6,8 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false });
   mocha.suite.emit('pre-require', globalThis, 'extension.test.ts', mocha);
   require('./extension.test');
+  mocha.suite.emit('pre-require', globalThis, 'tasks.test.ts', mocha);
+  require('./tasks.test');
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} end-to-end test(s) failed`)) : resolve()));
   });

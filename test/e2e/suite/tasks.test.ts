@@ -1,0 +1,93 @@
+// End-to-end tests of the `xssab` task type: the two tasks of the fixture workspace's tasks.json
+// evaluate quarters of Patch-Samples (--shard) with xSSAB; one runs through and opens its report,
+// the other is terminated midway and resumed.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { PairRecord } from '../../../src/engine/patchlfw/dpr';
+import type { DprSummary } from '../../../src/engine/patchlfw/report';
+
+const LEVELS = [0, ...Array.from({ length: 19 }, (_, i) => 5 * (i + 1))];
+/** Pairs of a quarter of Patch-Samples (64 pairs); the CLI appends them 8 at a time. */
+const QUARTER = 16;
+const STEP = 8;
+
+const workspacePath = (...parts: string[]) => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, ...parts);
+
+async function configuredTask(label: string): Promise<vscode.Task> {
+  const tasks = await vscode.tasks.fetchTasks({ type: 'xssab' });
+  const task = tasks.find((t) => t.name === label);
+  assert.ok(task, `tasks.json's "${label}" is not among the xssab tasks: ${tasks.map((t) => t.name).join(', ')}`);
+  return task;
+}
+
+/** Starts a task; `ended` resolves with the exit code its terminal closed with. */
+async function start(task: vscode.Task): Promise<{ execution: vscode.TaskExecution; ended: Promise<number | undefined> }> {
+  const ended = new Promise<number | undefined>((resolve) => {
+    const listener = vscode.tasks.onDidEndTaskProcess((e) => {
+      if (e.execution.task.name !== task.name) return;
+      listener.dispose();
+      resolve(e.exitCode);
+    });
+  });
+  return { execution: await vscode.tasks.executeTask(task), ended };
+}
+
+function records(out: string): PairRecord[] {
+  const file = path.join(out, 'pairs.jsonl');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The finished run of shard i/4: all its pairs once, the methods and levels asked for. */
+function checkResults(out: string, shard: number): void {
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as DprSummary;
+  assert.deepStrictEqual(summary.settings.methods, ['xssab']);
+  assert.deepStrictEqual(summary.settings.shard, { index: shard, count: 4 });
+  assert.strictEqual(summary.genuine + summary.impostor, QUARTER);
+  assert.deepStrictEqual(summary.curves.map((c) => [c.method, c.strategy]), [['xssab', 'best_worst'], ['none', 'random']]);
+  for (const curve of summary.curves) assert.deepStrictEqual(curve.points.map((p) => p.level), LEVELS);
+  const indices = records(out).map((r) => r.index).sort((a, b) => a - b);
+  assert.deepStrictEqual(indices, Array.from({ length: QUARTER }, (_, k) => 4 * k + shard - 1));
+}
+
+describe('xssab tasks', () => {
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
+  it('runs a patch-lfw task from tasks.json and opens its report', async () => {
+    const out = workspacePath('xssab-out', 'patch-samples-1');
+    const { ended } = await start(await configuredTask('Patch-Samples, first quarter'));
+    assert.strictEqual(await ended, 0);
+    checkResults(out, 1);
+    assert.ok(fs.existsSync(path.join(out, 'report.html')));
+    const tab = await until('the report\'s tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.dprReport')),
+    );
+    assert.strictEqual(tab.label, 'Patch-LFW: patch-samples-1');
+  });
+
+  it('stops when terminated and resumes where it stopped when run again', async () => {
+    const out = workspacePath('xssab-out', 'patch-samples-2');
+    const task = await configuredTask('Patch-Samples, second quarter');
+    const first = await start(task);
+    await until('the first pairs on disk', () => (records(out).length >= STEP ? true : undefined));
+    first.execution.terminate();
+    assert.notStrictEqual(await first.ended, 0);
+    assert.strictEqual(records(out).length, STEP, 'terminated after the first batch of pairs');
+    assert.ok(!fs.existsSync(path.join(out, 'results.json')));
+
+    const second = await start(task);
+    assert.strictEqual(await second.ended, 0);
+    checkResults(out, 2);
+  });
+});
