@@ -93,6 +93,7 @@ class Gallery implements GalleryHandle {
       kind: select('Error kind', ['all', ...ITEM_KINDS], { all: 'all kinds' }),
       label: select('Label', ['all', ...LABELS], { all: 'all labels' }),
     };
+    this.selects.sort.value = this.query.sort;
     this.descending = el(doc, 'input', { type: 'checkbox' });
     this.search = el(doc, 'input', { type: 'search', placeholder: 'file name', 'aria-label': 'Filter by file name' });
     for (const control of [...Object.values(this.selects), this.descending, this.search]) {

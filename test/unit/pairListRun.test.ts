@@ -1,0 +1,60 @@
+// "Explain Pair List" runs the CLI in a child process: its arguments, progress, errors and stopping.
+import { strict as assert } from 'assert';
+import type { ChildProcess } from 'child_process';
+import { EventEmitter } from 'events';
+import { PassThrough } from 'stream';
+import { type PairListJob, cliArguments, cliError, isLfwPairs, runPairList } from '../../src/extension/pairListRun';
+
+const job: PairListJob = { cli: '/ext/dist/cli.js', list: '/d/list.csv', out: '/d/list.csv.xssab', ep: 'cpu' };
+
+/** A child process whose output and exit the test writes. */
+function fakeChild() {
+  const child = Object.assign(new EventEmitter(), { stdout: new PassThrough(), stderr: new PassThrough(), signals: [] as string[] });
+  (child as unknown as { kill(s: string): boolean }).kill = (s: string) => (child.signals.push(s), true);
+  return child;
+}
+
+describe('pair list run (child process)', () => {
+  it('passes the list, output folder, settings and LFW folder to explain-pairs', () => {
+    assert.deepEqual(cliArguments(job), ['/ext/dist/cli.js', 'explain-pairs', '/d/list.csv', '--out', '/d/list.csv.xssab', '--ep', 'cpu']);
+    assert.deepEqual(cliArguments({ ...job, lfwRoot: '/lfw', model: '/m.onnx', threshold: 0.25 }).slice(7), ['--lfw', '/lfw', '--model', '/m.onnx', '--threshold', '0.25']);
+  });
+
+  it("tells LFW's pairs.txt from a pair list", () => {
+    assert.equal(isLfwPairs('/lfw/pairs.txt', '10\t300'), true);
+    assert.equal(isLfwPairs('/lfw/pairs.txt', 'a.png b.png same'), false);
+    assert.equal(isLfwPairs('/lfw/list.txt', '10 300'), false);
+  });
+
+  it("reports the CLI's own error line, else the exit code", () => {
+    assert.equal(cliError('xssab: notice: x\nxssab: /d/out: folder is not empty and holds no earlier xSSAB result\n\nUsage: …', 1), '/d/out: folder is not empty and holds no earlier xSSAB result');
+    assert.equal(cliError('', 3), 'explain-pairs stopped with exit code 3');
+  });
+
+  it('reports progress lines, logs the rest, resolves done; a cancelled run is stopped with SIGINT', async () => {
+    const child = fakeChild();
+    const progress: number[][] = [];
+    const log: string[] = [];
+    let cancel!: () => void;
+    const token = { isCancellationRequested: false, onCancellationRequested: (l: () => void) => ((cancel = l), { dispose: () => undefined }) };
+    const run = runPairList(job, { onProgress: (p) => progress.push([p.done, p.total]), onLog: (l) => log.push(l) }, token, () => child as unknown as ChildProcess);
+    child.stderr.write('\r4/10 pairs, 2.00 pairs/s, 3 s left   ');
+    child.stderr.write('\r8/10 pairs, 2.00 pairs/s, 1 s left   \n');
+    child.stdout.write('model-a x: threshold 0.3\n');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(progress, [[4, 10], [8, 10]]);
+    assert.deepEqual(log, ['model-a x: threshold 0.3']);
+    token.isCancellationRequested = true;
+    cancel();
+    assert.deepEqual(child.signals, ['SIGINT']);
+    child.emit('close', 1);
+    assert.equal(await run, 'cancelled');
+
+    const failing = fakeChild();
+    const failed = runPairList(job, { onProgress: () => undefined, onLog: () => undefined }, undefined, () => failing as unknown as ChildProcess);
+    failing.stderr.write('xssab: /d/list.csv: pair list not found\n');
+    await new Promise((r) => setImmediate(r));
+    failing.emit('close', 1);
+    await assert.rejects(failed, /^PairListRunError: \/d\/list\.csv: pair list not found$|pair list not found/);
+  });
+});
