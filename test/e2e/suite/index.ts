@@ -8,6 +8,8 @@ export function run(): Promise<void> {
   require('./extension.test');
   mocha.suite.emit('pre-require', globalThis, 'tasks.test.ts', mocha);
   require('./tasks.test');
+  mocha.suite.emit('pre-require', globalThis, 'pairList.test.ts', mocha);
+  require('./pairList.test');
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} end-to-end test(s) failed`)) : resolve()));
   });

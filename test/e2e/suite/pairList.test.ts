@@ -1,0 +1,69 @@
+// End-to-end: "Explain Pair List" on the fixture list (six labelled pairs of the bundled crops)
+// runs explain-pairs through the bundled CLI and opens the gallery, whose script reports the pairs
+// it lists; the summary has the planted errors; the Explorer offers the command on .csv files.
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { PairListSummary } from '../../../src/engine/explainPairs/summary';
+import type { TestApi } from '../../../src/extension/extension';
+
+const COMMAND = 'xssab.explainPairList';
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Explain Pair List', () => {
+  it('contributes the command to the palette and to the Explorer on .csv and pairs.txt files', () => {
+    const { contributes } = vscode.extensions.getExtension('xssab.xssab-vscode')!.packageJSON;
+    assert.deepStrictEqual(contributes.commands.find((c: { command: string }) => c.command === COMMAND), { command: COMMAND, title: 'Explain Pair List…', category: 'xSSAB' });
+    const entry = contributes.menus['explorer/context'].find((m: { command: string }) => m.command === COMMAND);
+    assert.match(entry.when, /\.csv/);
+    assert.match(entry.when, /pairs\.txt/);
+  });
+
+  it('explains the fixture list and the gallery lists its six pairs', async () => {
+    const api = (await vscode.extensions.getExtension<TestApi>('xssab.xssab-vscode')!.activate())!;
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
+    const out = vscode.Uri.joinPath(folder, 'pair-list.csv.xssab');
+    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+    assert.ok(summary, `no summary; notifications: ${JSON.stringify(api.notifications)}`);
+    assert.strictEqual(summary.explained, 6);
+    const [model] = summary.models;
+    assert.deepStrictEqual([model.falseMatches.map((e) => e.index), model.falseNonMatches.map((e) => e.index)], [[1], [4]]);
+    assert.ok(model.fnmMinusTm, 'the headline map (FNM − TM) is written');
+
+    const tab = await until('the gallery tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.gallery')),
+    );
+    assert.strictEqual(tab.label, 'xSSAB: pair-list.csv');
+    // The gallery's script ran, rendered the summary and reported how many pairs it lists.
+    const state = await until('the gallery to list the pairs', () => {
+      const s = api.galleryState();
+      return s?.ready && s.pairs !== undefined ? s : undefined;
+    });
+    assert.deepStrictEqual(state, { ready: true, out: out.fsPath, pairs: 6 });
+
+    // A second run resumes: nothing is left to explain, the same summary comes back.
+    const again = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+    assert.deepStrictEqual(again?.pairs.map((p) => p.outcomes?.[0].score), summary.pairs.map((p) => p.outcomes?.[0].score));
+  });
+
+  it('shows the engine\'s refusal of a folder holding other files, and writes nothing there', async () => {
+    const api = (await vscode.extensions.getExtension<TestApi>('xssab.xssab-vscode')!.activate())!;
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const first = api.notifications.length;
+    const result = await vscode.commands.executeCommand(COMMAND, { list: vscode.Uri.joinPath(folder, 'pair-list.csv'), out: folder });
+    assert.strictEqual(result, undefined);
+    const shown = api.notifications.slice(first);
+    assert.strictEqual(shown.length, 1);
+    assert.strictEqual(shown[0].level, 'error');
+    assert.match(shown[0].message, /folder is not empty and holds no earlier xSSAB result/);
+  });
+});
