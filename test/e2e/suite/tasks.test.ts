@@ -1,6 +1,6 @@
 // End-to-end tests of the `xssab` task type: the two tasks of the fixture workspace's tasks.json
-// evaluate quarters of Patch-Samples (--shard) with xSSAB; one runs through and opens its report,
-// the other is terminated midway and resumed.
+// evaluate shares of Patch-Samples (--shard) with xSSAB; one runs through and opens its report,
+// the other is terminated midway and resumed; two more cannot run and say so with their exit codes.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,8 +9,8 @@ import type { PairRecord } from '../../../src/engine/patchlfw/dpr';
 import type { DprSummary } from '../../../src/engine/patchlfw/report';
 
 const LEVELS = [0, ...Array.from({ length: 19 }, (_, i) => 5 * (i + 1))];
-/** Pairs of a quarter of Patch-Samples (64 pairs); the CLI appends them 8 at a time. */
-const QUARTER = 16;
+/** Pairs in Patch-Samples, and how many the CLI appends at a time. */
+const PAIRS = 64;
 const STEP = 8;
 
 const workspacePath = (...parts: string[]) => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, ...parts);
@@ -49,16 +49,16 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 90
   }
 }
 
-/** The finished run of shard i/4: all its pairs once, the methods and levels asked for. */
-function checkResults(out: string, shard: number): void {
+/** The finished run of shard i/n: all its pairs once, the methods and levels asked for. */
+function checkResults(out: string, shard: number, count: number): void {
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as DprSummary;
   assert.deepStrictEqual(summary.settings.methods, ['xssab']);
-  assert.deepStrictEqual(summary.settings.shard, { index: shard, count: 4 });
-  assert.strictEqual(summary.genuine + summary.impostor, QUARTER);
+  assert.deepStrictEqual(summary.settings.shard, { index: shard, count });
+  assert.strictEqual(summary.genuine + summary.impostor, PAIRS / count);
   assert.deepStrictEqual(summary.curves.map((c) => [c.method, c.strategy]), [['xssab', 'best_worst'], ['none', 'random']]);
   for (const curve of summary.curves) assert.deepStrictEqual(curve.points.map((p) => p.level), LEVELS);
   const indices = records(out).map((r) => r.index).sort((a, b) => a - b);
-  assert.deepStrictEqual(indices, Array.from({ length: QUARTER }, (_, k) => 4 * k + shard - 1));
+  assert.deepStrictEqual(indices, Array.from({ length: PAIRS / count }, (_, k) => count * k + shard - 1));
 }
 
 describe('xssab tasks', () => {
@@ -66,9 +66,9 @@ describe('xssab tasks', () => {
 
   it('runs a patch-lfw task from tasks.json and opens its report', async () => {
     const out = workspacePath('xssab-out', 'patch-samples-1');
-    const { ended } = await start(await configuredTask('Patch-Samples, first quarter'));
+    const { ended } = await start(await configuredTask('Patch-Samples, first eighth'));
     assert.strictEqual(await ended, 0);
-    checkResults(out, 1);
+    checkResults(out, 1, 8);
     assert.ok(fs.existsSync(path.join(out, 'report.html')));
     const tab = await until('the report\'s tab', () =>
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.dprReport')),
@@ -88,6 +88,15 @@ describe('xssab tasks', () => {
 
     const second = await start(task);
     assert.strictEqual(await second.ended, 0);
-    checkResults(out, 2);
+    checkResults(out, 2, 4);
+  });
+
+  it('ends a task that cannot run with a non-zero exit code, and runs the next one', async () => {
+    // Refused before the CLI starts (2), and by the CLI (1).
+    assert.strictEqual(await (await start(await configuredTask('Patch-LFW, no output folder'))).ended, 2);
+    assert.strictEqual(await (await start(await configuredTask('Patch-LFW, no such set'))).ended, 1);
+    assert.ok(!fs.existsSync(workspacePath('xssab-out', 'no-such-set', 'run.json')));
+    const { ended } = await start(await configuredTask('Patch-Samples, first eighth'));
+    assert.strictEqual(await ended, 0, 'the finished run of the first test is found and its report written again');
   });
 });
