@@ -1,10 +1,10 @@
 // Explanation methods compared by the DPR protocol, behind one interface: a method takes pairs of
 // preprocessed faces (first, second) and returns the combined map (H×W) of the FIRST face
 // explained against the second. Sign convention of every map: positive = supports the match.
-import type { Explainer } from '../xssab';
+import type { Explainer, PairExplanation } from '../xssab';
 import { pairRandom } from './random';
 
-export const METHOD_NAMES = ['xssab', 'saliency', 'occlusion', 'random-masks'] as const;
+export const METHOD_NAMES = ['xssab', 'xssab-decision', 'saliency', 'occlusion', 'random-masks'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodPair {
@@ -63,12 +63,12 @@ function concat(faces: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-async function explainFirst(ctx: MethodContext, pairs: readonly MethodPair[], pick: 'combined' | 'saliency'): Promise<Float32Array[]> {
+async function explainFirst(ctx: MethodContext, pairs: readonly MethodPair[], pick: (e: PairExplanation) => Float32Array): Promise<Float32Array[]> {
   const maps: Float32Array[] = [];
   for (let start = 0; start < pairs.length; start += EXPLAIN_CHUNK) {
     const chunk = pairs.slice(start, start + EXPLAIN_CHUNK);
     const explained = await ctx.explainer.explain(concat(chunk.map((p) => p.a)), concat(chunk.map((p) => p.b)), ctx.threshold);
-    maps.push(...explained.map((e) => (pick === 'combined' ? e.maps[0].combined : e.saliency[0])));
+    maps.push(...explained.map(pick));
   }
   return maps;
 }
@@ -95,7 +95,22 @@ async function scorePerturbed(
 
 /** xSSAB's combined map M⁺ − M⁻ of the first face (spec §2). */
 function xssab(ctx: MethodContext): ExplanationMethod {
-  return { name: 'xssab', combinedMaps: (pairs) => explainFirst(ctx, pairs, 'combined') };
+  return { name: 'xssab', combinedMaps: (pairs) => explainFirst(ctx, pairs, (e) => e.maps[0].combined) };
+}
+
+/**
+ * xSSAB's two maps read by the pair's decision instead of their difference: an accepted pair
+ * ranks pixels by its similarity map, a rejected pair by its dissimilarity map (negated, so the
+ * most dissimilar pixels come first). The combined map M⁺ − M⁻ is dominated by M⁺ wherever the
+ * supporting sum outweighs the opposing one, which hides the dissimilar regions of a rejected
+ * genuine pair; this variant (ours, not the paper's) shows what the separate maps locate.
+ */
+function xssabDecision(ctx: MethodContext): ExplanationMethod {
+  return {
+    name: 'xssab-decision',
+    combinedMaps: (pairs) =>
+      explainFirst(ctx, pairs, (e) => (e.score >= ctx.threshold ? e.maps[0].similarity : e.maps[0].dissimilarity.map((v) => -v))),
+  };
 }
 
 /**
@@ -104,7 +119,7 @@ function xssab(ctx: MethodContext): ExplanationMethod {
  * salient ones.
  */
 function saliency(ctx: MethodContext): ExplanationMethod {
-  return { name: 'saliency', combinedMaps: (pairs) => explainFirst(ctx, pairs, 'saliency') };
+  return { name: 'saliency', combinedMaps: (pairs) => explainFirst(ctx, pairs, (e) => e.saliency[0]) };
 }
 
 /** Occluder sizes and stride of x-face (Knoche et al., 2023) on 112 px faces. */
@@ -236,6 +251,7 @@ export function correlationMap(masks: readonly Float32Array[], scores: Float64Ar
 
 const FACTORIES: Record<MethodName, (ctx: MethodContext) => ExplanationMethod> = {
   xssab,
+  'xssab-decision': xssabDecision,
   saliency,
   occlusion,
   'random-masks': randomMasks,
