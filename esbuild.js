@@ -8,8 +8,19 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 // Native modules stay outside the bundles and load from node_modules at run time.
-// vega and vega-lite are ES modules with top-level await: loaded with import() at run time.
-const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode', 'vega', 'vega-lite'];
+const nodeExternal = ['onnxruntime-node', 'sharp', 'vscode'];
+
+// vega-canvas's Node build probes the optional `canvas` package with a top-level await, which a
+// CommonJS bundle cannot hold; the reports render SVG without a canvas, so its browser build
+// (which finds no canvas in Node) serves.
+const vegaCanvasWithoutNodeCanvas = {
+  name: 'vega-canvas-browser',
+  setup(build) {
+    build.onResolve({ filter: /^vega-canvas$/ }, () => ({
+      path: require.resolve('vega-canvas').replace(/vega-canvas\.node\.js$/, 'vega-canvas.browser.js'),
+    }));
+  },
+};
 
 const entries = [
   {
@@ -17,6 +28,7 @@ const entries = [
     platform: 'node',
     format: 'cjs',
     external: nodeExternal,
+    plugins: [vegaCanvasWithoutNodeCanvas],
   },
   // Notebook renderers are ES modules; the webview panels (explanation, gallery) load classic scripts.
   { entryPoints: { 'renderer/notebook': 'src/renderer/notebook.ts' }, platform: 'browser', format: 'esm' },

@@ -2,7 +2,7 @@
 
 /** Compiles a vega-lite spec and renders it headless to an SVG string. */
 export async function vegaLiteSvg(spec: object): Promise<string> {
-  // ES modules with top-level await: loaded at run time (see esbuild.js).
+  // Loaded on first use: vega is large and most commands draw no chart.
   const vega = await import('vega');
   const vegaLite = await import('vega-lite');
   const view = new vega.View(vega.parse(vegaLite.compile(spec as Parameters<typeof vegaLite.compile>[0]).spec), { renderer: 'none' });
