@@ -1,7 +1,7 @@
 // Every gradient rule against central finite differences, on inputs with zeros and negatives.
 import * as assert from 'assert';
 import { GRADIENT_RULES } from '../../src/engine/autodiff/rules';
-import { DataType, float } from '../../src/engine/onnx/proto';
+import { DataType, float, makeTensor } from '../../src/engine/onnx/proto';
 import { Net, gradCheck } from './gradcheck';
 
 type Case = [name: string, xShape: number[], build: (net: Net) => string, opset?: number];
@@ -31,6 +31,8 @@ const cases: Case[] = [
   ['Sub', img, (n) => n.b.op('Sub', [n.weight([6]), n.b.op('Sub', ['x', n.b.op('Sigmoid', [n.b.op('GlobalAveragePool', ['x'])])])])],
   ['Mul', img, (n) => n.b.op('Mul', ['x', n.b.op('Sigmoid', [n.b.op('GlobalAveragePool', ['x'])])])],
   ['Div', img, (n) => n.b.op('Div', ['x', n.b.op('Add', [n.b.op('Sigmoid', [n.b.op('ReduceMean', ['x', n.b.ints([1])], { keepdims: 1 })]), n.b.scalar(0.5)])])],
+  ['Mul (operand from a Constant node)', img, (n) => n.b.op('Mul', ['x', n.b.op('Constant', [], { value: makeTensor('c', [3, 1, 1], [0.5, -2, 0]) })])],
+  ['PRelu (slope from a Constant node)', img, (n) => n.b.op('PRelu', ['x', n.b.op('Constant', [], { value: makeTensor('s', [3, 1, 1], [0.25, -0.5, 0]) })])],
   ['Sum', vec, (n) => n.b.op('Sum', ['x', n.b.op('Tanh', ['x']), n.weight([6])])],
   ['MatMul', [2, 3, 5], (n) => n.b.op('MatMul', [n.b.op('Tanh', ['x']), n.b.op('Transpose', ['x'], { perm: [0, 2, 1] })])],
   ['Gemm', vec, (n) => n.b.op('Gemm', ['x', n.weight([4, 6]), n.weight([4])], { alpha: float(0.7), beta: float(1.3), transB: 1 })],
