@@ -1,11 +1,11 @@
 // The pair-list gallery: one webview panel, created on first use and reused for every explained
 // list. Its UI is dist/renderer/gallery.js; this side sends it the summary (images as webview URIs
 // of the output folder) and opens the pairs it asks for.
-import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import type { ModelEntry, PairListRecord, PairListSummary } from '../engine/explainPairs/summary';
 import type { GalleryData } from '../renderer/galleryModel';
 import { type GalleryHostMessage, type GalleryMessage, parseGalleryMessage } from '../renderer/protocol';
+import { newNonce, scriptPage } from './webviewHtml';
 
 export interface GalleryPanelHost {
   /** Opens one pair of the list (explained by model `key`) in the explanation panel. */
@@ -116,22 +116,10 @@ export class GalleryPanel {
 
   private html(): string {
     const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(18).toString('base64');
+    const nonce = newNonce();
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'renderer', 'gallery.js'));
     // The gallery's <style> elements carry the script's nonce; element geometry goes through the CSSOM.
-    const csp = ["default-src 'none'", `img-src ${webview.cspSource} data:`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xSSAB gallery</title>
-</head>
-<body>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>
-`;
+    const allowed = [`img-src ${webview.cspSource} data:`, `style-src 'nonce-${nonce}'`];
+    return scriptPage({ title: 'xSSAB gallery', script: script.toString(), nonce, allowed });
   }
 }

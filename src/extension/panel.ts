@@ -1,13 +1,13 @@
 // The explanation panel: one webview panel, created on first use and reused for every pair. Its
 // UI is the browser viewer (dist/renderer/panel.js); this side feeds it explanations and acts on
 // its validated requests (threshold changes, exports).
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplanationPayload, ExplanationResult } from '../engine/result';
 import { type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
 import { LatestRunner } from './latestRunner';
+import { newNonce, scriptPage } from './webviewHtml';
 
 /** A shown explanation: the payload and the two image files it came from. */
 export interface Shown {
@@ -177,31 +177,13 @@ export class ExplanationPanel {
 
   private html(): string {
     const webview = this.panel.webview;
-    const nonce = crypto.randomBytes(18).toString('base64');
+    const nonce = newNonce();
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'renderer', 'panel.js'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data: blob:`,
-      `style-src ${webview.cspSource} 'unsafe-inline'`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
+    const allowed = [`img-src ${webview.cspSource} data: blob:`, `style-src ${webview.cspSource} 'unsafe-inline'`];
     // A stylesheet exists only when the viewer's bundle emits one.
     const cssFile = path.join(this.extensionUri.fsPath, 'dist', 'renderer', 'panel.css');
     const css = fs.existsSync(cssFile) ? `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.file(cssFile))}">` : '';
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>xSSAB</title>
-${css}
-</head>
-<body>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>
-`;
+    return scriptPage({ title: 'xSSAB', script: script.toString(), nonce, allowed, head: css });
   }
 }
 

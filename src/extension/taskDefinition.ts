@@ -4,6 +4,7 @@
 // this file runs in plain Node tests.
 import * as path from 'path';
 import type * as vscode from 'vscode';
+import { cspMeta } from './webviewHtml';
 
 export const TASK_TYPE = 'xssab';
 export const TASK_COMMANDS = ['patch-lfw', 'patch-lfw-build', 'calibrate'] as const;
@@ -221,8 +222,7 @@ function render(text: string): string {
 
 /** report.html for a webview: a Content-Security-Policy that allows no scripts and no remote content. */
 export function reportForWebview(html: string, cspSource: string): string {
-  const csp = `default-src 'none'; img-src ${cspSource} data:; style-src ${cspSource} 'unsafe-inline'`;
-  const meta = `<meta http-equiv="Content-Security-Policy" content="${csp}">`;
+  const meta = cspMeta([`img-src ${cspSource} data:`, `style-src ${cspSource} 'unsafe-inline'`]);
   if (!/<head[^>]*>/i.test(html)) throw new TaskError('report.html has no <head>: not a report of this extension');
   return html.replace(/<head[^>]*>/i, (head) => `${head}${meta}`);
 }
