@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { ENGINE_OPSET, type Graph, encodeModel, float, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { Random } from '../../src/engine/random';
 
 export const IRESNET_LAYERS = {
   iresnet50: [3, 4, 14, 3],
@@ -15,23 +16,11 @@ export const IRESNET_LAYERS = {
 } as const;
 export type IResNetName = keyof typeof IRESNET_LAYERS;
 
-/** Seeded normal samples (mulberry32 + Box–Muller). */
-function normalSampler(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 export function buildIResNet(name: IResNetName, seed = 1): Uint8Array {
   const graph: Graph = { name, node: [], initializer: [], input: [floatValueInfo('input', ['N', 3, 112, 112])], output: [] };
   const b = new GraphBuilder(graph, ENGINE_OPSET, name);
-  const normal = normalSampler(seed);
-  const values = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + std * normal());
+  const random = new Random(seed);
+  const values = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + std * random.normal());
 
   // He initialisation, halved so that activations stay finite through 100 layers of random weights.
   const conv = (x: string, cin: number, cout: number, k: number, stride: number) => {

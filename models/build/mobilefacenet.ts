@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { ENGINE_OPSET, type Graph, type Model, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { Random } from '../../src/engine/random';
 import { createSession, ort } from '../../src/engine/runtime';
 import { Activation, BuiltinOp, Padding, type TfliteModel, TensorType, builtinOpName, isConstant, readTflite, tensorValues } from './tflite';
 import { runTfliteReference } from './tfliteReference';
@@ -273,15 +274,8 @@ function loadTflite(tarball: string | undefined): { tflite: Uint8Array; tarball:
 
 /** Deterministic test images: mulberry32 pixels 0..255, preprocessed (v − 127.5) / 128, NCHW. */
 export function deterministicBatch(batch: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: batch * 3 * SIZE * SIZE }, () => (Math.floor(next() * 256) - 127.5) / 128);
+  const random = new Random(seed);
+  return Float32Array.from({ length: batch * 3 * SIZE * SIZE }, () => (Math.floor(random.next() * 256) - 127.5) / 128);
 }
 
 function nchwToNhwc(x: Float32Array, batch: number): Float32Array {
@@ -367,7 +361,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
+// Run as a script, not when imported (the model's unit test reads deterministicBatch).
+if (require.main === module && /mobilefacenet\.ts$/.test(process.argv[1] ?? '')) {
   main().catch((e) => {
     console.error(e instanceof Error ? e.stack : e);
     process.exitCode = 1;

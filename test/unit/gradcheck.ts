@@ -4,24 +4,13 @@ import { collectConstants, measureShapes } from '../../src/engine/autodiff/graph
 import { appendVjp } from '../../src/engine/autodiff/vjp';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { type Graph, type Model, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { Random } from '../../src/engine/random';
 import { createSession, ort } from '../../src/engine/runtime';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values in [−scale, scale) with every fifth one exactly 0, so kinks at 0 are exercised. */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: count }, (_, i) => (i % 5 === 3 ? 0 : (2 * r() - 1) * scale));
+  const r = new Random(seed);
+  return Float32Array.from({ length: count }, (_, i) => (i % 5 === 3 ? 0 : (2 * r.next() - 1) * scale));
 }
 
 export class Net {

@@ -2,30 +2,16 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { deterministicBatch } from '../../models/build/mobilefacenet';
 import { createSession, ort, type Session } from '../../src/engine/runtime';
 
 const MODEL = path.resolve(__dirname, '..', '..', 'models', 'mobilefacenet.onnx');
 const SIZE = 112;
 
-/**
- * Same images as deterministicBatch(batch, 1234) in models/build/mobilefacenet.ts: mulberry32
- * pixels 0..255, preprocessed (v − 127.5) / 128, NCHW. Kept inline so the test reads on its own.
- */
-function deterministicBatch(batch: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: batch * 3 * SIZE * SIZE }, () => (Math.floor(next() * 256) - 127.5) / 128);
-}
-
-// First 8 raw embedding dims of the two images above, as computed by the independent TFLite
-// reference interpreter (models/build/tfliteReference.ts) running the original
-// MobileFaceNet.tflite; the converted ONNX model matched them to 1.1e-6 relative when rebuilt.
+// First 8 raw embedding dims of deterministicBatch(2, 1234) (the converter's check images), as
+// computed by the independent TFLite reference interpreter (models/build/tfliteReference.ts)
+// running the original MobileFaceNet.tflite; the converted ONNX model matched them to 1.1e-6
+// relative when rebuilt.
 const GOLDEN = [
   [-0.107628, 0.948151, 0.338002, -0.198564, -1.927506, 2.139169, -1.71501, 0.934813],
   [-0.086406, 0.900367, 0.415755, -0.078716, -1.786313, 1.837228, -1.034708, 0.634896],

@@ -6,9 +6,9 @@ import * as path from 'path';
 import type { PreparedFace } from '../engine';
 import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../pairList';
+import { Random } from '../random';
 import { writeFileAtomic } from '../runFiles';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
-import { Random } from './random';
 
 export const PATCH_COUNT = 27;
 export const PATCH_SIZE = 16;

@@ -1,39 +1,7 @@
-// A small seeded generator for the benchmark (mulberry32): the same seed gives the same patches,
-// permutations and masks on every platform. It does not reproduce numpy's MT19937 stream, so a
-// set built here differs from the published Patch-LFW; to reproduce that one, read the
-// reference's coordinate files instead (see lfw.ts).
-
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform integer in lo..hi (both included). */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
-  /** A uniform random permutation of 0..n−1 (Fisher–Yates). */
-  permutation(n: number): Uint32Array {
-    const p = Uint32Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      [p[i], p[j]] = [p[j], p[i]];
-    }
-    return p;
-  }
-}
+// The benchmark's random streams, drawn from ../random (mulberry32). It does not reproduce numpy's
+// MT19937 stream, so a set built here differs from the published Patch-LFW; to reproduce that
+// one, read the reference's coordinate files instead (see lfw.ts).
+import { Random } from '../random';
 
 /** An independent stream per pair, so shards and resumed runs draw the same values. */
 export function pairRandom(seed: number, pairIndex: number, purpose: number): Random {
