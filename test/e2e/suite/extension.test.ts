@@ -8,6 +8,7 @@ import { Engine } from '../../../src/engine/engine';
 import type { ExplanationPayload, ExplanationResult } from '../../../src/engine/result';
 import type { TestApi } from '../../../src/extension/extension';
 import { PAIR } from '../pair';
+import { until } from './helpers';
 
 const EXTENSION_ID = 'xssab.xssab-vscode';
 const COMMAND = 'xssab.explainMatch';
@@ -16,16 +17,6 @@ function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the tests need the fixture workspace open');
   return vscode.Uri.joinPath(folder.uri, name);
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const explainMatch = (clicked: vscode.Uri, selected: vscode.Uri[]) =>

@@ -5,18 +5,9 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { PairListSummary } from '../../../src/engine/explainPairs/summary';
 import type { TestApi } from '../../../src/extension/extension';
+import { until } from './helpers';
 
 const COMMAND = 'xssab.explainPairList';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Explain Pair List', () => {
   it('contributes the command to the palette and to the Explorer on .csv and pairs.txt files', () => {

@@ -7,11 +7,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PairRecord } from '../../../src/engine/patchlfw/dpr';
 import type { DprSummary } from '../../../src/engine/patchlfw/report';
+import { until } from './helpers';
 
 const LEVELS = [0, ...Array.from({ length: 19 }, (_, i) => 5 * (i + 1))];
 /** Pairs in Patch-Samples, and how many the CLI appends at a time. */
 const PAIRS = 64;
 const STEP = 8;
+/** How long these tests wait for what a task leaves behind (pairs on disk, the report's tab). */
+const TASK_WAIT_MS = 90_000;
 
 const workspacePath = (...parts: string[]) => path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, ...parts);
 
@@ -39,16 +42,6 @@ function records(out: string): PairRecord[] {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The finished run of shard i/n: all its pairs once, the methods and levels asked for. */
 function checkResults(out: string, shard: number, count: number): void {
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as DprSummary;
@@ -72,6 +65,7 @@ describe('xssab tasks', () => {
     assert.ok(fs.existsSync(path.join(out, 'report.html')));
     const tab = await until('the report\'s tab', () =>
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.dprReport')),
+      TASK_WAIT_MS,
     );
     assert.strictEqual(tab.label, 'Patch-LFW: patch-samples-1');
   });
@@ -80,7 +74,7 @@ describe('xssab tasks', () => {
     const out = workspacePath('xssab-out', 'patch-samples-2');
     const task = await configuredTask('Patch-Samples, second quarter');
     const first = await start(task);
-    await until('the first pairs on disk', () => (records(out).length >= STEP ? true : undefined));
+    await until('the first pairs on disk', () => (records(out).length >= STEP ? true : undefined), TASK_WAIT_MS);
     first.execution.terminate();
     assert.notStrictEqual(await first.ended, 0);
     assert.strictEqual(records(out).length, STEP, 'terminated after the first batch of pairs');
