@@ -1,12 +1,11 @@
 // `xssab explain-pairs`: explain a whole pair list with one or two models (see engine/explainPairs).
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { Engine } from '../engine/engine';
 import { pairListOutput } from '../engine/explainPairs/load';
 import { explainPairList } from '../engine/explainPairs/run';
 import { PAIRLIST_MIME } from '../engine/result';
 import type { PairListSummary } from '../engine/explainPairs/summary';
-import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
+import { UsageError, engineOptions, number, parseModelCommand } from './main';
 import { integer, interruptible, shard } from './patchLfw';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
@@ -33,19 +32,14 @@ function printSummary(summary: PairListSummary, out: string, print: (line: strin
 }
 
 export async function explainPairs(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...MODEL_OPTIONS,
-      out: { type: 'string' },
-      'model-b': { type: 'string' },
-      'threshold-b': { type: 'string' },
-      lfw: { type: 'string' },
-      batch: { type: 'string' },
-      shard: { type: 'string' },
-      mime: { type: 'boolean' },
-    },
+  const { values, positionals } = parseModelCommand(args, {
+    out: { type: 'string' },
+    'model-b': { type: 'string' },
+    'threshold-b': { type: 'string' },
+    lfw: { type: 'string' },
+    batch: { type: 'string' },
+    shard: { type: 'string' },
+    mime: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
   if (!values.out) throw new UsageError('explain-pairs needs --out DIR');

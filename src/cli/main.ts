@@ -2,7 +2,7 @@
 // The xssab command line: explain a pair of face images, run the demo on the bundled samples.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { type ParseArgsConfig, parseArgs } from 'util';
 import { UnsupportedGradientError } from '../engine/autodiff/rules';
 import { Engine, type EngineOptions, FaceError } from '../engine/engine';
 import { ExplainPairsError } from '../engine/explainPairs/run';
@@ -51,6 +51,16 @@ export const MODEL_OPTIONS = {
   bgr: { type: 'boolean' },
 } as const;
 
+type ModelCommand<O> = { args: string[]; allowPositionals: true; options: typeof MODEL_OPTIONS & O };
+
+/** Parses the arguments of a command that takes positionals, the model options and `options`. */
+export function parseModelCommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<ModelCommand<O>>> {
+  return parseArgs<ModelCommand<O>>({ args, allowPositionals: true, options: { ...MODEL_OPTIONS, ...options } });
+}
+
 export function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
@@ -81,18 +91,13 @@ export function engineOptions(values: { model?: string; ep?: string; mean?: stri
 }
 
 async function explain(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...MODEL_OPTIONS,
-      out: { type: 'string' },
-      json: { type: 'boolean' },
-      mime: { type: 'boolean' },
-      'face-a': { type: 'string' },
-      'face-b': { type: 'string' },
-      'no-align': { type: 'boolean' },
-    },
+  const { values, positionals } = parseModelCommand(args, {
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    mime: { type: 'boolean' },
+    'face-a': { type: 'string' },
+    'face-b': { type: 'string' },
+    'no-align': { type: 'boolean' },
   });
   if (positionals.length !== 2) throw new UsageError(`explain needs two images, got ${positionals.length}`);
   const threshold = number(values.threshold, 'threshold');
@@ -157,7 +162,7 @@ async function demo(args: string[]): Promise<void> {
 }
 
 async function calibrate(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...MODEL_OPTIONS, json: { type: 'boolean' }, lfw: { type: 'string' } } });
+  const { values, positionals } = parseModelCommand(args, { json: { type: 'boolean' }, lfw: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError(`calibrate needs one ${values.lfw ? 'pairs.txt' : 'pair list'}`);
   const pairs = values.lfw ? lfwPairList(values.lfw, positionals[0]) : readPairList(positionals[0]);
   const unlabelled = pairs.filter((p) => !p.label).length;
