@@ -35,3 +35,33 @@ export function readIndexedRecords<T extends { index: number }>(file: string): T
       return r;
     });
 }
+
+/**
+ * Runs (or resumes) the pairs `mine`, `step` at a time: the pairs already recorded in `file` are
+ * skipped, and each step's records are appended as soon as `run` returns them, so a killed or
+ * aborted run keeps what it finished. The signal is checked between steps. Returns all records of
+ * the file in index order.
+ */
+export async function runRecordedPairs<P extends { index: number }, R extends { index: number }>(
+  file: string,
+  mine: readonly P[],
+  step: number,
+  run: (pairs: P[]) => Promise<R[]>,
+  hooks: { onProgress?: (p: RunProgress) => void; signal?: AbortSignal } = {},
+): Promise<R[]> {
+  const records = readIndexedRecords<R>(file);
+  const done = new Set(records.map((r) => r.index));
+  const todo = mine.filter((p) => !done.has(p.index));
+  const started = performance.now();
+  let finished = 0;
+  for (let start = 0; start < todo.length; start += step) {
+    if (hooks.signal?.aborted) throw hooks.signal.reason;
+    const stepRecords = await run(todo.slice(start, start + step));
+    fs.appendFileSync(file, stepRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    records.push(...stepRecords);
+    finished += stepRecords.length;
+    const rate = finished / ((performance.now() - started) / 1000);
+    hooks.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
+  }
+  return records.sort((a, b) => a.index - b.index);
+}

@@ -13,7 +13,7 @@ import { ImageError, encodePng } from '../image';
 import { OVERLAY_OPACITY, npyBytes, prepareOutputDir, writeExplanation } from '../output';
 import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
-import { type RunProgress, readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
 import { type ModelEntry, type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE, THUMB_FACE, disagreements, errorKind, summariseModel } from './summary';
@@ -73,23 +73,13 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const settings = runSettings(options, list, shard, pairs.length);
   const engines = options.engineB ? [options.engine, options.engineB] : [options.engine];
 
-  const recordsFile = path.join(options.out, RECORDS_FILE);
-  const records = readIndexedRecords<PairListRecord>(recordsFile);
-  const done = new Set(records.map((r) => r.index));
-  const todo = mine.filter((p) => !done.has(p.index));
-  const batch = options.batch ?? 16;
-  const started = performance.now();
-  let finished = 0;
-  for (let start = 0; start < todo.length; start += batch) {
-    if (hooks.signal?.aborted) throw hooks.signal.reason;
-    const batchRecords = await explainBatch(options.out, engines, settings, todo.slice(start, start + batch));
-    fs.appendFileSync(recordsFile, batchRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-    records.push(...batchRecords);
-    finished += batchRecords.length;
-    const rate = finished / ((performance.now() - started) / 1000);
-    hooks.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
-  }
-  records.sort((a, b) => a.index - b.index);
+  const records = await runRecordedPairs(
+    path.join(options.out, RECORDS_FILE),
+    mine,
+    options.batch ?? 16,
+    (pairs) => explainBatch(options.out, engines, settings, pairs),
+    hooks,
+  );
   return writeSummary(options.out, settings, records);
 }
 

@@ -10,7 +10,7 @@ import { type Engine, toModelInput } from '../engine';
 import type { RgbImage } from '../image';
 import type { PairLabel } from '../pairList';
 import { equalErrorRate } from '../verification';
-import { type RunProgress, readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
 import { type MethodName, type MethodPair, createMethod, dot, unitEmbeddings } from './methods';
@@ -113,24 +113,14 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
   const settings = await runSettings(engine, manifest, setDir, options, shard);
   options.onThreshold?.(settings);
 
-  const recordsFile = path.join(options.out, RECORDS_FILE);
-  const records = readIndexedRecords<PairRecord>(recordsFile);
-  const done = new Set(records.map((r) => r.index));
-  const todo = mine.filter((p) => !done.has(p.index));
-  const step = options.pairsPerStep ?? 8;
-  const started = performance.now();
-  let finished = 0;
-  for (let start = 0; start < todo.length; start += step) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    const pairs = await Promise.all(todo.slice(start, start + step).map((entry) => loadPatchedPair(setDir, entry)));
-    const batchRecords = await evaluatePairs(engine, pairs, settings, options.batch ?? 64);
-    fs.appendFileSync(recordsFile, batchRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-    records.push(...batchRecords);
-    finished += pairs.length;
-    const rate = finished / ((performance.now() - started) / 1000);
-    options.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
-  }
-  return { settings, records: records.sort((a, b) => a.index - b.index) };
+  const records = await runRecordedPairs(
+    path.join(options.out, RECORDS_FILE),
+    mine,
+    options.pairsPerStep ?? 8,
+    async (entries) => evaluatePairs(engine, await Promise.all(entries.map((entry) => loadPatchedPair(setDir, entry))), settings, options.batch ?? 64),
+    { onProgress: options.onProgress, signal: options.signal },
+  );
+  return { settings, records };
 }
 
 async function runSettings(
