@@ -126,6 +126,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     ExplanationPanel.show(context.extensionUri, { payload, images }, {
       rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
       log: (line) => output.info(line),
+      view: () => readSettings().view,
     });
 
   const explainPairList = explainPairListCommand({

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplanationPayload, ExplanationResult } from '../engine/result';
-import { type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
+import { type HostMessage, type ViewerMessage, type ViewPreferences, parseViewerMessage } from '../renderer/protocol';
 import { LatestRunner } from './latestRunner';
 import { newNonce, scriptPage } from './webviewHtml';
 
@@ -19,6 +19,8 @@ export interface PanelHost {
   /** Re-runs the shown pair at another threshold; undefined when it failed or was cancelled (already reported). */
   rerun(shown: Shown, threshold: number): Thenable<ExplanationPayload | undefined>;
   log(line: string): void;
+  /** The map and opacity the viewer starts with (the user's settings). */
+  view(): ViewPreferences;
 }
 
 /** Quiet time after the last threshold change before the host re-runs (the viewer debounces too). */
@@ -101,7 +103,7 @@ export class ExplanationPanel {
     if (!this.ready) return;
     const [a, b] = this.shown.images.map((u) => this.panel.webview.asWebviewUri(u).toString());
     const payload = this.shown.payload;
-    void this.post({ type: 'explanation', payload, photos: { a, b } }).then((ok) => {
+    void this.post({ type: 'explanation', payload, photos: { a, b }, view: this.host.view() }).then((ok) => {
       if (ok) this.delivered = payload;
     });
   }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 // Types only from the engine: its runtime module loads onnxruntime, which belongs in the worker.
 import type { ExecutionProviderChoice } from '../engine/runtime';
+import { DEFAULT_OPACITY, MAP_CHOICES, type ViewPreferences } from '../renderer/protocol';
 
 export const SECTION = 'xssab';
 
@@ -19,7 +20,10 @@ export interface Settings {
   executionProvider: ExecutionProviderChoice;
   /** Set when a workspace's model setting was ignored because the workspace is not trusted. */
   ignoredWorkspaceModel?: string;
+  /** How the explanation panel starts. */
+  view: Required<ViewPreferences>;
 }
+
 
 /** The part of vscode.WorkspaceConfiguration read here. */
 export type ConfigSource = Pick<vscode.WorkspaceConfiguration, 'get' | 'inspect'>;
@@ -43,11 +47,17 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
 
   const threshold = config.get<number | null>('threshold');
   const ep = config.get<string>('executionProvider');
+  const map = config.get<string>('defaultMap');
+  const opacity = config.get<number>('overlayOpacity');
   return {
     model: chosen ? path.resolve(base, expandHome(chosen)) : undefined,
     modelSource: chosen ? (useWorkspace ? 'workspace' : 'user') : 'bundled',
     threshold: typeof threshold === 'number' && Number.isFinite(threshold) ? Math.min(1, Math.max(-1, threshold)) : undefined,
     executionProvider: (ep || 'auto') as ExecutionProviderChoice,
     ignoredWorkspaceModel: !trusted && workspaceModel ? workspaceModel : undefined,
+    view: {
+      map: MAP_CHOICES.find((m) => m === map) ?? 'combined',
+      opacity: typeof opacity === 'number' && opacity >= 0 && opacity <= 1 ? opacity : DEFAULT_OPACITY,
+    },
   };
 }

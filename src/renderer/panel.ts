@@ -3,7 +3,7 @@
 // The last explanation is kept in the webview state, so a panel restored by VS Code shows it
 // before the host answers `ready`.
 import type { ExplanationPayload } from '../engine/result';
-import type { HostMessage, ViewerMessage } from './protocol';
+import type { HostMessage, ViewerMessage, ViewPreferences } from './protocol';
 import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
 
 /** The part of the webview API (acquireVsCodeApi()) the panel uses. */
@@ -16,6 +16,7 @@ export interface WebviewApi {
 export interface PanelState {
   payload: ExplanationPayload;
   photos?: Photos;
+  view?: ViewPreferences;
 }
 
 declare function acquireVsCodeApi(): WebviewApi;
@@ -34,7 +35,7 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
   function show(state: PanelState): void {
     try {
       if (viewer) viewer.update(state.payload, state.photos);
-      else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce });
+      else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce, view: state.view });
       status.replaceChildren();
       api.setState(state);
     } catch (e) {
@@ -49,7 +50,7 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
   return (message) => {
     switch (message?.type) {
       case 'explanation':
-        show({ payload: message.payload, photos: message.photos });
+        show({ payload: message.payload, photos: message.photos, view: message.view });
         break;
       case 'progress':
         renderNotice(status, message.message, 'progress');

@@ -14,6 +14,18 @@ export interface ExplainRequest {
   threshold?: number;
 }
 
+/** A map shown over the faces, or none. */
+export type MapChoice = MapKind | 'none';
+export const MAP_CHOICES: readonly MapChoice[] = ['combined', 'similarity', 'dissimilarity', 'none'];
+/** Opacity of the maps when nothing else is asked for. */
+export const DEFAULT_OPACITY = 0.6;
+
+/** How the viewer starts: the map shown and its opacity (from the user's settings). */
+export interface ViewPreferences {
+  map?: MapChoice;
+  opacity?: number;
+}
+
 /** Viewer → host. */
 export type ViewerMessage =
   | { type: 'ready' }
@@ -24,7 +36,7 @@ export type ViewerMessage =
 
 /** Host → viewer. */
 export type HostMessage =
-  | { type: 'explanation'; payload: ExplanationPayload; photos?: { a: string; b: string } }
+  | { type: 'explanation'; payload: ExplanationPayload; photos?: { a: string; b: string }; view?: ViewPreferences }
   | { type: 'progress'; message: string }
   | { type: 'error'; message: string }
   | { type: 'explained'; requestId: string; payload: ExplanationPayload }

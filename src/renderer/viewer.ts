@@ -13,13 +13,11 @@
 import { colourOf, legendStops, overlayWeight, type Range } from '../engine/colour';
 import { applyAffine, invertAffine, type Point } from '../engine/face/align';
 import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind } from '../engine/result';
-import type { ViewerMessage } from './protocol';
+import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from './protocol';
 import { VIEWER_CSS } from './styles';
 
 export type Side = 'a' | 'b';
 const SIDES: readonly Side[] = ['a', 'b'];
-export type MapChoice = MapKind | 'none';
-const MAP_CHOICES: readonly MapChoice[] = ['combined', 'similarity', 'dissimilarity', 'none'];
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
 export interface ViewerHost {
@@ -31,6 +29,8 @@ export type Photos = Record<Side, string>;
 
 export interface ViewerOptions {
   photos?: Photos;
+  /** The map and opacity to start with; later explanations keep what the user chose. */
+  view?: ViewPreferences;
   /** Nonce for the injected <style> element (see the CSP note at the top). */
   styleNonce?: string;
   /** Delay before a threshold change is sent to the host. */
@@ -43,8 +43,6 @@ export interface ViewerHandle {
   dispose(): void;
 }
 
-/** Opacity of the maps at start, as in the CLI's overlays. */
-export const DEFAULT_OPACITY = 0.6;
 /** Bars per group (supporting, opposing) in the decomposition chart. */
 export const CHART_ARGUMENTS = 8;
 const THRESHOLD_DEBOUNCE_MS = 300;
@@ -277,6 +275,8 @@ class Viewer implements ViewerHandle {
     private readonly options: ViewerOptions,
   ) {
     this.doc = root.ownerDocument;
+    this.kind = options.view?.map ?? this.kind;
+    this.opacity = options.view?.opacity ?? this.opacity;
     injectStyles(root, options.styleNonce);
     const doc = this.doc;
     const id = `xssab-${++nextId}`;

@@ -24,7 +24,19 @@ const WORKSPACE = path.resolve('/work/space');
 describe('extension settings', () => {
   it('uses the bundled model, the card threshold and auto when nothing is set', () => {
     const s = resolveSettings(config({ model: { defaultValue: '' }, threshold: { defaultValue: null }, executionProvider: { defaultValue: 'auto' } }), true, WORKSPACE);
-    assert.deepEqual(s, { model: undefined, modelSource: 'bundled', threshold: undefined, executionProvider: 'auto', ignoredWorkspaceModel: undefined });
+    assert.deepEqual(s, {
+      model: undefined,
+      modelSource: 'bundled',
+      threshold: undefined,
+      executionProvider: 'auto',
+      ignoredWorkspaceModel: undefined,
+      view: { map: 'combined', opacity: 0.6 },
+    });
+  });
+
+  it('takes the panel\'s starting map and opacity, and refuses values outside their range', () => {
+    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'dissimilarity' }, overlayOpacity: { globalValue: 0.25 } }), true, WORKSPACE).view, { map: 'dissimilarity', opacity: 0.25 });
+    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'heat' }, overlayOpacity: { globalValue: 1.5 } }), true, WORKSPACE).view, { map: 'combined', opacity: 0.6 });
   });
 
   it('in a trusted workspace, takes the workspace model, relative to the workspace folder', () => {

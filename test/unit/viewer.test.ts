@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import type { JSDOM } from 'jsdom';
 import { overlay } from '../../src/engine/colour';
 import { encodeMap } from '../../src/engine/output';
-import { parseViewerMessage, type ViewerMessage } from '../../src/renderer/protocol';
+import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/renderer/protocol';
 import {
   clientToPixel,
   cropToPhotoCanvasMatrix,
@@ -28,7 +28,7 @@ interface Fixture {
   errors: Error[];
 }
 
-function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number } = {}): Fixture {
+function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number; view?: ViewPreferences } = {}): Fixture {
   const { dom, errors } = jsdom();
   const document = dom.window.document;
   const root = document.body.appendChild(document.createElement('div'));
@@ -37,6 +37,7 @@ function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number 
   const viewer = renderExplanation(root, goldenPayload(), host, {
     photos: options.photos ? { a: PHOTO, b: PHOTO } : undefined,
     thresholdDebounceMs: options.debounceMs,
+    view: options.view,
   });
   return { document, window: dom.window, root, posted, viewer, errors };
 }
@@ -184,6 +185,18 @@ describe('viewer: rendered into JSDOM', () => {
     assert.ok(faceOf(f, 'a').querySelector<HTMLElement>('.xssab-legend')!.hidden);
     assert.equal(canvasOf(f, 'a').style.opacity, '0');
     assert.equal(f.document.head.querySelectorAll('style[data-xssab-viewer]').length, 1);
+  });
+
+  it('starts with the map and opacity of the user\'s settings, and keeps the user\'s choice on update', () => {
+    f = mount({ view: { map: 'dissimilarity', opacity: 0.35 } });
+    const select = f.root.querySelector('select')!;
+    const opacity = f.root.querySelector<HTMLInputElement>('input[type="range"][aria-label="Map opacity"]')!;
+    assert.equal(select.value, 'dissimilarity');
+    assert.equal(opacity.value, '0.35');
+    assert.equal(canvasOf(f, 'a').style.opacity, '0.35');
+    selectKind(f, 'similarity');
+    f.viewer.update(goldenPayload());
+    assert.equal(f.root.querySelector('select')!.value, 'similarity');
   });
 
   it('hovering a pixel shows the three map values there on both faces and moves the linked cursor', () => {
