@@ -75,15 +75,15 @@ async function dprPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice)
   }
 }
 
-/** Pairs per second of explain-pairs (default model, CPU) on 32 bundled pairs, files and report included. */
-async function explainPairsPerSecond(): Promise<number> {
+/** Pairs per second of explain-pairs on 32 bundled pairs, files and report included. */
+async function explainPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-'));
   const samples = path.join(__dirname, '..', 'samples');
   // Every 24th line of the bundled list: genuine and impostor pairs alike.
   const lines = fs.readFileSync(path.join(samples, 'pairs.csv'), 'utf8').split('\n').filter((l) => l.startsWith('aligned/'));
   const list = path.join(dir, 'pairs.csv');
   fs.writeFileSync(list, lines.filter((_, i) => i % 24 === 0).slice(0, 32).map((l) => l.replace(/aligned\//g, path.join(samples, 'aligned/'))).join('\n'));
-  const engine = await Engine.create();
+  const engine = await Engine.create({ model: modelPath, ep });
   try {
     const start = performance.now();
     const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine });
@@ -144,7 +144,7 @@ async function main() {
     batch_ratio: round(batchExplainMs / batchEmbedMs),
     batch_pairs_per_s: round((1000 * n) / batchExplainMs),
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
-    explain_pairs_per_s: round(await explainPairsPerSecond()),
+    explain_pairs_per_s: round(await explainPairsPerSecond(modelPath, options.ep)),
     dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
