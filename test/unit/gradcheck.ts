@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import { collectConstants, measureShapes } from '../../src/engine/autodiff/graphInfo';
 import { appendVjp } from '../../src/engine/autodiff/vjp';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import { type Graph, type Model, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { type Graph, type Model, decodeModel, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
 import { Random } from '../../src/engine/random';
 import { createSession, ort } from '../../src/engine/runtime';
 
@@ -61,7 +61,8 @@ export interface GradCheckReport {
  */
 export async function gradCheck(net: Net, output: string, options: GradCheckOptions = {}): Promise<GradCheckReport> {
   const { eps = 1e-2, atol = 2e-3, rtol = 2e-2, seed = 1, scale = 1 } = options;
-  const forward = net.model(output);
+  // Through the protobuf encoding, so rules read attributes as decoded from a file (int64 as Long).
+  const forward = decodeModel(encodeModel(net.model(output)));
   const shapes = await measureShapes(forward, 'x');
   const outShape = [2, ...shapes.get(output)!.slice(1)];
   const xShape = [2, ...net.xShape.slice(1)];

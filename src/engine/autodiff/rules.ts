@@ -243,11 +243,22 @@ const maxPoolRule: GradRule = (ctx) => {
   const x = input(ctx, 0);
   const { b } = ctx;
   const flatIndices = ctx.memo('indices', () => {
-    const copied = ['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode', 'auto_pad'];
-    const attrs = Object.fromEntries(
-      (ctx.node.attribute ?? []).filter((a) => copied.includes(a.name ?? '')).map((a) => [a.name!, a.ints?.length ? a.ints.map(Number) : a.s?.length ? new TextDecoder().decode(a.s) : Number(a.i)]),
+    // The same pooling again, now with the Indices output the forward node may not have.
+    const { attrs } = ctx;
+    const ints = (name: string) => (attrs.has(name) ? attrs.ints(name, []) : undefined);
+    const [, indices] = b.node(
+      'MaxPool',
+      [x],
+      {
+        kernel_shape: ints('kernel_shape'),
+        strides: ints('strides'),
+        pads: ints('pads'),
+        dilations: ints('dilations'),
+        ceil_mode: attrs.int('ceil_mode', 0),
+        auto_pad: attrs.has('auto_pad') ? attrs.string('auto_pad', 'NOTSET') : undefined,
+      },
+      2,
     );
-    const [, indices] = b.node('MaxPool', [x], attrs, 2);
     return b.op('Reshape', [indices, b.ints([-1])]);
   });
   const zeros = ctx.memo('zeros', () => b.op('ConstantOfShape', [b.op('Reshape', [b.op('Size', [x]), b.ints([1])])], {}));
