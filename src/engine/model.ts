@@ -6,7 +6,7 @@ import * as path from 'path';
 import { type GraphInfo, collectConstants, measureShapes, topologicalOrder } from './autodiff/graphInfo';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
-import { DataType, type Model, OnnxFormatError, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
+import { Attributes, DataType, type Model, OnnxFormatError, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
 
 export class ModelError extends Error {}
 
@@ -154,14 +154,15 @@ export function relaxBatch(model: Model, input: string, output: string): void {
     if (dim && dim.length > 0) dim[0] = { dimParam: 'N' };
   }
   graph.valueInfo = [];
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const constants = collectConstants(graph);
   const b = new GraphBuilder(graph, defaultOpset(model));
   const batched = new Set([input]);
   for (const node of topologicalOrder(graph.node ?? [])) {
     if (!(node.input ?? []).some((i) => batched.has(i))) continue;
     for (const o of node.output ?? []) batched.add(o);
-    if (node.opType !== 'Reshape' || !batched.has(node.input![0])) continue;
-    const target = initializers.get(node.input![1]);
+    // With allowzero a 0 in the target means a zero-sized dimension, not "copy": left alone.
+    if (node.opType !== 'Reshape' || !batched.has(node.input![0]) || new Attributes(node).int('allowzero', 0)) continue;
+    const target = constants.get(node.input![1]);
     if (!target || target.dataType !== DataType.INT64) continue;
     const values = tensorInts(target);
     if (values[0] !== 1 || values.length < 2) continue;

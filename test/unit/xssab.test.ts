@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
-import { encodeModel, floatValueInfo } from '../../src/engine/onnx/proto';
+import { DataType, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
 import { Explainer, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
 
@@ -95,11 +95,12 @@ describe('xSSAB', () => {
     await explainer.release();
   });
 
-  it('explains batches with a model whose batch is fixed at 1 (input [1,…], Reshape to [1, -1])', async () => {
+  it('explains batches with a model whose batch is fixed at 1 (input [1,…], Reshapes to [1, …] from initializers and Constant nodes)', async () => {
     const net = new Net([1, 3, 6, 6]);
     net.graph.input![0] = floatValueInfo('x', [1, 3, 6, 6]);
     const conv = net.b.op('Relu', [net.b.op('Conv', ['x', net.weight([2, 3, 3, 3])], { pads: [1, 1, 1, 1] })]);
-    const flat = net.b.op('Reshape', [conv, net.b.ints([1, -1])]);
+    const target = net.b.op('Constant', [], { value: makeTensor('target', [3], [1, 2, 36], DataType.INT64) });
+    const flat = net.b.op('Reshape', [net.b.op('Reshape', [conv, target]), net.b.ints([1, -1])]);
     const e = net.b.op('MatMul', [flat, net.weight([72, 8])]);
     const model = await load(net, e, 'fixed-batch');
     const explainer = await Explainer.create(model);
