@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine/engine';
-import { MANIFEST, buildPatchedSet } from '../engine/patchlfw/build';
+import { buildPatchedSet } from '../engine/patchlfw/build';
 import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
 import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
@@ -38,14 +38,6 @@ function methods(value: string | undefined): MethodName[] {
   const unknown = names.filter((n) => !(METHOD_NAMES as readonly string[]).includes(n));
   if (unknown.length || names.length === 0) throw new UsageError(`--methods: unknown method ${unknown.join(', ')} (choose from ${METHOD_NAMES.join(', ')})`);
   return [...new Set(names)] as MethodName[];
-}
-
-/** Refuses a folder that holds files but not the given marker file of ours. */
-function checkOutDir(dir: string, marker: string): void {
-  if (!fs.existsSync(dir)) return;
-  if (!fs.statSync(dir).isDirectory()) throw new LfwError(`${dir}: exists and is not a folder`);
-  const entries = fs.readdirSync(dir);
-  if (entries.length && !entries.includes(marker)) throw new LfwError(`${dir}: folder is not empty and holds no earlier output; choose another --out`);
 }
 
 /** Ctrl-C stops after the current step; what is done stays on disk. */
@@ -89,7 +81,6 @@ async function build(args: string[]): Promise<void> {
       ...parseReferenceFile(read(values['ref-gen']), values['ref-gen'], 'genuine'),
     ]);
   }
-  checkOutDir(values.out, MANIFEST);
   const engine = await Engine.create(engineOptions(values));
   const { signal, dispose } = interruptible();
   try {
@@ -166,7 +157,6 @@ async function merge(args: string[]): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length < 2) throw new UsageError('patch-lfw merge needs an output folder and at least one shard folder');
   const [out, ...shards] = positionals;
-  checkOutDir(out, 'run.json');
   const summary = await mergeShards(out, shards);
   const found = summary.genuine + summary.impostor;
   if (found < summary.settings.pairs) console.error(`xssab: warning: merged ${found} of ${summary.settings.pairs} pairs; some shards are missing or unfinished`);

@@ -65,13 +65,14 @@ export class OutputError extends Error {}
 
 /**
  * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
- * or one that already holds an xSSAB output (its `marker` file) is written to.
+ * or one that already holds an xSSAB output (one of its `markers` files) is written to.
  */
-export function prepareOutputDir(dir: string, marker = 'result.json'): void {
+export function prepareOutputDir(dir: string, markers: string | readonly string[] = 'result.json'): void {
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw new OutputError(`${dir}: exists and is not a folder`);
     const entries = fs.readdirSync(dir);
-    if (entries.length > 0 && !entries.includes(marker)) {
+    const known: readonly string[] = typeof markers === 'string' ? [markers] : markers;
+    if (entries.length > 0 && !entries.some((e) => known.includes(e))) {
       throw new OutputError(`${dir}: folder is not empty and holds no earlier xSSAB result; choose another --out`);
     }
   }

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { decodeImage, encodePng } from '../../src/engine/image';
-import { PATCH_COUNT, PATCH_SIZE, buildPatchedSet, readManifest } from '../../src/engine/patchlfw/build';
+import { MANIFEST, PATCH_COUNT, PATCH_SIZE, buildPatchedSet, readManifest } from '../../src/engine/patchlfw/build';
 import { LEVELS, type PairRecord, type RunSettings, evaluateDpr, replacedCount, replacementOrder, replacePixels } from '../../src/engine/patchlfw/dpr';
 import { parseReferenceFile, readListPairs, readLfwPairs } from '../../src/engine/patchlfw/lfw';
 import { areaUnder, mergeShards, summarise } from '../../src/engine/patchlfw/report';
@@ -110,6 +110,32 @@ describe('Patch-LFW builder', () => {
       // The same seed gives the same set.
       const again = await buildPatchedSet({ pairs: readLfwPairs(lfw, path.join(lfw, 'pairs.txt')), out: path.join(tmp, 'built2'), seed: 3, prepare: (s, l) => engine.prepareFace(s, l), writePatched: false });
       assert.deepStrictEqual(again.pairs.map((p) => [p.rows, p.cols, p.source.id]), manifest.pairs.map((p) => [p.rows, p.cols, p.source.id]));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('finishes a stopped build when run again, and refuses a folder of the user\'s', async () => {
+    const lfw = await makeLfw();
+    const pairs = readLfwPairs(lfw, path.join(lfw, 'pairs.txt'));
+    const engine = await Engine.create();
+    try {
+      const prepare = (s: string, l: string) => engine.prepareFace(s, l);
+      const out = path.join(tmp, 'stopped');
+      const controller = new AbortController();
+      const stopped = buildPatchedSet({ pairs, out, seed: 3, prepare, signal: controller.signal, onProgress: () => controller.abort(new Error('stopped')) });
+      await assert.rejects(stopped, /stopped/);
+      assert.ok(!fs.existsSync(path.join(out, MANIFEST)), 'a stopped build has no manifest');
+      const finished = await buildPatchedSet({ pairs, out, seed: 3, prepare });
+      const uninterrupted = await buildPatchedSet({ pairs, out: path.join(tmp, 'uninterrupted'), seed: 3, prepare });
+      assert.deepStrictEqual(finished.pairs.map((p) => [p.rows, p.cols, p.source.id]), uninterrupted.pairs.map((p) => [p.rows, p.cols, p.source.id]));
+
+      const mine = path.join(tmp, 'mine');
+      fs.mkdirSync(mine);
+      fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep');
+      await assert.rejects(buildPatchedSet({ pairs, out: mine, prepare }), /mine: folder is not empty and holds no earlier xSSAB result/);
+      await assert.rejects(evaluateDpr(engine, { set: out, out: mine, methods: ['xssab'] }), /mine: folder is not empty/);
+      assert.deepStrictEqual(fs.readdirSync(mine), ['notes.txt']);
     } finally {
       await engine.dispose();
     }

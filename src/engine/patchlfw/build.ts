@@ -7,12 +7,15 @@ import type { PreparedFace } from '../engine';
 import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../pairList';
 import { Random } from '../random';
+import { prepareOutputDir } from '../output';
 import { writeFileAtomic } from '../runFiles';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
 
 export const PATCH_COUNT = 27;
 export const PATCH_SIZE = 16;
 export const MANIFEST = 'manifest.json';
+/** Written before anything else, so a stopped build's folder is known as ours and can be rebuilt. */
+export const BUILD_MARKER = 'build.json';
 
 /** Patch k covers rows rows[k]−16 … rows[k]−1 and columns cols[k] … cols[k]+15. */
 export interface PatchPlacement {
@@ -93,7 +96,9 @@ export async function buildPatchedSet(options: BuildOptions): Promise<Manifest> 
   const seed = options.seed ?? DEFAULT_SEED;
   const random = new Random(seed);
   const images = [...new Map(pairs.flatMap((p) => [p.a, p.b]).map((im) => [im.path, im])).values()];
-  fs.mkdirSync(out, { recursive: true });
+  prepareOutputDir(out, [BUILD_MARKER, MANIFEST]);
+  // The build is deterministic: a stopped one is finished by running it again from the start.
+  writeFileAtomic(path.join(out, BUILD_MARKER), JSON.stringify({ generator: options.reference ? 'reference' : 'mulberry32', seed, pairs: pairs.length }) + '\n');
 
   // Crops already in the model's frame are referenced where they are; others are aligned once.
   const crops = new Map<string, { crop: RgbImage; file: string }>();

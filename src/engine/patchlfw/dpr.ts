@@ -10,6 +10,7 @@ import { type Engine, toModelInput } from '../engine';
 import type { RgbImage } from '../image';
 import type { PairLabel } from '../pairList';
 import { equalErrorRate } from '../verification';
+import { prepareOutputDir } from '../output';
 import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
@@ -109,7 +110,7 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
   const manifest = readManifest(setDir);
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine = manifest.pairs.filter((p) => p.index % shard.count === shard.index - 1);
-  fs.mkdirSync(options.out, { recursive: true });
+  prepareOutputDir(options.out, RUN_FILE);
   const settings = await runSettings(engine, manifest, setDir, options, shard);
   options.onThreshold?.(settings);
 
@@ -149,7 +150,6 @@ async function runSettings(
     }
     return earlier;
   }
-  if (fs.readdirSync(options.out).length > 0) throw new LfwError(`${options.out}: folder is not empty and holds no DPR run; choose another --out`);
   let threshold = options.threshold;
   let eer: number | undefined;
   if (threshold === undefined) {

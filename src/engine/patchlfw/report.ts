@@ -5,6 +5,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { errorRates } from '../verification';
 import { vegaLiteSvg } from '../plots';
+import { prepareOutputDir } from '../output';
 import { readIndexedRecords, writeFileAtomic } from '../runFiles';
 import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS } from './dpr';
 import { LfwError } from './lfw';
@@ -186,6 +187,7 @@ ${table}
  */
 export async function mergeShards(out: string, shardDirs: readonly string[]): Promise<DprSummary> {
   if (shardDirs.length === 0) throw new LfwError('merge needs at least one shard folder');
+  prepareOutputDir(out, RUN_FILE);
   const runs = shardDirs.map((dir) => {
     const file = path.join(dir, RUN_FILE);
     if (!fs.existsSync(file)) throw new LfwError(`${dir}: no ${RUN_FILE}, not a DPR output folder`);
