@@ -6,7 +6,7 @@ import * as path from 'path';
 import { type GraphInfo, collectConstants, measureShapes, topologicalOrder } from './autodiff/graphInfo';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
-import { Attributes, DataType, type Model, OnnxFormatError, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
+import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
 
 export class ModelError extends Error {}
 
@@ -93,6 +93,10 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
   if (!(graph.output ?? []).some((v) => v.name === output)) throw new ModelError(`${modelPath}: the model has no output named "${output}"`);
 
   relaxBatch(proto, input, output);
+  const side = card?.inputSize ?? ARCFACE_INPUT_SIZE;
+  if (fixOpenSpatialSize(proto, input, side)) {
+    warnings.push(`the model's input leaves height and width open: using ${side}×${side}${card?.inputSize ? ' (model card)' : ' (the ArcFace size; set "inputSize" on a model card for another)'}`);
+  }
   const shapes = await measureShapes(proto, input).catch((e: Error) => {
     throw new ModelError(`${modelPath}: onnxruntime cannot run the model (${e.message.split('\n')[0]})`);
   });
@@ -139,6 +143,23 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     info: { shapes, constants: collectConstants(graph) },
     warnings,
   };
+}
+
+/** The side of ArcFace-aligned crops, assumed when neither the graph nor a card fixes it. */
+const ARCFACE_INPUT_SIZE = 112;
+
+/** Fixes symbolic height and width of an NCHW image input to `side`; true when it changed any. */
+function fixOpenSpatialSize(model: Model, input: string, side: number): boolean {
+  const dims = model.graph!.input?.find((v) => v.name === input)?.type?.tensorType?.shape?.dim;
+  if (!dims || dims.length !== 4) return false;
+  let changed = false;
+  for (const axis of [2, 3]) {
+    if (!(toNumber(dims[axis].dimValue) > 0)) {
+      dims[axis] = { dimValue: side };
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /**

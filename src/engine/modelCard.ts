@@ -7,6 +7,8 @@ export interface ModelCard {
   input?: string;
   output?: string;
   channelOrder: 'RGB' | 'BGR';
+  /** Side of the square input, for models whose graph leaves height and width open. */
+  inputSize?: number;
   /** Preprocessing per channel value v in 0..255: (v − mean) / std. */
   mean: number;
   std: number;
@@ -45,6 +47,7 @@ export function readModelCard(modelPath: string): ModelCard | undefined {
   if (typeof card.mean !== 'number') problems.push('"mean" must be a number');
   if (typeof card.std !== 'number' || card.std === 0) problems.push('"std" must be a non-zero number');
   if (card.threshold !== undefined && typeof card.threshold !== 'number') problems.push('"threshold" must be a number');
+  if (card.inputSize !== undefined && !(Number.isInteger(card.inputSize) && card.inputSize > 0)) problems.push('"inputSize" must be a positive integer');
   if (problems.length) throw new Error(`model card ${p}: ${problems.join('; ')}`);
   return card as ModelCard;
 }

@@ -123,4 +123,21 @@ describe('xSSAB', () => {
     assert.strictEqual(second, first);
     assert.strictEqual(explainGraphFor(second), explainGraphFor(first));
   });
+
+  it('takes 112×112 (or the card\'s inputSize) for a model whose input leaves height and width open', async () => {
+    const build = () => {
+      const net = new Net([1, 3, 8, 8]);
+      net.graph.input![0] = floatValueInfo('x', ['N', 3, 'H', 'W']);
+      return { net, e: net.b.op('Flatten', [net.b.op('GlobalAveragePool', [net.b.op('Conv', ['x', net.weight([4, 3, 3, 3])])])], { axis: 1 }) };
+    };
+    const open = build();
+    const model = await load(open.net, open.e, 'open-size');
+    assert.deepStrictEqual(model.inputShape, [3, 112, 112]);
+    assert.ok(model.warnings.some((w) => /leaves height and width open: using 112×112/.test(w)), model.warnings.join('; '));
+    const sized = build();
+    const file = path.join(tmp, 'open-size-64.onnx');
+    fs.writeFileSync(file, encodeModel(sized.net.model(sized.e)));
+    fs.writeFileSync(path.join(tmp, 'open-size-64.card.json'), JSON.stringify({ name: 'x', channelOrder: 'RGB', mean: 0, std: 1, inputSize: 64 }));
+    assert.deepStrictEqual((await loadFrModel(file)).inputShape, [3, 64, 64]);
+  });
 });
