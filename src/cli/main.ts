@@ -14,7 +14,6 @@ import { LfwError, lfwPairList } from '../engine/patchlfw/lfw';
 import { EXPLANATION_MIME } from '../engine/result';
 import { RecordsError } from '../engine/runFiles';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
-import { equalErrorRate } from '../engine/verification';
 import { EXPLAIN_PAIRS_USAGE, explainPairs } from './explainPairs';
 import { PATCH_LFW_USAGE, patchLfw } from './patchLfw';
 
@@ -169,17 +168,10 @@ async function calibrate(args: string[]): Promise<void> {
   if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
   const engine = await Engine.create(engineOptions(values));
   try {
-    const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
-    const embeddings = await engine.embedImages(images, 16, (done) => process.stderr.write(`\rembedded ${done}/${images.length} images`));
+    const labelled = pairs.map((p) => ({ a: p.a, b: p.b, label: p.label! }));
+    const eer = await engine.equalErrorRateOf(labelled, 16, (done, total) => process.stderr.write(`\rembedded ${done}/${total} images`));
     process.stderr.write('\n');
-    const byPath = new Map(images.map((p, i) => [p, embeddings[i]]));
-    const scores = { same: [] as number[], different: [] as number[] };
-    for (const p of pairs) {
-      const [a, b] = [byPath.get(p.a)!, byPath.get(p.b)!];
-      scores[p.label!].push(a.reduce((s, v, n) => s + v * b[n], 0));
-    }
-    const eer = equalErrorRate(scores.same, scores.different);
-    const summary = { model: engine.model.name, genuine: scores.same.length, impostor: scores.different.length, ...eer };
+    const summary = { model: engine.model.name, ...eer };
     if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {
       console.log(`${summary.genuine} genuine and ${summary.impostor} impostor pairs, model ${summary.model}`);

@@ -1,6 +1,9 @@
 // The engine's front door: from two photos (or aligned crops) to an explained pair. Holds the
 // model sessions and the face detector, built once and reused for every pair.
 import { mapRanges } from './colour';
+import { dot, stackFaces, unitEmbeddings } from './embeddings';
+import type { PairLabel } from './pairList';
+import { type EqualErrorRate, equalErrorRate } from './verification';
 import { FaceDetector } from './face/detector';
 import { similarityTransform, templateFor, warpAffine } from './face/align';
 import { type RgbImage, decodeImage, resizeRgb } from './image';
@@ -118,13 +121,8 @@ export class Engine {
     const start = performance.now();
     const t = threshold ?? this.model.threshold;
     const p = this.model.preprocessing;
-    const faceSize = this.model.inputShape.reduce((x, y) => x * y, 1);
-    const [inputA, inputB] = [new Float32Array(pairs.length * faceSize), new Float32Array(pairs.length * faceSize)];
-    pairs.forEach(([fa, fb], i) => {
-      inputA.set(toModelInput(fa.crop, p), i * faceSize);
-      inputB.set(toModelInput(fb.crop, p), i * faceSize);
-    });
-    const explained = await this.explainer.explain(inputA, inputB, t);
+    const stack = (side: 0 | 1) => stackFaces(pairs.map((pair) => toModelInput(pair[side].crop, p)));
+    const explained = await this.explainer.explain(stack(0), stack(1), t);
     const explainMs = (performance.now() - start) / pairs.length;
     const m = this.model;
     return explained.map((pair, i) => {
@@ -152,23 +150,31 @@ export class Engine {
 
   /** Unit-length embeddings of images (each decoded, detected and aligned), in batches. */
   async embedImages(sources: readonly string[], batchSize = 16, onProgress?: (done: number) => void): Promise<Float32Array[]> {
-    const d = this.model.embeddingSize;
     const embeddings: Float32Array[] = [];
     for (let start = 0; start < sources.length; start += batchSize) {
-      const batch = sources.slice(start, start + batchSize);
-      const faces = await Promise.all(batch.map((s) => this.prepareFace(s, s)));
-      const faceSize = this.model.inputShape.reduce((x, y) => x * y, 1);
-      const input = new Float32Array(batch.length * faceSize);
-      faces.forEach((f, i) => input.set(toModelInput(f.crop, this.model.preprocessing), i * faceSize));
-      const out = await this.explainer.embed(input);
-      for (let i = 0; i < batch.length; i++) {
-        const e = out.slice(i * d, (i + 1) * d);
-        const norm = Math.hypot(...e);
-        embeddings.push(e.map((v) => v / norm));
-      }
+      const faces = await Promise.all(sources.slice(start, start + batchSize).map((s) => this.prepareFace(s, s)));
+      const inputs = faces.map((f) => toModelInput(f.crop, this.model.preprocessing));
+      embeddings.push(...(await unitEmbeddings(this.explainer, inputs, batchSize)));
       onProgress?.(embeddings.length);
     }
     return embeddings;
+  }
+
+  /**
+   * The EER threshold of labelled pairs of images: each distinct image is embedded once, each
+   * pair scored by the cosine of its unit embeddings.
+   */
+  async equalErrorRateOf(
+    pairs: readonly { a: string; b: string; label: PairLabel }[],
+    batchSize = 16,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<EqualErrorRate & { genuine: number; impostor: number }> {
+    const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+    const embeddings = await this.embedImages(images, batchSize, (done) => onProgress?.(done, images.length));
+    const byPath = new Map(images.map((p, i) => [p, embeddings[i]]));
+    const scores: Record<PairLabel, number[]> = { same: [], different: [] };
+    for (const p of pairs) scores[p.label].push(dot(byPath.get(p.a)!, byPath.get(p.b)!));
+    return { ...equalErrorRate(scores.same, scores.different), genuine: scores.same.length, impostor: scores.different.length };
   }
 
   async dispose(): Promise<void> {

@@ -9,12 +9,12 @@ import * as path from 'path';
 import { type Engine, toModelInput } from '../engine';
 import type { RgbImage } from '../image';
 import type { PairLabel } from '../pairList';
-import { equalErrorRate } from '../verification';
 import { prepareOutputDir } from '../output';
 import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
-import { type MethodName, type MethodPair, createMethod, dot, unitEmbeddings } from './methods';
+import { dot, unitEmbeddings } from '../embeddings';
+import { type MethodName, type MethodPair, createMethod } from './methods';
 import { pairRandom } from './random';
 
 /** Replacement levels in percent: 5, 10, …, 95. */
@@ -172,12 +172,8 @@ function pick<T extends object>(from: RunSettings, like: T): T {
 
 /** The EER threshold over ALL pairs of the set unpatched (the same for every shard). */
 export async function unpatchedEer(engine: Engine, setDir: string, manifest: Manifest, batch: number): Promise<{ threshold: number; eer: number }> {
-  const crops = [...new Set(manifest.pairs.flatMap((p) => [p.a.crop, p.b.crop]))];
-  const faces = await Promise.all(crops.map(async (c) => toModelInput((await engine.prepareFace(path.resolve(setDir, c), c)).crop, engine.model.preprocessing)));
-  const embeddings = new Map((await unitEmbeddings(engine.explainer, faces, batch)).map((e, i) => [crops[i], e]));
-  const scores = { same: [] as number[], different: [] as number[] };
-  for (const p of manifest.pairs) scores[p.label].push(dot(embeddings.get(p.a.crop)!, embeddings.get(p.b.crop)!));
-  const { threshold, eer } = equalErrorRate(scores.same, scores.different);
+  const crop = (file: string) => path.resolve(setDir, file);
+  const { threshold, eer } = await engine.equalErrorRateOf(manifest.pairs.map((p) => ({ a: crop(p.a.crop), b: crop(p.b.crop), label: p.label })), batch);
   return { threshold, eer };
 }
 

@@ -1,6 +1,7 @@
 // Explanation methods compared by the DPR protocol, behind one interface: a method takes pairs of
 // preprocessed faces (first, second) and returns the combined map (H×W) of the FIRST face
 // explained against the second. Sign convention of every map: positive = supports the match.
+import { dot, stackFaces, unitEmbeddings } from '../embeddings';
 import type { Explainer, PairExplanation } from '../xssab';
 import { pairRandom } from './random';
 
@@ -33,41 +34,11 @@ export interface MethodContext {
 /** Pairs per fused explanation run: each pair holds four gradient maps in memory. */
 const EXPLAIN_CHUNK = 8;
 
-/** Unit-length embeddings of preprocessed faces, `batch` faces per forward run. */
-export async function unitEmbeddings(explainer: Explainer, faces: readonly Float32Array[], batch: number): Promise<Float32Array[]> {
-  const d = explainer.model.embeddingSize;
-  const out: Float32Array[] = [];
-  for (let start = 0; start < faces.length; start += batch) {
-    const chunk = faces.slice(start, start + batch);
-    const input = new Float32Array(chunk.reduce((n, f) => n + f.length, 0));
-    chunk.forEach((f, i) => input.set(f, i * f.length));
-    const e = await explainer.embed(input);
-    for (let i = 0; i < chunk.length; i++) {
-      const v = e.slice(i * d, (i + 1) * d);
-      const norm = Math.hypot(...v);
-      out.push(v.map((x) => x / norm));
-    }
-  }
-  return out;
-}
-
-export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-function concat(faces: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(faces.reduce((n, f) => n + f.length, 0));
-  faces.forEach((f, i) => out.set(f, i * f.length));
-  return out;
-}
-
 async function explainFirst(ctx: MethodContext, pairs: readonly MethodPair[], pick: (e: PairExplanation) => Float32Array): Promise<Float32Array[]> {
   const maps: Float32Array[] = [];
   for (let start = 0; start < pairs.length; start += EXPLAIN_CHUNK) {
     const chunk = pairs.slice(start, start + EXPLAIN_CHUNK);
-    const explained = await ctx.explainer.explain(concat(chunk.map((p) => p.a)), concat(chunk.map((p) => p.b)), ctx.threshold);
+    const explained = await ctx.explainer.explain(stackFaces(chunk.map((p) => p.a)), stackFaces(chunk.map((p) => p.b)), ctx.threshold);
     maps.push(...explained.map(pick));
   }
   return maps;
