@@ -10,14 +10,22 @@ import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeMode
 
 export class ModelError extends Error {}
 
-/** Where the bundled models live: next to the bundle in a package, or at the repository root. */
+const DEFAULT_MODEL_FILE = 'mobilefacenet.onnx';
+
+/**
+ * Where the bundled models live: the nearest `models/` above this code holding the default model
+ * (next to the bundles in a package, at the repository root when run from source).
+ */
 export function bundledModelsDir(): string {
-  const candidates = [path.join(__dirname, '..', 'models'), path.join(__dirname, '..', '..', 'models')];
-  return candidates.find((d) => fs.existsSync(path.join(d, 'mobilefacenet.onnx'))) ?? candidates[0];
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'models');
+    if (fs.existsSync(path.join(candidate, DEFAULT_MODEL_FILE))) return candidate;
+    if (path.dirname(dir) === dir) throw new ModelError(`cannot find the bundled models (models/${DEFAULT_MODEL_FILE}) above ${__dirname}`);
+  }
 }
 
 export function defaultModelPath(): string {
-  return path.join(bundledModelsDir(), 'mobilefacenet.onnx');
+  return path.join(bundledModelsDir(), DEFAULT_MODEL_FILE);
 }
 
 export interface Preprocessing {

@@ -1,10 +1,11 @@
 // Face detection with five landmarks, from two bundled ONNX models (see models/face-detector.md):
 // an RFB-320 detector (boxes and scores over 4420 priors, decoded inside the graph) and a
 // 68-point landmark regressor, whose points are reduced to the five the ArcFace template uses.
-import { existsSync, promises as fs } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { createSession, ort, type ExecutionProviderChoice, type FallbackNotice, type Session } from '../runtime';
 import { resizeRgb, type RgbImage } from '../image';
+import { bundledModelsDir } from '../model';
 import type { DetectedFace } from '../result';
 import type { Point } from './align';
 
@@ -46,7 +47,7 @@ export class FaceDetector {
 
   static async load(
     ep: ExecutionProviderChoice = 'cpu',
-    modelsDir: string = findModelsDir(),
+    modelsDir: string = bundledModelsDir(),
     options: Partial<DetectorOptions> = {},
     onFallback?: FallbackNotice,
   ): Promise<FaceDetector> {
@@ -223,13 +224,4 @@ function iou(p: Box, q: Box): number {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi);
-}
-
-/** The bundled models folder: the nearest `models/` above this file holding the detector. */
-function findModelsDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'models');
-    if (existsSync(path.join(candidate, DETECTOR_MODEL_FILE))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`cannot find models/${DETECTOR_MODEL_FILE} above ${__dirname}`);
-  }
 }
