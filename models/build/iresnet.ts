@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
+import { writeFileAtomic } from '../../src/engine/runFiles';
 import { ENGINE_OPSET, type Graph, encodeModel, float, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
 import { Random } from '../../src/engine/random';
 
@@ -60,12 +61,10 @@ export function buildIResNet(name: IResNetName, seed = 1): Uint8Array {
   return encodeModel(makeModel(graph));
 }
 
-/** Writes the model and a card (ArcFace preprocessing, no threshold: the weights are random). */
+/** Writes the model and a card (ArcFace preprocessing; a nominal threshold, as the weights are random). */
 export function writeIResNet(name: IResNetName, file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, buildIResNet(name));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, Buffer.from(buildIResNet(name)));
   const card = { name: `${name} (random weights, for benchmarks only)`, input: 'input', output: 'embedding', channelOrder: 'RGB', mean: 127.5, std: 127.5, threshold: 0.3 };
   fs.writeFileSync(file.replace(/\.onnx$/, '.card.json'), JSON.stringify(card, null, 2) + '\n');
 }
