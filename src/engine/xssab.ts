@@ -119,27 +119,32 @@ export interface PairExplanation {
   maps: [FaceMaps, FaceMaps];
 }
 
-/** Sessions for one model: the fused explanation graph and the plain embedding graph. */
+/**
+ * Sessions for one model: the fused explanation graph, and the plain embedding graph, which is
+ * opened on first use (explaining a pair never needs it).
+ */
 export class Explainer {
+  private embedSession?: Promise<Session>;
+
   private constructor(
     readonly model: FrModel,
-    private sessions: { explain: Session; embed: Session },
+    private explainSession: Session,
     private readonly onFallback: FallbackNotice,
   ) {}
 
   get ep(): string {
-    return this.sessions.explain.ep;
+    return this.explainSession.ep;
   }
 
   static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback: FallbackNotice = () => {}): Promise<Explainer> {
-    return new Explainer(model, await Explainer.open(model, ep, onFallback), onFallback);
+    return new Explainer(model, await createSession(explainGraphFor(model), ep, onFallback), onFallback);
   }
 
-  private static async open(model: FrModel, ep: ExecutionProviderChoice, onFallback: FallbackNotice) {
-    const explain = await createSession(explainGraphFor(model), ep, onFallback);
+  private session(which: 'explain' | 'embed'): Promise<Session> {
+    if (which === 'explain') return Promise.resolve(this.explainSession);
     // The embedding graph runs where the explanation graph could run, without a second round of notices.
-    const embed = await createSession(encodeModel(model.proto), explain.ep as ExecutionProviderChoice);
-    return { explain, embed };
+    this.embedSession ??= createSession(encodeModel(this.model.proto), this.ep as ExecutionProviderChoice);
+    return this.embedSession;
   }
 
   /**
@@ -148,14 +153,13 @@ export class Explainer {
    */
   private async run(which: 'explain' | 'embed', feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     try {
-      return await this.sessions[which].session.run(feeds);
+      return await (await this.session(which)).session.run(feeds);
     } catch (e) {
       if (this.ep === 'cpu') throw e;
       this.onFallback(this.ep, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
-      const previous = this.sessions;
-      this.sessions = await Explainer.open(this.model, 'cpu', this.onFallback);
-      await Promise.all([previous.explain.session.release(), previous.embed.session.release()]);
-      return this.sessions[which].session.run(feeds);
+      await this.release();
+      this.explainSession = await createSession(explainGraphFor(this.model), 'cpu');
+      return (await this.session(which)).session.run(feeds);
     }
   }
 
@@ -208,6 +212,8 @@ export class Explainer {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.sessions.explain.session.release(), this.sessions.embed.session.release()]);
+    const embed = this.embedSession;
+    this.embedSession = undefined;
+    await Promise.all([this.explainSession.session.release(), embed?.then((s) => s.session.release())]);
   }
 }
