@@ -274,28 +274,23 @@ describe('DPR runs', function () {
     let curves: Record<string, Curve>;
     before(async () => {
       const out = path.join(tmp, 'patch-samples');
-      const { settings, records } = await evaluateDpr(engine, { set: path.join(root, 'samples', 'patch-samples'), out, methods: ['xssab', 'xssab-decision'] });
+      const { settings, records } = await evaluateDpr(engine, { set: path.join(root, 'samples', 'patch-samples'), out, methods: ['xssab'] });
       curves = Object.fromEntries(summarise(settings, records).curves.map((c) => [c.method, c]));
     });
-    const table = (method: string) =>
-      `${method}: AUC FMR ${curves[method].aucFmr.toFixed(4)} vs random ${curves.none.aucFmr.toFixed(4)}, AUC FNMR ${curves[method].aucFnmr.toFixed(4)} vs random ${curves.none.aucFnmr.toFixed(4)}`;
+    const table = () =>
+      `AUC FMR ${curves.xssab.aucFmr.toFixed(4)} vs random ${curves.none.aucFmr.toFixed(4)}, AUC FNMR ${curves.xssab.aucFnmr.toFixed(4)} vs random ${curves.none.aucFnmr.toFixed(4)}`;
 
     it('xSSAB best_worst (combined map) falls below random for FMR', () => {
-      assert.ok(curves.xssab.aucFmr < curves.none.aucFmr, table('xssab'));
+      assert.ok(curves.xssab.aucFmr < curves.none.aucFmr, table());
     });
 
-    // Measured: AUC FNMR 0.5125 against 0.4875 for random. The combined map M⁺ − M⁻ is dominated
-    // by M⁺ (the supporting sum far outweighs the opposing one), so a rejected genuine pair gives
-    // back its least supporting pixels first rather than its most dissimilar ones; the
-    // dissimilarity map alone does locate the planted patches (next test). See README, "Patch-LFW
-    // and DPR", and the note on issue 6. Kept visible as pending until a model or set passes it.
+    // Measured: AUC FNMR 0.5125 against 0.4875 for random (and 0.644 against 0.606 on all 153
+    // genuine pairs of samples/pairs.csv). With this model M⁺ and M⁻ are alike (pixel correlation
+    // ≈ 0.6, equal sums) and C holds no sign of the planted patches: its mean inside them equals
+    // its mean outside. scripts/dpr-orderings.ts measures it; README, "Patch-LFW and DPR", and the
+    // note on issue 6 tell the rest. Pending until a model or set passes it.
     it.skip('xSSAB best_worst (combined map) falls below random for FNMR', () => {
-      assert.ok(curves.xssab.aucFnmr < curves.none.aucFnmr, table('xssab'));
-    });
-
-    it('xSSAB maps read by the decision (similarity if accepted, dissimilarity if rejected) fall below random for FMR and FNMR', () => {
-      assert.ok(curves['xssab-decision'].aucFmr < curves.none.aucFmr, table('xssab-decision'));
-      assert.ok(curves['xssab-decision'].aucFnmr < curves.none.aucFnmr - 0.1, table('xssab-decision'));
+      assert.ok(curves.xssab.aucFnmr < curves.none.aucFnmr, table());
     });
   });
 });

@@ -197,7 +197,7 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
   }));
 
   // One list of (pair, order) jobs; every level of every job is a face to score.
-  const jobs: { pair: number; order: Uint32Array; scores: number[] }[] = [];
+  const jobs: ReplacementJob[] = [];
   records.forEach((r, i) => jobs.push({ pair: i, order: pairRandom(settings.seed, r.index, 1).permutation(plane), scores: r.random }));
   const ctx = { explainer, threshold: settings.threshold, batch, seed: settings.seed, masks: settings.masks };
   for (const name of settings.methods) {
@@ -210,16 +210,40 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
       jobs.push({ pair: i, order: replacementOrder(maps[i], r.patched >= settings.threshold), scores: entry.bestWorst });
     });
   }
+  await scoreReplacements(engine, pairs, partners, jobs, batch);
+  return records;
+}
+
+/** One pixel order of one pair: its score at every level is appended to `scores`. */
+export interface ReplacementJob {
+  pair: number;
+  order: Uint32Array;
+  scores: number[];
+}
+
+/**
+ * Scores every job at every level of LEVELS: the pair's patched first face with the first
+ * replacedCount(level) pixels of the job's order given back, against the pair's second face
+ * (`partners`: its unit embeddings). `batch` faces per forward run.
+ */
+export async function scoreReplacements(
+  engine: Engine,
+  pairs: readonly PatchedPair[],
+  partners: readonly Float32Array[],
+  jobs: readonly ReplacementJob[],
+  batch: number,
+): Promise<void> {
+  const pre = (im: RgbImage) => toModelInput(im, engine.model.preprocessing);
+  const plane = pairs[0].patched.width * pairs[0].patched.height;
   const faces = jobs.flatMap((job) =>
-    LEVELS.map(() => job).map((j, l) => () => pre(replacePixels(pairs[j.pair].patched, pairs[j.pair].original, j.order, replacedCount(LEVELS[l], plane)))),
+    LEVELS.map((level) => () => pre(replacePixels(pairs[job.pair].patched, pairs[job.pair].original, job.order, replacedCount(level, plane)))),
   );
   for (let start = 0; start < faces.length; start += batch) {
     const chunk = faces.slice(start, start + batch).map((make) => make());
-    const embeddings = await unitEmbeddings(explainer, chunk, batch);
+    const embeddings = await unitEmbeddings(engine.explainer, chunk, batch);
     embeddings.forEach((e, k) => {
       const job = jobs[Math.floor((start + k) / LEVELS.length)];
       job.scores.push(dot(e, partners[job.pair]));
     });
   }
-  return records;
 }

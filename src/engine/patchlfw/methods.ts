@@ -5,7 +5,7 @@ import { dot, stackFaces, unitEmbeddings } from '../embeddings';
 import type { Explainer, PairExplanation } from '../xssab';
 import { pairRandom } from './random';
 
-export const METHOD_NAMES = ['xssab', 'xssab-decision', 'saliency', 'occlusion', 'random-masks'] as const;
+export const METHOD_NAMES = ['xssab', 'saliency', 'occlusion', 'random-masks'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodPair {
@@ -67,21 +67,6 @@ async function scorePerturbed(
 /** xSSAB's combined map M⁺ − M⁻ of the first face (spec §2). */
 function xssab(ctx: MethodContext): ExplanationMethod {
   return { name: 'xssab', combinedMaps: (pairs) => explainFirst(ctx, pairs, (e) => e.maps[0].combined) };
-}
-
-/**
- * xSSAB's two maps read by the pair's decision instead of their difference: an accepted pair
- * ranks pixels by its similarity map, a rejected pair by its dissimilarity map (negated, so the
- * most dissimilar pixels come first). The combined map M⁺ − M⁻ is dominated by M⁺ wherever the
- * supporting sum outweighs the opposing one, which hides the dissimilar regions of a rejected
- * genuine pair; this variant (ours, not the paper's) shows what the separate maps locate.
- */
-function xssabDecision(ctx: MethodContext): ExplanationMethod {
-  return {
-    name: 'xssab-decision',
-    combinedMaps: (pairs) =>
-      explainFirst(ctx, pairs, (e) => (e.score >= ctx.threshold ? e.maps[0].similarity : e.maps[0].dissimilarity.map((v) => -v))),
-  };
 }
 
 /**
@@ -222,7 +207,6 @@ export function correlationMap(masks: readonly Float32Array[], scores: Float64Ar
 
 const FACTORIES: Record<MethodName, (ctx: MethodContext) => ExplanationMethod> = {
   xssab,
-  'xssab-decision': xssabDecision,
   saliency,
   occlusion,
   'random-masks': randomMasks,
