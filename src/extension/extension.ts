@@ -12,7 +12,7 @@ import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { explainPairListCommand } from './pairListCommand';
 import { PairListRunError } from './pairListRun';
-import { ExplanationPanel } from './panel';
+import { ExplanationPanel, type PanelHost } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
 import { registerXssabTasks } from './taskProvider';
 
@@ -122,12 +122,17 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     return payload;
   };
 
-  const showExplanation = (payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri]) =>
-    ExplanationPanel.show(context.extensionUri, { payload, images }, {
-      rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
-      log: (line) => output.info(line),
-      view: () => readSettings().view,
-    });
+  const panelHost: PanelHost = {
+    rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
+    log: (line) => output.info(line),
+    view: () => readSettings().view,
+  };
+  const showExplanation = (payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri]) => ExplanationPanel.show(context.extensionUri, { payload, images }, panelHost);
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ExplanationPanel.viewType, {
+      deserializeWebviewPanel: async (panel, state) => ExplanationPanel.revive(panel, context.extensionUri, state, panelHost),
+    }),
+  );
 
   const explainPairList = explainPairListCommand({
     extensionUri: context.extensionUri,

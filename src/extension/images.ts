@@ -19,3 +19,16 @@ export function explorerSelection<T>(clicked: T | undefined, selected: readonly 
   if (selected && selected.length > 0) return [...selected];
   return clicked !== undefined ? [clicked] : undefined;
 }
+
+/**
+ * The two image files of an explanation panel that VS Code restores after a reload, read from the
+ * state its viewer saved ({ payload: { a: { path }, b: { path } } }). Undefined unless both are
+ * absolute paths of images: the state is data from a webview, not trusted as it is.
+ */
+export function restoredPair(state: unknown): [string, string] | undefined {
+  const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined);
+  const payload = field(state, 'payload');
+  const paths = ['a', 'b'].map((side) => field(field(payload, side), 'path'));
+  if (!paths.every((p): p is string => typeof p === 'string' && path.isAbsolute(p) && isImagePath(p))) return undefined;
+  return [paths[0], paths[1]];
+}

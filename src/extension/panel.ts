@@ -1,11 +1,13 @@
 // The explanation panel: one webview panel, created on first use and reused for every pair. Its
 // UI is the browser viewer (dist/renderer/panel.js); this side feeds it explanations and acts on
-// its validated requests (threshold changes, exports).
+// its validated requests (threshold changes, exports). It survives a window reload: VS Code keeps the
+// viewer's state and the extension revives the panel from it.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplanationPayload, ExplanationResult } from '../engine/result';
 import { type HostMessage, type ViewerMessage, type ViewPreferences, parseViewerMessage } from '../renderer/protocol';
+import { restoredPair } from './images';
 import { LatestRunner } from './latestRunner';
 import { newNonce, scriptPage } from './webviewHtml';
 
@@ -51,6 +53,23 @@ export class ExplanationPanel {
     });
     ExplanationPanel.current = new ExplanationPanel(panel, extensionUri, shown, host);
     return ExplanationPanel.current;
+  }
+
+  /**
+   * Takes back a panel VS Code restores after a window reload. Its viewer shows the explanation it
+   * saved; the host takes the pair from that state so that re-runs and exports work again. Nothing
+   * runs until the user asks. A state without a valid pair, or a second panel, is closed.
+   */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, host: PanelHost): void {
+    const pair = restoredPair(state);
+    if (!pair || ExplanationPanel.current) {
+      panel.dispose();
+      return;
+    }
+    const payload = (state as { payload: ExplanationPayload }).payload;
+    const shown: Shown = { payload, images: [vscode.Uri.file(pair[0]), vscode.Uri.file(pair[1])] };
+    panel.webview.options = { enableScripts: true, localResourceRoots: ExplanationPanel.roots(extensionUri, shown) };
+    ExplanationPanel.current = new ExplanationPanel(panel, extensionUri, shown, host);
   }
 
   /** The open panel, if any (for tests and for disposal on deactivation). */

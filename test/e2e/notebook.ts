@@ -38,14 +38,14 @@ async function engineScore(request: ExplainRequest, notebookFolder: string): Pro
   }
 }
 
-interface ShownViewer {
+export interface ShownViewer {
   title: string;
   faces: number;
   score: string;
 }
 
 /** What the viewers in one frame show: title, number of face canvases, the score shown. */
-async function viewers(frame: Frame): Promise<ShownViewer[]> {
+export async function viewers(frame: Frame): Promise<ShownViewer[]> {
   const all = frame.locator('.xssab-viewer');
   const shown: ShownViewer[] = [];
   for (let i = 0; i < (await all.count().catch(() => 0)); i++) {

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { format } from 'util';
 import { type Page, chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
-import { checkExampleNotebook } from './notebook';
+import { type ShownViewer, checkExampleNotebook, viewers } from './notebook';
 import { PAIR } from './pair';
 
 const CODE_SERVER = 'code-server@4.139.1';
@@ -167,7 +167,8 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
         await explainFromExplorer(page);
         return 'two images selected, context menu → Explain Match → the panel opened';
       });
-      if (!explorer || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
+      const reload = explorer && (await check('reload', () => checkPanelSurvivesReload(page)));
+      if (!reload || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
     }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
     return code;
@@ -199,6 +200,34 @@ async function explainFromExplorer(page: Page): Promise<void> {
   }
   await entry.click();
   await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+}
+
+/** The explanation panel's viewer once it shows the sample pair with both faces drawn. */
+async function panelViewer(page: Page, timeoutMs: number): Promise<ShownViewer> {
+  const title = `${PAIR[0]} ↔ ${PAIR[1]}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const shown = (await viewers(frame)).find((v) => v.title === title && v.faces === 2);
+      if (shown) return shown;
+    }
+    if (Date.now() > deadline) throw new Error(`no viewer showed ${title} with two faces within ${timeoutMs / 1000} s`);
+    await page.waitForTimeout(500);
+  }
+}
+
+/** A window reload brings the explanation panel back with the same explanation. */
+async function checkPanelSurvivesReload(page: Page): Promise<string> {
+  const before = await panelViewer(page, 60_000);
+  // The command, not a browser reload: the workbench saves its editors' state before it reloads.
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Developer: Reload Window');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Developer: Reload Window' }).first().waitFor({ timeout: 10_000 });
+  await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.keyboard.press('Enter')]);
+  await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+  const after = await panelViewer(page, 60_000);
+  if (after.score !== before.score) throw new Error(`the restored panel shows score ${after.score}, before the reload ${before.score}`);
+  return `the panel came back after the reload, score ${after.score}`;
 }
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from '../../src/extension/images';
+import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath, restoredPair } from '../../src/extension/images';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
@@ -39,5 +39,16 @@ describe('Explain Match: which files', () => {
     assert.deepEqual(explorerSelection('a', []), ['a']);
     assert.deepEqual(explorerSelection('a', undefined), ['a']);
     assert.equal(explorerSelection(undefined, undefined), undefined);
+  });
+
+  it('takes a restored panel\'s pair only from a saved payload with two absolute image paths', () => {
+    const [a, b] = [path.resolve('faces', 'a.png'), path.resolve('faces', 'b.JPG')];
+    const saved = (pa: unknown, pb: unknown) => ({ payload: { a: { path: pa }, b: { path: pb }, score: 0.5 }, view: {} });
+    assert.deepEqual(restoredPair(saved(a, b)), [a, b]);
+    assert.equal(restoredPair(saved('faces/a.png', b)), undefined, 'relative path');
+    assert.equal(restoredPair(saved(a, path.resolve('notes.txt'))), undefined, 'not an image');
+    assert.equal(restoredPair(saved(a, 7)), undefined, 'not a string');
+    assert.equal(restoredPair({ payload: { a: { path: a } } }), undefined, 'one side missing');
+    for (const state of [undefined, null, 'x', [], { payload: [a, b] }]) assert.equal(restoredPair(state), undefined, JSON.stringify(state));
   });
 });
