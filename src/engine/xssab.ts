@@ -36,7 +36,10 @@ const IO = {
  * S = ê · (ê_p ⊙ mask) at e is (w − (ê·w) ê) / ‖e‖ with w = ê_p ⊙ mask.
  */
 export function buildExplainGraph(model: FrModel): Uint8Array {
-  const graph: Graph = structuredClone(model.proto.graph!);
+  // The builder only appends nodes and initializers: copying the two lists leaves the model as it
+  // is while sharing its weights (a deep clone of a large model costs seconds).
+  const source = model.proto.graph!;
+  const graph: Graph = { ...source, node: [...(source.node ?? [])], initializer: [...(source.initializer ?? [])] };
   const b = new GraphBuilder(graph, model.opset);
   const [channels, height, width] = model.inputShape;
   const d = model.embeddingSize;

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
 import { DataType, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
-import { Explainer, explainGraphFor } from '../../src/engine/xssab';
+import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
@@ -122,6 +122,17 @@ describe('xSSAB', () => {
     const second = await loadFrModel(path.join(tmp, 'cached.onnx'));
     assert.strictEqual(second, first);
     assert.strictEqual(explainGraphFor(second), explainGraphFor(first));
+  });
+
+  it('builds its graph without changing the model it shares weights with', async () => {
+    const net = new Net([1, 3, 6, 6]);
+    const e = net.b.op('Flatten', [net.b.op('Conv', ['x', net.weight([2, 3, 3, 3])], { pads: [1, 1, 1, 1] })], { axis: 1 });
+    const model = await load(net, e, 'untouched');
+    const before = encodeModel(model.proto);
+    const graph = buildExplainGraph(model);
+    assert.ok(graph.length > before.length);
+    assert.deepStrictEqual(encodeModel(model.proto), before);
+    assert.deepStrictEqual(buildExplainGraph(model), graph, 'a second build is the same');
   });
 
   it('takes 112×112 (or the card\'s inputSize) for a model whose input leaves height and width open', async () => {

@@ -1,5 +1,5 @@
 // Facts about a forward graph that gradient rules need: constant values and static shapes.
-import { createSession, ort } from '../runtime';
+import { ort } from '../runtime';
 import {
   Attributes,
   type Graph,
@@ -44,7 +44,8 @@ export async function measureShapes(model: Model, input: string): Promise<Map<st
   const outputs = new Set<string>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) outputs.add(o);
   const probe: Model = { ...model, graph: { ...graph, output: [...outputs].map((name) => ({ name })) } };
-  const { session } = await createSession(encodeModel(probe), 'cpu');
+  // Unoptimised: the probe runs once, and with every tensor an output there is little to fuse.
+  const session = await ort.InferenceSession.create(encodeModel(probe), { executionProviders: ['cpu'], logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
   try {
     const count = dims.reduce((a, b) => a * b, 1);
     const result = await session.run({ [input]: new ort.Tensor('float32', new Float32Array(count), dims) });
