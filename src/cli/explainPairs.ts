@@ -1,8 +1,9 @@
 // `xssab explain-pairs`: explain a whole pair list with one or two models (see engine/explainPairs).
 import * as path from 'path';
+import { parseArgs } from 'util';
 import { Engine } from '../engine/engine';
 import { pairListOutput } from '../engine/explainPairs/load';
-import { explainPairList } from '../engine/explainPairs/run';
+import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
 import { PAIRLIST_MIME } from '../engine/result';
 import type { PairListSummary } from '../engine/explainPairs/summary';
 import { UsageError, engineOptions, number, parseModelCommand } from './main';
@@ -13,7 +14,9 @@ export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--mode
                                 explain every pair of a list (a,b[,same|different], or LFW pairs.txt with
                                 --lfw): per-pair maps, summary.json, aggregate maps and report.html;
                                 --model-b compares a second model on the same pairs (resumes in the same --out);
-                                --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks)`;
+                                --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks)
+  xssab explain-pairs merge OUT SHARD_DIR...   join the outputs of --shard runs (a list file named
+                                "merge" is given as ./merge)`;
 
 function printSummary(summary: PairListSummary, out: string, print: (line: string) => void = console.log): void {
   for (const m of summary.models) {
@@ -31,7 +34,17 @@ function printSummary(summary: PairListSummary, out: string, print: (line: strin
   print(`${summary.explained} pairs explained; report in ${path.resolve(out)} (open report.html)`);
 }
 
+async function merge(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length < 2) throw new UsageError('explain-pairs merge needs an output folder and at least one shard folder');
+  const [out, ...shards] = positionals;
+  const { settings, summary } = await mergePairListShards(out, shards);
+  if (summary.total < settings.pairs) console.error(`xssab: warning: merged ${summary.total} of ${settings.pairs} pairs; some shards are missing or unfinished`);
+  printSummary(summary, out);
+}
+
 export async function explainPairs(args: string[]): Promise<void> {
+  if (args[0] === 'merge') return merge(args.slice(1));
   const { values, positionals } = parseModelCommand(args, {
     out: { type: 'string' },
     'model-b': { type: 'string' },

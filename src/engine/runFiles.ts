@@ -1,6 +1,8 @@
 // Files of long, resumable runs (the Patch-LFW evaluation, explained pair lists): whole-file
 // atomic writes, and JSON-lines records of finished pairs that survive a killed run.
 import * as fs from 'fs';
+import * as path from 'path';
+import { prepareOutputDir } from './output';
 
 export class RecordsError extends Error {}
 
@@ -64,4 +66,47 @@ export async function runRecordedPairs<P extends { index: number }, R extends { 
     hooks.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
   }
   return records.sort((a, b) => a.index - b.index);
+}
+
+/** What a sharded run keeps in its folder: its settings file (with the shard) and its records. */
+export interface ShardedRunFiles<S> {
+  settingsFile: string;
+  recordsFile: string;
+  /** The part of the settings every shard of one run shares (default: all but the shard). */
+  common?: (settings: S) => unknown;
+  /** The error thrown for unusable shard folders. */
+  error: (message: string) => Error;
+}
+
+/**
+ * Joins the shard folders of one run into `out` as one whole run: the settings (shard 1/1) and the
+ * records of all shards in index order. Refuses folders without the settings file, settings that
+ * differ between shards, and a pair recorded by two shards. `out` must be new or hold a run.
+ * `shardOf` tells the folder each pair's record came from.
+ */
+export function mergeShardRecords<S extends { shard: { index: number; count: number } }, R extends { index: number }>(
+  out: string,
+  shardDirs: readonly string[],
+  files: ShardedRunFiles<S>,
+): { settings: S; records: R[]; shardOf: Map<number, string> } {
+  if (shardDirs.length === 0) throw files.error('merge needs at least one shard folder');
+  const common = files.common ?? ((s: S) => ({ ...s, shard: undefined }));
+  const runs = shardDirs.map((dir) => {
+    const file = path.join(dir, files.settingsFile);
+    if (!fs.existsSync(file)) throw files.error(`${dir}: no ${files.settingsFile}, not an output folder of a run`);
+    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as S, records: readIndexedRecords<R>(path.join(dir, files.recordsFile)) };
+  });
+  const key = (s: S) => JSON.stringify(common(s));
+  for (const r of runs) {
+    if (key(r.settings) !== key(runs[0].settings)) throw files.error(`${r.dir}: its run settings differ from those of ${runs[0].dir}`);
+  }
+  const records = runs.flatMap((r) => r.records).sort((a, b) => a.index - b.index);
+  const duplicate = records.find((r, i) => i > 0 && records[i - 1].index === r.index);
+  if (duplicate) throw files.error(`pair ${duplicate.index} appears in more than one shard`);
+  const settings: S = { ...runs[0].settings, shard: { index: 1, count: 1 } };
+  prepareOutputDir(out, files.settingsFile);
+  writeFileAtomic(path.join(out, files.settingsFile), JSON.stringify(settings, null, 1) + '\n');
+  writeFileAtomic(path.join(out, files.recordsFile), records.map((r) => JSON.stringify(r) + '\n').join(''));
+  const shardOf = new Map(runs.flatMap((r) => r.records.map((record) => [record.index, r.dir] as const)));
+  return { settings, records, shardOf };
 }

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
-import { SUMMARY_FILE, explainPairList } from '../../src/engine/explainPairs/run';
+import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
 import { GROUPS, SCORE_BINS, type PairListSummary, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
 import { readNpy } from '../../src/engine/output';
 import { MAP_KINDS } from '../../src/engine/result';
@@ -148,6 +148,26 @@ describe('explain-pairs runs', function () {
     for (const g of whole.models[0].aggregates) for (const k of MAP_KINDS) assert.deepStrictEqual(npy(out, g.maps[k].npy), npy(wholeOut, g.maps[k].npy));
     await assert.rejects(explainPairList({ list, out, engine, threshold: 0.3 }), /holds a run with other settings/);
   });
+
+  it('merges shard outputs into the same outputs as one run, and refuses shards of other runs', async () => {
+    const shards = [1, 2, 3].map((i) => path.join(tmp, `shard${i}`));
+    for (const [i, out] of shards.entries()) await explainPairList({ list, out, engine, batch: 4, shard: { index: i + 1, count: 3 } });
+    const merged = path.join(tmp, 'merged');
+    const { summary } = await mergePairListShards(merged, shards);
+    assert.deepStrictEqual(summary, whole);
+    for (const g of whole.models[0].aggregates) for (const k of MAP_KINDS) assert.deepStrictEqual(npy(merged, g.maps[k].npy), npy(wholeOut, g.maps[k].npy));
+    for (const r of whole.pairs.filter((p) => p.outcomes)) {
+      assert.deepStrictEqual(fs.readFileSync(path.join(merged, r.dir, 'thumb.png')), fs.readFileSync(path.join(wholeOut, r.dir, 'thumb.png')), r.dir);
+    }
+    assert.ok(fs.statSync(path.join(merged, 'report.html')).size > 1000);
+
+    await assert.rejects(mergePairListShards(path.join(tmp, 'm2'), [shards[0], shards[0]]), /pair 0 appears in more than one shard/);
+    const other = path.join(tmp, 'other-threshold');
+    await explainPairList({ list, out: other, engine, threshold: 0.3, shard: { index: 2, count: 3 } });
+    await assert.rejects(mergePairListShards(path.join(tmp, 'm3'), [shards[0], other]), /other-threshold: its run settings differ/);
+    await assert.rejects(mergePairListShards(path.join(tmp, 'm4'), [shards[0], tmp]), /no explain-pairs\.json, not an output folder/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'm2')) && !fs.existsSync(path.join(tmp, 'm3')), 'nothing is written when shards do not fit');
+  });
 });
 
 describe('xssab explain-pairs', function () {
@@ -171,5 +191,7 @@ describe('xssab explain-pairs', function () {
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--threshold-b', '0.4'), /--threshold-b needs --model-b/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--shard', '3/2'), /--shard must be i\/n/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--lfw', path.join(tmp, 'no-lfw')), /no-lfw: LFW folder not found/);
+    assertCleanError(run('merge', path.join(tmp, 'o')), /explain-pairs merge needs an output folder and at least one shard folder/);
+    assertCleanError(run('merge', path.join(tmp, 'o'), user), /user-files: no explain-pairs\.json, not an output folder of a run/);
   });
 });

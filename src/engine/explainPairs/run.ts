@@ -13,7 +13,7 @@ import { ImageError, encodePng } from '../image';
 import { OVERLAY_OPACITY, npyBytes, prepareOutputDir, writeExplanation } from '../output';
 import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
-import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
+import { type RunProgress, mergeShardRecords, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
 import { type ModelEntry, type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE, THUMB_FACE, disagreements, errorKind, summariseModel } from './summary';
@@ -186,6 +186,25 @@ async function thumbRow(tiles: Uint8Array[], w: number, h: number): Promise<Buff
     .resize(2 * THUMB_FACE, THUMB_FACE, { fit: 'fill' })
     .raw()
     .toBuffer();
+}
+
+/**
+ * Joins the outputs of `--shard i/n` runs of one list into one run in `out`: the records, each
+ * pair's files (copied), and a summary, aggregate maps and report over all of them. Shards may
+ * come from other machines: model paths may differ, model contents (sha256) may not.
+ */
+export async function mergePairListShards(out: string, shardDirs: readonly string[]): Promise<{ settings: RunSettings; summary: PairListSummary }> {
+  const { settings, records, shardOf } = mergeShardRecords<RunSettings, PairListRecord>(out, shardDirs, {
+    settingsFile: SETTINGS_FILE,
+    recordsFile: RECORDS_FILE,
+    common: (s) => ({ ...s, shard: undefined, models: s.models.map((m) => ({ ...m, path: undefined })) }),
+    error: (message) => new ExplainPairsError(message),
+  });
+  for (const r of records) {
+    const from = path.join(shardOf.get(r.index)!, r.dir);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(out, r.dir), { recursive: true });
+  }
+  return { settings, summary: await writeSummary(out, settings, records) };
 }
 
 /** Summary, aggregate maps and report of the records so far. */

@@ -1,12 +1,10 @@
 // DPR results: curves, areas under them, their difference to the random order, timings, and the
 // files of a report (results.json, results.csv, scores.csv, fmr/fnmr plots, report.html).
-import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { errorRates } from '../verification';
 import { vegaLiteSvg } from '../plots';
-import { prepareOutputDir } from '../output';
-import { readIndexedRecords, writeFileAtomic } from '../runFiles';
+import { mergeShardRecords, writeFileAtomic } from '../runFiles';
 import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS } from './dpr';
 import { LfwError } from './lfw';
 import type { MethodName } from './methods';
@@ -186,23 +184,10 @@ ${table}
  * found: genuine + impostor < settings.pairs tells that shards are missing or unfinished).
  */
 export async function mergeShards(out: string, shardDirs: readonly string[]): Promise<DprSummary> {
-  if (shardDirs.length === 0) throw new LfwError('merge needs at least one shard folder');
-  prepareOutputDir(out, RUN_FILE);
-  const runs = shardDirs.map((dir) => {
-    const file = path.join(dir, RUN_FILE);
-    if (!fs.existsSync(file)) throw new LfwError(`${dir}: no ${RUN_FILE}, not a DPR output folder`);
-    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings, records: readIndexedRecords<PairRecord>(path.join(dir, RECORDS_FILE)) };
+  const { settings, records } = mergeShardRecords<RunSettings, PairRecord>(out, shardDirs, {
+    settingsFile: RUN_FILE,
+    recordsFile: RECORDS_FILE,
+    error: (message) => new LfwError(message),
   });
-  const common = (s: RunSettings) => JSON.stringify({ ...s, shard: undefined });
-  for (const r of runs) {
-    if (common(r.settings) !== common(runs[0].settings)) throw new LfwError(`${r.dir}: its run settings differ from those of ${runs[0].dir}`);
-  }
-  const records = runs.flatMap((r) => r.records).sort((a, b) => a.index - b.index);
-  const duplicate = records.find((r, i) => i > 0 && records[i - 1].index === r.index);
-  if (duplicate) throw new LfwError(`pair ${duplicate.index} appears in more than one shard`);
-  const settings: RunSettings = { ...runs[0].settings, shard: { index: 1, count: 1 } };
-  fs.mkdirSync(out, { recursive: true });
-  writeFileAtomic(path.join(out, RUN_FILE), JSON.stringify(settings, null, 1) + '\n');
-  writeFileAtomic(path.join(out, RECORDS_FILE), records.map((r) => JSON.stringify(r) + '\n').join(''));
   return writeReport(out, settings, records);
 }
