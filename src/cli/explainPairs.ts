@@ -8,6 +8,7 @@ import { PAIRLIST_MIME } from '../engine/result';
 import type { PairListSummary } from '../engine/explainPairs/summary';
 import { UsageError, engineOptions, number, parseModelCommand } from './main';
 import { integer, interruptible, shard } from './patchLfw';
+import { ProgressLine, runProgressText } from './progress';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
@@ -72,21 +73,17 @@ export async function explainPairs(args: string[]): Promise<void> {
     throw e;
   }) : undefined;
   const { signal, dispose } = interruptible();
+  const progress = new ProgressLine();
   try {
-    const summary = await explainPairList(
-      { ...options, engine, engineB },
-      {
-        signal,
-        onProgress: (p) => process.stderr.write(`\r${p.done}/${p.total} pairs, ${p.pairsPerSecond.toFixed(2)} pairs/s, ${Math.ceil(p.secondsLeft)} s left   `),
-      },
-    );
-    process.stderr.write('\n');
+    const summary = await explainPairList({ ...options, engine, engineB }, { signal, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
+    progress.end();
     // With --mime stdout is the notebook output alone; the summary lines go to stderr.
     if (values.mime) {
       console.log(JSON.stringify({ [PAIRLIST_MIME]: pairListOutput(options.out, summary) }));
       printSummary(summary, options.out, console.error);
     } else printSummary(summary, options.out);
   } finally {
+    progress.end();
     dispose();
     await Promise.all([engine.dispose(), engineB?.dispose()]);
   }

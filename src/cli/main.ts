@@ -15,6 +15,7 @@ import { EXPLANATION_MIME } from '../engine/result';
 import { RecordsError } from '../engine/runFiles';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 import { EXPLAIN_PAIRS_USAGE, explainPairs } from './explainPairs';
+import { ProgressLine } from './progress';
 import { PATCH_LFW_USAGE, patchLfw } from './patchLfw';
 
 export class UsageError extends Error {}
@@ -167,10 +168,11 @@ async function calibrate(args: string[]): Promise<void> {
   const unlabelled = pairs.filter((p) => !p.label).length;
   if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
   const engine = await Engine.create(engineOptions(values));
+  const progress = new ProgressLine();
   try {
     const labelled = pairs.map((p) => ({ a: p.a, b: p.b, label: p.label! }));
-    const eer = await engine.equalErrorRateOf(labelled, 16, (done, total) => process.stderr.write(`\rembedded ${done}/${total} images`));
-    process.stderr.write('\n');
+    const eer = await engine.equalErrorRateOf(labelled, 16, (done, total) => progress.update(`embedded ${done}/${total} images`, done === total));
+    progress.end();
     const summary = { model: engine.model.name, ...eer };
     if (values.json) console.log(JSON.stringify(summary, null, 2));
     else {
@@ -178,6 +180,7 @@ async function calibrate(args: string[]): Promise<void> {
       console.log(`EER ${(eer.eer * 100).toFixed(2)}% at threshold ${eer.threshold.toFixed(4)} (FMR ${(eer.fmr * 100).toFixed(2)}%, FNMR ${(eer.fnmr * 100).toFixed(2)}%)`);
     }
   } finally {
+    progress.end();
     await engine.dispose();
   }
 }

@@ -9,6 +9,7 @@ import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readLis
 import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
 import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
 import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
+import { ProgressLine, runProgressText } from './progress';
 
 export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N]
                         [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
@@ -83,6 +84,7 @@ async function build(args: string[]): Promise<void> {
   }
   const engine = await Engine.create(engineOptions(values));
   const { signal, dispose } = interruptible();
+  const progress = new ProgressLine();
   try {
     const manifest = await buildPatchedSet({
       pairs,
@@ -91,13 +93,14 @@ async function build(args: string[]): Promise<void> {
       reference,
       prepare: (source, label) => engine.prepareFace(source, label),
       writePatched: !values['no-images'],
-      onProgress: (done, total) => process.stderr.write(`\rbuilt ${done}/${total} pairs`),
+      onProgress: (done, total) => progress.update(`built ${done}/${total} pairs`, done === total),
       signal,
     });
-    process.stderr.write('\n');
+    progress.end();
     const genuine = manifest.pairs.filter((p) => p.label === 'same').length;
     console.log(`${manifest.pairs.length} pairs (${genuine} genuine, ${manifest.pairs.length - genuine} impostor) in ${path.resolve(values.out)}`);
   } finally {
+    progress.end();
     dispose();
     await engine.dispose();
   }
@@ -137,17 +140,18 @@ async function evaluate(args: string[]): Promise<void> {
   };
   const engine = await Engine.create(engineOptions(values));
   const { signal, dispose } = interruptible();
+  const progress = new ProgressLine();
   try {
     const { settings, records } = await evaluateDpr(engine, {
       ...options,
       signal,
       onThreshold: (s) => console.error(`threshold ${s.threshold.toFixed(4)} (${s.thresholdSource}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`})`),
-      onProgress: (p) =>
-        process.stderr.write(`\r${p.done}/${p.total} pairs, ${p.pairsPerSecond.toFixed(2)} pairs/s, ${Math.ceil(p.secondsLeft)} s left   `),
+      onProgress: (p) => progress.update(runProgressText(p), p.done === p.total),
     });
-    process.stderr.write('\n');
+    progress.end();
     printSummary(await writeReport(values.out, settings, records), values.out);
   } finally {
+    progress.end();
     dispose();
     await engine.dispose();
   }

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import type { CancellationTokenLike } from './engineClient';
-import { type Progress, parseProgress } from './taskDefinition';
+import { type Progress, cliEnvironment, parseProgress } from './taskDefinition';
 
 export interface PairListJob {
   /** The bundled CLI, dist/cli.js. */
@@ -67,8 +67,7 @@ export function cliError(stderr: string, code: number | null): string {
 export type Spawn = (command: string, args: string[]) => ChildProcess;
 
 /** The extension host's Node (Electron's, in desktop VS Code, told to act as Node). */
-const spawnNode: Spawn = (command, args) =>
-  spawn(command, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const spawnNode: Spawn = (command, args) => spawn(command, args, { env: cliEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Runs the job; resolves 'done', or 'cancelled' when the token stopped it; rejects with PairListRunError. */
 export function runPairList(job: PairListJob, events: PairListEvents, token?: CancellationTokenLike, start: Spawn = spawnNode): Promise<'done' | 'cancelled'> {

@@ -4,6 +4,7 @@
 // this file runs in plain Node tests.
 import * as path from 'path';
 import type * as vscode from 'vscode';
+import { PROGRESS_ENV } from '../cli/progress';
 import { cspMeta } from './webviewHtml';
 
 export const TASK_TYPE = 'xssab';
@@ -154,7 +155,15 @@ export function planTask(definition: Record<string, unknown>, base: string | und
   }
 }
 
-/** The evaluation's progress line, as the CLI writes it after a carriage return. */
+/**
+ * The environment of the CLI run from the extension host: Electron's runtime acting as plain Node
+ * (desktop VS Code), and progress lines written live for parseProgress.
+ */
+export function cliEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env, ELECTRON_RUN_AS_NODE: '1', [PROGRESS_ENV]: 'live' };
+}
+
+/** The evaluation's progress line, as the CLI writes it after a carriage return (runProgressText). */
 const PROGRESS = /^(\d+)\/(\d+) pairs, ([\d.]+) pairs\/s, (\d+) s left\s*$/;
 
 export interface Progress {

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { DprReportPanel } from './dprReportPanel';
 import type { Settings } from './settings';
-import { type CliStep, TASK_TYPE, type TaskDefaults, TaskError, TerminalText, planTask } from './taskDefinition';
+import { type CliStep, TASK_TYPE, type TaskDefaults, TaskError, TerminalText, cliEnvironment, planTask } from './taskDefinition';
 
 export interface TaskHost {
   /** dist/cli.js */
@@ -115,10 +115,9 @@ class CliTerminal implements vscode.Pseudoterminal {
     this.line(`\x1b[1mxssab ${step.args.map(quoted).join(' ')}\x1b[0m`);
     this.host.log.info(`task: xssab ${step.args.join(' ')}`);
     return new Promise((resolve) => {
-      // In desktop VS Code process.execPath is Electron; this variable makes it a plain Node.
       const child = spawn(process.execPath, [this.host.cliPath, ...step.args], {
         cwd: this.base,
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        env: cliEnvironment(),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;

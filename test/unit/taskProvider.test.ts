@@ -14,6 +14,7 @@ import {
   reportForWebview,
   resolvePath,
 } from '../../src/extension/taskDefinition';
+import { ProgressLine, runProgressText } from '../../src/cli/progress';
 
 const WS = path.resolve('/ws');
 const at = (...parts: string[]) => path.join(WS, ...parts);
@@ -104,6 +105,10 @@ describe('xssab task', () => {
   describe('terminal output', () => {
     it('parses the CLI\'s evaluation progress line and nothing else', () => {
       assert.deepEqual(parseProgress('24/64 pairs, 1.20 pairs/s, 34 s left   '), { done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 34 });
+      // What the CLI writes, live, for the extension.
+      const written: string[] = [];
+      new ProgressLine({ write: (t: string) => written.push(t) }, true).update(runProgressText({ done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 33.2 }), false);
+      assert.deepEqual(parseProgress(written.join('').replace(/^\r/, '')), { done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 34 });
       assert.equal(parseProgress('built 8/64 pairs'), undefined);
       assert.equal(parseProgress('threshold 0.5180 (EER on the unpatched pairs)'), undefined);
     });
