@@ -10,7 +10,7 @@ import type { JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
-import { explainPairListCommand } from './pairListCommand';
+import { explainPairListCommand, reviveGallery } from './pairListCommand';
 import { PairListRunError } from './pairListRun';
 import { ExplanationPanel, type PanelHost } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
@@ -134,16 +134,11 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }),
   );
 
-  const explainPairList = explainPairListCommand({
-    extensionUri: context.extensionUri,
-    cliPath: path.join(__dirname, 'cli.js'),
-    settings: readSettings,
-    engine,
-    log: output,
-    notify,
-    report,
-    showExplanation,
-  });
+  const pairListHost = { extensionUri: context.extensionUri, cliPath: path.join(__dirname, 'cli.js'), settings: readSettings, engine, log: output, notify, report, showExplanation };
+  const explainPairList = explainPairListCommand(pairListHost);
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(GalleryPanel.viewType, { deserializeWebviewPanel: (panel, state) => reviveGallery(pairListHost, panel, state) }),
+  );
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainPairList', guarded(explainPairList, report)));

@@ -36,6 +36,16 @@ export class GalleryPanel {
     return GalleryPanel.current;
   }
 
+  /** Takes back a gallery VS Code restores after a window reload, showing the run in `out`. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, out: vscode.Uri, summary: PairListSummary, host: GalleryPanelHost): void {
+    if (GalleryPanel.current) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = GalleryPanel.options(extensionUri, out);
+    GalleryPanel.current = new GalleryPanel(panel, extensionUri, out, summary, host);
+  }
+
   static get open(): GalleryPanel | undefined {
     return GalleryPanel.current;
   }
@@ -82,7 +92,7 @@ export class GalleryPanel {
     // Before 'ready' the gallery would drop the message; 'ready' sends it (also after a reload).
     if (!this.ready) return;
     const data: GalleryData = { summary: this.summary, files: { base: this.panel.webview.asWebviewUri(this.out).toString() } };
-    void this.post({ type: 'gallery', data });
+    void this.post({ type: 'gallery', data, out: this.out.fsPath });
   }
 
   private post(message: GalleryHostMessage): Thenable<boolean> {

@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE } from '../engine/explainPairs/summary';
 import type { ExplanationPayload } from '../engine/result';
 import type { EngineClient } from './engineClient';
-import { GalleryPanel } from './galleryPanel';
-import { PairListRunError, defaultOutput, isLfwPairs, runPairList } from './pairListRun';
+import { GalleryPanel, type GalleryPanelHost } from './galleryPanel';
+import { PairListRunError, defaultOutput, isLfwPairs, restoredRunFolder, runPairList } from './pairListRun';
 import type { Settings } from './settings';
 import { formatProgress } from './taskDefinition';
 
@@ -61,13 +61,35 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
     } finally {
       running.delete(out.fsPath);
     }
-    const summary = JSON.parse(await fs.promises.readFile(path.join(out.fsPath, SUMMARY_FILE), 'utf8')) as PairListSummary;
-    GalleryPanel.show(host.extensionUri, out, summary, {
-      openPair: (folder, _summary, record, model) => void openPair(host, folder, record, model),
-      log: (line) => host.log.info(line),
-    });
+    const summary = await readSummary(out);
+    GalleryPanel.show(host.extensionUri, out, summary, galleryHost(host));
     return summary;
   };
+}
+
+/**
+ * Takes back a gallery VS Code restores after a window reload, from the run folder its webview
+ * saved; closes the panel when the state names no folder with a summary.
+ */
+export async function reviveGallery(host: PairListHost, panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+  const out = restoredRunFolder(state);
+  const summary = out ? await readSummary(vscode.Uri.file(out)).catch((e: Error) => host.log.warn(`gallery not restored: ${e.message}`)) : undefined;
+  if (!out || !summary) {
+    panel.dispose();
+    return;
+  }
+  GalleryPanel.revive(panel, host.extensionUri, vscode.Uri.file(out), summary, galleryHost(host));
+}
+
+function galleryHost(host: PairListHost): GalleryPanelHost {
+  return {
+    openPair: (folder, _summary, record, model) => void openPair(host, folder, record, model),
+    log: (line) => host.log.info(line),
+  };
+}
+
+async function readSummary(out: vscode.Uri): Promise<PairListSummary> {
+  return JSON.parse(await fs.promises.readFile(path.join(out.fsPath, SUMMARY_FILE), 'utf8')) as PairListSummary;
 }
 
 function isArguments(v: unknown): v is PairListArguments {

@@ -64,6 +64,15 @@ export function cliError(stderr: string, code: number | null): string {
   return line ? line.slice('xssab: '.length) : `explain-pairs stopped with exit code ${code}${stderr.trim() ? `: ${stderr.trim().slice(-500)}` : ''}`;
 }
 
+/**
+ * The run folder a gallery showed, from the state its webview saved ({ out }) for VS Code to
+ * restore the panel: an absolute path, else undefined (the state is data from a webview).
+ */
+export function restoredRunFolder(state: unknown): string | undefined {
+  const out = typeof state === 'object' && state !== null ? (state as { out?: unknown }).out : undefined;
+  return typeof out === 'string' && path.isAbsolute(out) ? out : undefined;
+}
+
 export type Spawn = (command: string, args: string[]) => ChildProcess;
 
 /** The extension host's Node (Electron's, in desktop VS Code, told to act as Node). */

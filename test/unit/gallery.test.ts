@@ -13,6 +13,7 @@ import {
   queryItems,
   visibleRows,
 } from '../../src/renderer/galleryModel';
+import { type GalleryState, startGallery } from '../../src/renderer/gallery';
 import { renderGallery } from '../../src/renderer/galleryView';
 import { createRenderer } from '../../src/renderer/notebook';
 import { type GalleryMessage, parseGalleryMessage, parsePairListOutput } from '../../src/renderer/protocol';
@@ -170,6 +171,19 @@ describe('gallery messages', () => {
     for (const bad of [null, 'ready', { type: 'openPair', index: -1, model: 'model-a' }, { type: 'openPair', index: 1.5, model: 'model-a' }, { type: 'openPair', index: 1, model: 'model-c' }, { type: 'shown', pairs: '3' }, { type: 'exportResult' }]) {
       assert.throws(() => parseGalleryMessage(bad), /must be|unknown message type|without a type/, JSON.stringify(bad));
     }
+  });
+
+  it('posts ready, shows the host\'s gallery and keeps its run folder in the webview state', () => {
+    const { dom, errors } = jsdom();
+    const posted: GalleryMessage[] = [];
+    let state: GalleryState | undefined;
+    const handle = startGallery({ postMessage: (m) => posted.push(m), setState: (s) => (state = s) }, dom.window.document);
+    assert.deepEqual(posted[0], { type: 'ready' });
+    assert.equal(state, undefined);
+    handle({ type: 'gallery', data: { summary: summary(3), files: { base: 'https://webview/run/' } }, out: '/data/run' });
+    assert.equal(dom.window.document.querySelectorAll('.xssab-gallery-card').length, 3);
+    assert.deepEqual(state, { out: '/data/run' });
+    assert.deepEqual(errors, []);
   });
 
   it('a notebook pair-list output carries PNG data URIs only', () => {

@@ -2,8 +2,9 @@
 import { strict as assert } from 'assert';
 import type { ChildProcess } from 'child_process';
 import { EventEmitter } from 'events';
+import * as path from 'path';
 import { PassThrough } from 'stream';
-import { type PairListJob, cliArguments, cliError, isLfwPairs, runPairList } from '../../src/extension/pairListRun';
+import { type PairListJob, cliArguments, cliError, isLfwPairs, restoredRunFolder, runPairList } from '../../src/extension/pairListRun';
 
 const job: PairListJob = { cli: '/ext/dist/cli.js', list: '/d/list.csv', out: '/d/list.csv.xssab', ep: 'cpu' };
 
@@ -56,5 +57,11 @@ describe('pair list run (child process)', () => {
     await new Promise((r) => setImmediate(r));
     failing.emit('close', 1);
     await assert.rejects(failed, (e: Error) => e.constructor.name === 'PairListRunError' && e.message === '/d/list.csv: pair list not found');
+  });
+
+  it('takes a restored gallery\'s run folder only as an absolute path from its saved state', () => {
+    const out = path.resolve('runs', 'list.csv.xssab');
+    assert.equal(restoredRunFolder({ out }), out);
+    for (const state of [undefined, null, 'x', { out: 'runs/list.csv.xssab' }, { out: 3 }, { folder: out }]) assert.equal(restoredRunFolder(state), undefined, JSON.stringify(state));
   });
 });
