@@ -104,6 +104,32 @@ function reducedCount(ctx: RuleContext, axes: readonly number[]): number {
   return axes.reduce((n, a) => n * shape[a], 1);
 }
 
+/** Axes `axis` … rank − 1. */
+function axesFrom(axis: number, rank: number): number[] {
+  return Array.from({ length: rank - axis }, (_, k) => axis + k);
+}
+
+/** c·exp(−k·x²): the derivative of Erf (c = 2/√π, k = 1) and the normal density (c = 1/√(2π), k = 1/2). */
+function gaussian(ctx: RuleContext, x: string, c: number, k: number): string {
+  const { b } = ctx;
+  return b.op('Mul', [b.scalar(c), b.op('Exp', [b.op('Mul', [b.op('Mul', [x, x]), b.scalar(-k)])])]);
+}
+
+/** Max and Min of two inputs: the gradient goes to the input picked. */
+function pickRule(secondWins: 'Less' | 'Greater'): GradRule {
+  return (ctx) => {
+    if (ctx.node.input?.length !== 2) unsupported(ctx, 'only two inputs are supported');
+    const { b } = ctx;
+    // Max takes the second input only where the first is less (Min: greater), so a tie goes to the first.
+    const second = ctx.memo('second', () => b.op(secondWins, [input(ctx, 0), input(ctx, 1)]));
+    const zero = b.scalar(0);
+    return [
+      ctx.needs(0) ? unbroadcast(ctx, where(ctx, second, zero, grad(ctx)), 0) : null,
+      ctx.needs(1) ? unbroadcast(ctx, where(ctx, second, grad(ctx), zero), 1) : null,
+    ];
+  };
+}
+
 // ------------------------------------------------------------ spatial ops (Conv, pools)
 
 interface Geometry {
@@ -334,6 +360,42 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
     return only(ctx, b.op('Mul', [grad(ctx), local]));
   },
   Sqrt: elementwise((ctx) => ctx.b.op('Div', [ctx.b.scalar(0.5), output(ctx)])),
+  Exp: elementwise((ctx) => output(ctx)),
+  Log: elementwise((ctx) => ctx.b.op('Reciprocal', [input(ctx, 0)])),
+  Reciprocal: elementwise((ctx) => {
+    const y = output(ctx);
+    return ctx.b.op('Neg', [ctx.b.op('Mul', [y, y])]);
+  }),
+  Erf: elementwise((ctx) => gaussian(ctx, input(ctx, 0), 2 / Math.sqrt(Math.PI), 1)),
+  Gelu: elementwise((ctx) => {
+    const { b } = ctx;
+    const x = input(ctx, 0);
+    if (ctx.attrs.string('approximate', 'none') === 'tanh') {
+      // y = x/2·(1 + t), t = tanh(c·(x + a·x³))  →  y' = (1 + t)/2 + x/2·(1 − t²)·c·(1 + 3a·x²)
+      const [c, a] = [Math.sqrt(2 / Math.PI), 0.044715];
+      const square = b.op('Mul', [x, x]);
+      const t = b.op('Tanh', [b.op('Mul', [b.op('Add', [x, b.op('Mul', [b.op('Mul', [square, x]), b.scalar(a)])]), b.scalar(c)])]);
+      const slope = b.op('Mul', [b.op('Add', [b.op('Mul', [square, b.scalar(3 * a)]), b.scalar(1)]), b.scalar(c)]);
+      const outer = b.op('Mul', [b.op('Mul', [x, b.scalar(0.5)]), b.op('Sub', [b.scalar(1), b.op('Mul', [t, t])])]);
+      return b.op('Add', [b.op('Mul', [b.op('Add', [t, b.scalar(1)]), b.scalar(0.5)]), b.op('Mul', [outer, slope])]);
+    }
+    // y = x·Φ(x)  →  y' = Φ(x) + x·φ(x)
+    const cdf = b.op('Mul', [b.op('Add', [b.op('Erf', [b.op('Mul', [x, b.scalar(Math.SQRT1_2)])]), b.scalar(1)]), b.scalar(0.5)]);
+    return b.op('Add', [cdf, b.op('Mul', [x, gaussian(ctx, x, 1 / Math.sqrt(2 * Math.PI), 0.5)])]);
+  }),
+  Pow: (ctx) => {
+    if (ctx.needs(1)) unsupported(ctx, 'gradients with respect to the exponent are not supported');
+    const { b } = ctx;
+    const exponent = input(ctx, 1);
+    const p = ctx.constant(exponent) ?? unsupported(ctx, 'exponents computed at run time are not supported');
+    // y = x^p  →  y' = p·x^(p−1), and 0 where p = 0 (not 0·0^−1 at x = 0).
+    const local = ctx.memo('local', () => {
+      const dims = ctx.shape(exponent);
+      const lowered = b.initializer('pow_lowered', dims, p.map((v) => (v === 0 ? 0 : v - 1)));
+      return b.op('Mul', [b.initializer('pow_exponent', dims, p), b.op('Pow', [input(ctx, 0), lowered])]);
+    });
+    return [unbroadcast(ctx, b.op('Mul', [grad(ctx), local]), 0), null];
+  },
 
   Add: (ctx) => [ctx.needs(0) ? unbroadcast(ctx, grad(ctx), 0) : null, ctx.needs(1) ? unbroadcast(ctx, grad(ctx), 1) : null],
   Sub: (ctx) => [
@@ -352,6 +414,8 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
       : null,
   ],
   Sum: (ctx) => (ctx.node.input ?? []).map((_, i) => (ctx.needs(i) ? unbroadcast(ctx, grad(ctx), i) : null)),
+  Max: pickRule('Less'),
+  Min: pickRule('Greater'),
 
   MatMul: (ctx) => {
     const { b } = ctx;
@@ -393,6 +457,7 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
     perm.forEach((p, a) => (inverse[p] = a));
     return only(ctx, ctx.b.op('Transpose', [grad(ctx)], { perm: inverse }));
   },
+  Expand: (ctx) => [ctx.needs(0) ? unbroadcast(ctx, grad(ctx), 0) : null, null],
   Concat: (ctx) => {
     const rank = ctx.shape(output(ctx)).length;
     const axis = (ctx.attrs.int('axis', 0) + rank) % rank;
@@ -417,6 +482,17 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
     return only(ctx, b.op('Concat', parts, { axis }));
   },
   Slice: (ctx) => sliceRule(ctx),
+  Gather: (ctx) => {
+    const x = input(ctx, 0);
+    const shape = ctx.shape(x);
+    const rank = shape.length;
+    const axis = (ctx.attrs.int('axis', 0) + rank) % rank;
+    if (axis === 0) unsupported(ctx, 'gathering along the batch axis is not supported');
+    const indices = ctx.constantInts(input(ctx, 1)) ?? unsupported(ctx, 'indices computed at run time are not supported');
+    // The output holds the indices' dimensions (none for a scalar) where the input has the axis: make them one axis.
+    const merged = ctx.b.op('Reshape', [grad(ctx), ctx.b.ints(shape.map((d, a) => (a === axis ? indices.length : a === 0 ? -1 : d)))]);
+    return only(ctx, scatterAlong(ctx, merged, axis, indices.map((i) => (i < 0 ? i + shape[axis] : i))));
+  },
   Pad: (ctx) => {
     const mode = ctx.attrs.string('mode', 'constant');
     if (mode !== 'constant') unsupported(ctx, `mode "${mode}" is not supported (only "constant")`);
@@ -441,6 +517,33 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
     return only(ctx, sliced.length ? ctx.b.slice(grad(ctx), starts, ends, sliced) : grad(ctx));
   },
 
+  LayerNormalization: (ctx) => {
+    if (ctx.needs(1) || ctx.needs(2)) unsupported(ctx, 'gradients with respect to the scale and bias are not supported');
+    if (ctx.grads[1] || ctx.grads[2]) unsupported(ctx, 'gradients of the Mean and InvStdDev outputs are not supported');
+    const { b } = ctx;
+    const x = input(ctx, 0);
+    const shape = ctx.shape(x);
+    const axis = (ctx.attrs.int('axis', -1) + shape.length) % shape.length;
+    if (axis === 0) unsupported(ctx, 'normalizing over the batch axis is not supported');
+    const axes = axesFrom(axis, shape.length);
+    const count = reducedCount(ctx, axes);
+    // The same normalization with unit scale and no bias gives x̂ = (x − μ)·r and r = 1/√(σ² + ε); both memos share one node.
+    let normalized: string[] | undefined;
+    const normalize = () =>
+      (normalized ??= b.node(
+        'LayerNormalization',
+        [x, b.initializer('ln_ones', shape.slice(axis), new Float32Array(count).fill(1))],
+        { axis, epsilon: float(ctx.attrs.float('epsilon', 1e-5)) },
+        3,
+      ));
+    const xHat = ctx.memo('normalized', () => normalize()[0]);
+    const inverseStd = ctx.memo('inverse_std', () => normalize()[2]);
+    // With ĝ = g·scale and means over the normalized axes: ∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)).
+    const mean = (t: string) => b.op('Mul', [b.reduceSum(t, axes, true), b.scalar(1 / count)]);
+    const scaled = b.op('Mul', [grad(ctx), input(ctx, 1)]);
+    const centered = b.op('Sub', [scaled, mean(scaled)]);
+    return only(ctx, b.op('Mul', [b.op('Sub', [centered, b.op('Mul', [xHat, mean(b.op('Mul', [scaled, xHat]))])]), inverseStd]));
+  },
   BatchNormalization: (ctx) => {
     if (ctx.attrs.int('training_mode', 0)) unsupported(ctx, 'training mode is not supported');
     if ([1, 2, 3, 4].some((i) => ctx.needs(i))) unsupported(ctx, 'gradients with respect to the statistics are not supported');
@@ -475,6 +578,16 @@ export const GRADIENT_RULES: Record<string, GradRule> = {
     const axes = reduceAxes(ctx, 18);
     const { b } = ctx;
     return only(ctx, b.op('Mul', [expandReduced(ctx, b.op('Div', [grad(ctx), output(ctx)]), axes), input(ctx, 0)]));
+  },
+  Softmax: (ctx) => {
+    // ∂x = y·(g − Σ g·y) over the softmax axes: one axis from opset 13, before it every axis from `axis` on (the input is coerced to 2-D).
+    const { b } = ctx;
+    const rank = ctx.shape(input(ctx, 0)).length;
+    const axis = (ctx.attrs.int('axis', b.opset >= 13 ? -1 : 1) + rank) % rank;
+    const y = output(ctx);
+    const weighted = b.op('Mul', [grad(ctx), y]);
+    const total = b.reduceSum(weighted, b.opset >= 13 ? [axis] : axesFrom(axis, rank), true);
+    return only(ctx, b.op('Sub', [weighted, b.op('Mul', [y, total])]));
   },
   AveragePool: averagePoolRule,
   MaxPool: maxPoolRule,
@@ -515,17 +628,27 @@ function sliceRule(ctx: RuleContext): (string | null)[] {
       g = b.op('Pad', [g, b.ints(pads)], { mode: 'constant' });
       return;
     }
-    // Move the axis last, multiply by the [m, n] one-hot matrix of the picked indices, move it back.
-    const oneHot = new Float32Array(indices.length * n);
-    indices.forEach((src, i) => (oneHot[i * n + src] = 1));
-    const perm = Array.from({ length: rank }, (_, a) => a).filter((a) => a !== axis).concat(axis);
-    const inverse = new Array<number>(rank);
-    perm.forEach((p, a) => (inverse[p] = a));
-    const moved = b.op('Transpose', [g], { perm });
-    const scattered = b.op('MatMul', [moved, b.initializer('slice_one_hot', [indices.length, n], oneHot)]);
-    g = b.op('Transpose', [scattered], { perm: inverse });
+    g = scatterAlong(ctx, g, axis, indices);
   });
   return only(ctx, g);
+}
+
+/**
+ * Gradient of picking `indices` along `axis` of input 0: moves the axis last, multiplies by the
+ * [m, n] one-hot matrix of the picked indices and moves it back, so repeated indices add up.
+ */
+function scatterAlong(ctx: RuleContext, g: string, axis: number, indices: readonly number[]): string {
+  const { b } = ctx;
+  const shape = ctx.shape(input(ctx, 0));
+  const [rank, n] = [shape.length, shape[axis]];
+  const oneHot = new Float32Array(indices.length * n);
+  indices.forEach((src, i) => (oneHot[i * n + src] = 1));
+  const perm = Array.from({ length: rank }, (_, a) => a).filter((a) => a !== axis).concat(axis);
+  const inverse = new Array<number>(rank);
+  perm.forEach((p, a) => (inverse[p] = a));
+  const moved = b.op('Transpose', [g], { perm });
+  const scattered = b.op('MatMul', [moved, b.initializer('one_hot', [indices.length, n], oneHot)]);
+  return b.op('Transpose', [scattered], { perm: inverse });
 }
 
 export const SUPPORTED_OPS: readonly string[] = Object.keys(GRADIENT_RULES).sort();
