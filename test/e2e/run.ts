@@ -251,7 +251,10 @@ async function checkPanelsSurviveReload(page: Page): Promise<string> {
   await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
   // The command, not a browser reload: the workbench saves its editors' state before it reloads.
   await page.keyboard.press('F1');
-  await page.keyboard.type('Developer: Reload Window');
+  // Typed into the palette's box once it is there (keys sent earlier are lost).
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>Developer: Reload Window');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Developer: Reload Window' }).first().waitFor({ timeout: 10_000 });
   await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.keyboard.press('Enter')]);
   await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).waitFor({ timeout: 60_000 });
