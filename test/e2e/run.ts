@@ -22,6 +22,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const APT_PACKAGES = ['chromium', 'libkrb5-dev', 'pkg-config'];
 const SERVER_START_MS = 90_000;
 const SUITE_MS = 5 * 60_000;
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
 /** Workbench services that cannot reach their servers offline and say so often (kept in the log file). */
 const WORKBENCH_NOISE = /^\[(AgentHost|ChatModelSelection|AccountPolicyGate)[\]:]/;
 
@@ -124,11 +125,7 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
   const development = ['extensionDevelopmentPath', remote(extensionPath)];
   const windowUrl = (payload: string[][]) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
   try {
     const page = await browser.newPage();
     let finish!: (code: number) => void;
@@ -266,6 +263,45 @@ async function checkPanelsSurviveReload(page: Page): Promise<string> {
   return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload`;
 }
 
+/**
+ * Restricted Mode, with the packaged extension installed (an extension under development does not
+ * run in Restricted Mode): a second code-server with workspace trust on and the folder not trusted
+ * (no startup prompt); the workspace's settings name a model file that does not exist. Explain
+ * Match must not use it: the pair is explained with the bundled model (with the workspace's model
+ * it would fail with "model file not found" and open no panel).
+ */
+async function checkRestrictedMode(runDir: string, extensionsDir: string, logFile: string): Promise<string> {
+  const workspaceDir = path.join(runDir, 'untrusted-workspace');
+  fs.mkdirSync(path.join(workspaceDir, '.vscode'), { recursive: true });
+  for (const name of PAIR) fs.copyFileSync(path.join(repoRoot, 'samples', 'aligned', name), path.join(workspaceDir, name));
+  fs.writeFileSync(path.join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify({ 'xssab.model': 'workspace-model.onnx' }));
+  const userData = path.join(runDir, 'user-data-untrusted');
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ 'security.workspace.trust.startupPrompt': 'never' }));
+  const port = await freePort();
+  const server = codeServer(
+    ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', userData, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', workspaceDir],
+    logFile,
+  );
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+  try {
+    await waitForHealth(port, server);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}`);
+      await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });
+      await explainFromExplorer(page);
+      const shown = await panelViewer(page, 60_000);
+      return `the workspace's xssab.model was not used; the bundled model explained the pair (score ${shown.score})`;
+    } finally {
+      await page.screenshot({ path: path.join(runDir, 'untrusted-window.png') });
+    }
+  } finally {
+    await browser.close();
+    stop(server);
+  }
+}
+
 async function main(): Promise<number> {
   const vsixIndex = process.argv.indexOf('--vsix');
   const vsix = vsixIndex > 0 ? process.argv[vsixIndex + 1] : undefined;
@@ -295,6 +331,17 @@ async function main(): Promise<number> {
     code = await runSuite(port, workspaceDir, extensionPath, path.join(runDir, 'console.log'));
   } finally {
     stop(server);
+  }
+  try {
+    if (code === 0 && vsix) {
+      try {
+        log(`Restricted Mode: ${await checkRestrictedMode(runDir, extensionsDir, logFile)}`);
+      } catch (e) {
+        log(`Restricted Mode: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+        code = 1;
+      }
+    }
+  } finally {
     if (code !== 0 || process.argv.includes('--keep')) log(`logs of code-server and of the workbench's console, and a screenshot: ${runDir}`);
     else fs.rmSync(runDir, { recursive: true, force: true });
   }
