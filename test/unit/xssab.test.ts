@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
-import { DataType, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
+import { DataType, decodeModel, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
 import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
 
@@ -133,6 +133,16 @@ describe('xSSAB', () => {
     assert.ok(graph.length > before.length);
     assert.deepStrictEqual(encodeModel(model.proto), before);
     assert.deepStrictEqual(buildExplainGraph(model), graph, 'a second build is the same');
+  });
+
+  it('stores one flipped kernel per stride-1 convolution, shared by both backward passes', async () => {
+    const net = new Net([1, 3, 6, 6]);
+    let y = net.b.op('Conv', ['x', net.weight([4, 3, 3, 3])], { pads: [1, 1, 1, 1] });
+    y = net.b.op('Conv', [y, net.weight([4, 4, 3, 3])], { strides: [2, 2], pads: [1, 1, 1, 1] });
+    y = net.b.op('Conv', [y, net.weight([2, 4, 1, 1])]);
+    const model = await load(net, net.b.op('Flatten', [y], { axis: 1 }), 'flipped');
+    const flipped = decodeModel(buildExplainGraph(model)).graph!.initializer!.filter((t) => t.name?.includes('flipped_kernel'));
+    assert.strictEqual(flipped.length, 2, 'two stride-1 convolutions; the strided one uses ConvTranspose');
   });
 
   it('takes 112×112 (or the card\'s inputSize) for a model whose input leaves height and width open', async () => {

@@ -210,7 +210,10 @@ const convRule: GradRule = (ctx) => {
   const reach = geo.kernel.map((k, a) => (k - 1) * geo.dilations[a]);
   const flippedPads = [...reach.map((r, a) => r - geo.padsBegin[a]), ...reach.map((r, a) => r - geo.padsEnd[a])];
   if (weights && wShape.length === 4 && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
-    const flipped = ctx.b.initializer('flipped_kernel', [wShape[1] * group, wShape[0] / group, wShape[2], wShape[3]], flippedKernel(weights, wShape, group));
+    // One flipped copy per node, shared by the backward passes of all cotangents.
+    const flipped = ctx.memo('flipped_kernel', () =>
+      ctx.b.initializer('flipped_kernel', [wShape[1] * group, wShape[0] / group, wShape[2], wShape[3]], flippedKernel(weights, wShape, group)),
+    );
     return [ctx.b.op('Conv', [g, flipped], { group, dilations: geo.dilations, pads: flippedPads }), null, null];
   }
   const { pads, outputPadding } = transposeGeometry(ctx, geo);
