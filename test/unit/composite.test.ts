@@ -1,7 +1,7 @@
 // Blocks of common face-recognition backbones, differentiated end to end and checked against
 // finite differences.
-import { DataType, float } from '../../src/engine/onnx/proto';
-import { Net, gradCheck } from './gradcheck';
+import { float } from '../../src/engine/onnx/proto';
+import { Net, gradCheck, vitEncoder } from './gradcheck';
 
 /** BatchNormalization with random statistics. */
 function bn(net: Net, x: string, channels: number): string {
@@ -57,28 +57,7 @@ describe('composite blocks match finite differences end to end', () => {
   });
 
   it('ViT encoder block (patch embedding, class token, LayerNorm, self-attention, Erf GELU MLP, class-token embedding)', async () => {
-    const width = 8;
     const net = new Net([2, 3, 4, 4], 17);
-    const { b } = net;
-    const dense = (x: string, from: number, to: number, scale = 0.4) => b.op('Add', [b.op('MatMul', [x, net.weight([from, to], scale)]), net.weight([to], 0.1)]);
-    const layerNorm = (x: string) => b.op('LayerNormalization', [x, net.positive([width]), net.weight([width], 0.1)], { axis: -1, epsilon: float(1e-6) });
-    // 2×2 patches of a 4×4 image → 4 tokens; the class token is expanded to the batch as exporters do (its shape comes from the input).
-    const patches = b.op('Conv', ['x', net.weight([width, 3, 2, 2]), net.weight([width], 0.1)], { strides: [2, 2] });
-    const embedded = b.op('Transpose', [b.op('Reshape', [patches, b.ints([0, width, 4])])], { perm: [0, 2, 1] });
-    const batch = b.op('Slice', [b.op('Shape', ['x']), b.ints([0]), b.ints([1])]);
-    const classToken = b.op('Expand', [net.weight([1, 1, width]), b.op('Concat', [batch, b.ints([1, width])], { axis: 0 })]);
-    const tokens = b.op('Add', [b.op('Concat', [classToken, embedded], { axis: 1 }), net.weight([5, width], 0.2)]);
-    // Single-head self-attention with a residual connection.
-    const h = layerNorm(tokens);
-    const [q, k, v] = [0, 1, 2].map(() => b.op('MatMul', [h, net.weight([width, width], 0.4)]));
-    const scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 2, 1] })]), b.scalar(1 / Math.sqrt(width))]);
-    const attended = b.op('MatMul', [b.op('Softmax', [scores], { axis: -1 }), v]);
-    const mixed = b.op('Add', [tokens, dense(attended, width, width)]);
-    // MLP with GELU as exported: x·0.5·(1 + erf(x/√2)).
-    const hidden = dense(layerNorm(mixed), width, 16, 1);
-    const gelu = b.op('Mul', [b.op('Mul', [hidden, b.scalar(0.5)]), b.op('Add', [b.op('Erf', [b.op('Div', [hidden, b.scalar(Math.SQRT2)])]), b.scalar(1)])]);
-    const out = b.op('Add', [mixed, dense(gelu, 16, width)]);
-    const cls = b.op('Gather', [out, b.initializer('class_index', [], [0], DataType.INT64)], { axis: 1 });
-    await gradCheck(net, b.op('Gemm', [cls, net.weight([6, width], 0.4)], { transB: 1 }));
+    await gradCheck(net, vitEncoder(net, 0));
   });
 });

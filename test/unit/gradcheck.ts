@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import { collectConstants, measureShapes } from '../../src/engine/autodiff/graphInfo';
 import { appendVjp } from '../../src/engine/autodiff/vjp';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import { type Graph, type Model, decodeModel, encodeModel, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
+import { DataType, type Graph, type Model, decodeModel, encodeModel, float, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
 import { Random } from '../../src/engine/random';
 import { createSession, ort } from '../../src/engine/runtime';
 
@@ -114,4 +114,33 @@ export async function gradCheck(net: Net, output: string, options: GradCheckOpti
   assert.deepStrictEqual(failures.slice(0, 5), [], `${failures.length} of ${n} elements disagree with finite differences`);
   assert.ok(report.atKinks <= n * 0.25, `${report.atKinks} of ${n} elements were only explained as kinks`);
   return report;
+}
+
+/**
+ * A tiny ViT-style face embedder on [N, 3, 4, 4] inputs (opset 17): 2×2 patch embedding, a class
+ * token expanded to the batch as exporters do (its shape read from the input), positional
+ * embedding, LayerNorm, single-head self-attention and an MLP with GELU written with Erf (both
+ * residual), then the class token's embedding. `tokensBatch` is the batch the token Reshape names:
+ * 0 (copy it) or 1 (fixed, as a batch-1 export writes it). Returns the embedding [N, 6].
+ */
+export function vitEncoder(net: Net, tokensBatch: 0 | 1): string {
+  const width = 8;
+  const { b } = net;
+  const dense = (x: string, from: number, to: number, scale = 0.4) => b.op('Add', [b.op('MatMul', [x, net.weight([from, to], scale)]), net.weight([to], 0.1)]);
+  const layerNorm = (x: string) => b.op('LayerNormalization', [x, net.positive([width]), net.weight([width], 0.1)], { axis: -1, epsilon: float(1e-6) });
+  const patches = b.op('Conv', ['x', net.weight([width, 3, 2, 2]), net.weight([width], 0.1)], { strides: [2, 2] });
+  const embedded = b.op('Transpose', [b.op('Reshape', [patches, b.ints([tokensBatch, width, 4])])], { perm: [0, 2, 1] });
+  const batch = b.op('Slice', [b.op('Shape', ['x']), b.ints([0]), b.ints([1])]);
+  const classToken = b.op('Expand', [net.weight([1, 1, width]), b.op('Concat', [batch, b.ints([1, width])], { axis: 0 })]);
+  const tokens = b.op('Add', [b.op('Concat', [classToken, embedded], { axis: 1 }), net.weight([5, width], 0.2)]);
+  const h = layerNorm(tokens);
+  const [q, k, v] = [0, 1, 2].map(() => b.op('MatMul', [h, net.weight([width, width], 0.4)]));
+  const scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 2, 1] })]), b.scalar(1 / Math.sqrt(width))]);
+  const attended = b.op('MatMul', [b.op('Softmax', [scores], { axis: -1 }), v]);
+  const mixed = b.op('Add', [tokens, dense(attended, width, width)]);
+  const hidden = dense(layerNorm(mixed), width, 16, 1);
+  const gelu = b.op('Mul', [b.op('Mul', [hidden, b.scalar(0.5)]), b.op('Add', [b.op('Erf', [b.op('Div', [hidden, b.scalar(Math.SQRT2)])]), b.scalar(1)])]);
+  const out = b.op('Add', [mixed, dense(gelu, 16, width)]);
+  const cls = b.op('Gather', [out, b.initializer('class_index', [], [0], DataType.INT64)], { axis: 1 });
+  return b.op('Gemm', [cls, net.weight([6, width], 0.4)], { transB: 1 });
 }

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
 import { DataType, decodeModel, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
 import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
-import { Net, randomValues } from './gradcheck';
+import { Net, randomValues, vitEncoder } from './gradcheck';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
 
@@ -92,6 +92,23 @@ describe('xSSAB', () => {
     }
     const sum = batch[0].split.supporting.sum + batch[0].split.opposing.sum;
     assert.ok(Math.abs(sum - batch[0].score) < 1e-5);
+    await explainer.release();
+  });
+
+  it('explains a batch of pairs with a ViT-style model exported at batch 1 exactly as each pair alone', async () => {
+    const net = new Net([1, 3, 4, 4], 17);
+    const file = path.join(tmp, 'vit.onnx');
+    fs.writeFileSync(file, encodeModel(net.model(vitEncoder(net, 1))));
+    fs.writeFileSync(path.join(tmp, 'vit.card.json'), JSON.stringify({ name: 'vit', channelOrder: 'RGB', mean: 0, std: 1, threshold: 0.1, inputSize: 4 }));
+    const explainer = await Explainer.create(await loadFrModel(file));
+    const size = 3 * 4 * 4;
+    const [a, b] = [randomValues(3 * size, 5), randomValues(3 * size, 6)];
+    const batch = await explainer.explain(a, b, 0.1);
+    for (let i = 0; i < 3; i++) {
+      const [single] = await explainer.explain(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
+      assert.ok(Math.abs(single.score - batch[i].score) < 1e-5);
+      for (const side of [0, 1]) single.maps[side].combined.forEach((v, k) => assert.ok(Math.abs(v - batch[i].maps[side].combined[k]) < 1e-5));
+    }
     await explainer.release();
   });
 
