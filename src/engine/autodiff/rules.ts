@@ -180,21 +180,18 @@ function transposeGeometry(ctx: RuleContext, geo: Geometry): { pads: number[]; o
   return { pads: [...geo.padsBegin, ...ends], outputPadding };
 }
 
-/** Spatially flipped, per-group channel-transposed kernel: [M, C/g, k…] → [C, M/g, k…]. */
-function flippedKernel(w: Float32Array, dims: readonly number[], group: number): Float32Array {
-  const [m, cPerGroup, kh, kw] = dims;
-  const mPerGroup = m / group;
-  const out = new Float32Array(w.length);
-  for (let gi = 0; gi < group; gi++)
-    for (let o = 0; o < mPerGroup; o++)
-      for (let i = 0; i < cPerGroup; i++)
-        for (let y = 0; y < kh; y++)
-          for (let x = 0; x < kw; x++) {
-            const src = (((gi * mPerGroup + o) * cPerGroup + i) * kh + y) * kw + x;
-            const dst = (((gi * cPerGroup + i) * mPerGroup + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
-            out[dst] = w[src];
-          }
-  return out;
+/**
+ * The spatially flipped, per-group channel-transposed kernel [M, C/g, kh, kw] → [C, M/g, kh, kw],
+ * as graph nodes: onnxruntime folds them into one constant when the weights are constant, so the
+ * model file holds no second copy of them. Slice with steps needs opset 10.
+ */
+function flippedKernel(ctx: RuleContext, w: string, group: number): string {
+  const { b } = ctx;
+  const [m, cPerGroup, kh, kw] = ctx.shape(w);
+  const grouped = b.op('Reshape', [w, b.ints([group, m / group, cPerGroup, kh, kw])]);
+  const swapped = b.op('Reshape', [b.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }), b.ints([cPerGroup * group, m / group, kh, kw])]);
+  // Steps −1 from the last index; an end of −(size + 1) runs through index 0.
+  return b.op('Slice', [swapped, b.ints([-1, -1]), b.ints([-(kh + 1), -(kw + 1)]), b.ints([2, 3]), b.ints([-1, -1])]);
 }
 
 const convRule: GradRule = (ctx) => {
@@ -204,16 +201,13 @@ const convRule: GradRule = (ctx) => {
   const geo = spatialGeometry(ctx, ctx.attrs.ints('kernel_shape', wShape.slice(2)));
   if (ctx.needs(1)) unsupported(ctx, 'gradients with respect to the weights are not supported');
   const g = grad(ctx);
-  // Stride 1 with a constant 2-D kernel: a plain Conv with the flipped kernel is ~1.8× faster than ConvTranspose.
-  const weights = ctx.constant(wName);
+  // Stride 1 with a 2-D kernel: a plain Conv with the flipped kernel is ~1.8× faster than ConvTranspose.
   // With stride 1 the flipped convolution maps the output size back onto the input size exactly.
   const reach = geo.kernel.map((k, a) => (k - 1) * geo.dilations[a]);
   const flippedPads = [...reach.map((r, a) => r - geo.padsBegin[a]), ...reach.map((r, a) => r - geo.padsEnd[a])];
-  if (weights && wShape.length === 4 && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
-    // One flipped copy per node, shared by the backward passes of all cotangents.
-    const flipped = ctx.memo('flipped_kernel', () =>
-      ctx.b.initializer('flipped_kernel', [wShape[1] * group, wShape[0] / group, wShape[2], wShape[3]], flippedKernel(weights, wShape, group)),
-    );
+  if (ctx.b.opset >= 10 && wShape.length === 4 && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+    // One flipped kernel per node, shared by the backward passes of all cotangents.
+    const flipped = ctx.memo('flipped_kernel', () => flippedKernel(ctx, wName, group));
     return [ctx.b.op('Conv', [g, flipped], { group, dilations: geo.dilations, pads: flippedPads }), null, null];
   }
   const { pads, outputPadding } = transposeGeometry(ctx, geo);
