@@ -195,7 +195,21 @@ async function explorerCommand(page: Page, files: readonly string[], command: st
     if (attempt === 15) throw new Error(`the Explorer context menu has no "${command}" (${await selected.count()} rows selected)`);
     await page.keyboard.press('Escape');
   }
-  await entry.click();
+  // A click can reach the menu before it takes input (seen once in CI): the menu then stays open and
+  // nothing ran. VS Code closes the menu before it runs the command, so an open menu means try again,
+  // by mouse and by keyboard (hovering focuses the entry) in turn.
+  for (let attempt = 1; ; attempt++) {
+    if (attempt % 2) await entry.click();
+    else {
+      await entry.hover();
+      await page.keyboard.press('Enter');
+    }
+    if (await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) {
+      if (attempt > 1) log(`"${command}" ran at the ${attempt}th try`);
+      return;
+    }
+    if (attempt === 5) throw new Error(`the Explorer context menu stayed open after choosing "${command}" ${attempt} times`);
+  }
 }
 
 /**
