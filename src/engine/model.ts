@@ -3,9 +3,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { type GraphInfo, collectConstants, measureShapes, topologicalOrder } from './autodiff/graphInfo';
+import { type GraphInfo, collectConstants, topologicalOrder } from './autodiff/graphInfo';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
+import { modelShapes } from './shapeCache';
 import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
 
 export class ModelError extends Error {}
@@ -105,7 +106,7 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
   if (fixOpenSpatialSize(proto, input, side)) {
     warnings.push(`the model's input leaves height and width open: using ${side}×${side}${card?.inputSize ? ' (model card)' : ' (the ArcFace size; set "inputSize" on a model card for another)'}`);
   }
-  const shapes = await measureShapes(proto, input).catch((e: Error) => {
+  const shapes = await modelShapes(proto, input, sha256).catch((e: Error) => {
     throw new ModelError(`${modelPath}: onnxruntime cannot run the model (${e.message.split('\n')[0]})`);
   });
   const inDims = shapes.get(input)!;
