@@ -57,7 +57,7 @@ async function detectionMs(runs: number): Promise<number> {
 
 /** One eighth of Patch-Samples (8 pairs) at the model's threshold, so no calibration pass is timed. */
 async function dprPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
-  const engine = await Engine.create({ model: modelPath, ep, optimization: 'throughput' });
+  const engine = await Engine.create({ model: modelPath, ep });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-dpr-'));
   try {
     const start = performance.now();
@@ -83,7 +83,7 @@ async function explainPairsPerSecond(modelPath: string, ep: ExecutionProviderCho
   const lines = fs.readFileSync(path.join(samples, 'pairs.csv'), 'utf8').split('\n').filter((l) => l.startsWith('aligned/'));
   const list = path.join(dir, 'pairs.csv');
   fs.writeFileSync(list, lines.filter((_, i) => i % 24 === 0).slice(0, 32).map((l) => l.replace(/aligned\//g, path.join(samples, 'aligned/'))).join('\n'));
-  const engine = await Engine.create({ model: modelPath, ep, optimization: 'throughput' });
+  const engine = await Engine.create({ model: modelPath, ep });
   try {
     const start = performance.now();
     const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine });
@@ -97,10 +97,9 @@ async function explainPairsPerSecond(modelPath: string, ep: ExecutionProviderCho
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const modelPath = resolveModel(options.model);
-  // One pair as the panel explains it: the session tuned for a quick start.
   const coldStart = performance.now();
   const model = await loadFrModel(modelPath);
-  const explainer = await Explainer.create(model, options.ep, undefined, 'startup');
+  const explainer = await Explainer.create(model, options.ep);
   const coldStartMs = performance.now() - coldStart;
 
   const faceSize = model.inputShape.reduce((a, b) => a * b, 1);
@@ -119,13 +118,8 @@ async function main() {
   }
   const embedMs = median(embedTimes);
   const explainMs = median(explainTimes);
-  await explainer.release();
 
-  // A batch of pairs in one run, as the Patch-LFW evaluation and pair lists use it: the session
-  // tuned for throughput.
-  const sessionStart = performance.now();
-  const batchExplainer = await Explainer.create(model, options.ep, undefined, 'throughput');
-  const throughputSessionMs = performance.now() - sessionStart;
+  // A batch of pairs in one run, as the Patch-LFW evaluation and pair lists use it.
   const n = options.batch;
   const batchA = new Float32Array(n * faceSize);
   const batchB = new Float32Array(n * faceSize);
@@ -137,17 +131,15 @@ async function main() {
   batchPairs.set(batchA);
   batchPairs.set(batchB, n * faceSize);
   const batchRuns = Math.max(5, Math.ceil(options.runs / 4));
-  const batchEmbedMs = await timeRuns(batchRuns, () => batchExplainer.embed(batchPairs));
-  const batchExplainMs = await timeRuns(batchRuns, () => batchExplainer.explain(batchA, batchB, model.threshold));
-  await batchExplainer.release();
+  const batchEmbedMs = await timeRuns(batchRuns, () => explainer.embed(batchPairs));
+  const batchExplainMs = await timeRuns(batchRuns, () => explainer.explain(batchA, batchB, model.threshold));
   const result = {
     model: model.name,
-    ep: batchExplainer.ep,
+    ep: explainer.ep,
     embed_pair_ms: round(embedMs),
     explain_pair_ms: round(explainMs),
     ratio: round(explainMs / embedMs),
     cold_start_ms: round(coldStartMs),
-    throughput_session_ms: round(throughputSessionMs),
     batch_pairs: n,
     batch_ratio: round(batchExplainMs / batchEmbedMs),
     batch_pairs_per_s: round((1000 * n) / batchExplainMs),
@@ -156,11 +148,9 @@ async function main() {
     dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
+  await explainer.release();
   if (options.json) console.log(JSON.stringify(result));
-  else {
-    const width = Math.max(...Object.keys(result).map((k) => k.length));
-    for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(width)} ${v}`);
-  }
+  else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(16)} ${v}`);
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;

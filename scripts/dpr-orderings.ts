@@ -57,7 +57,7 @@ async function main() {
   const { values } = parseArgs({ options: { set: { type: 'string' }, model: { type: 'string' }, threshold: { type: 'string' } } });
   const set = path.resolve(values.set ?? path.join(__dirname, '..', 'samples', 'patch-samples'));
   const manifest = readManifest(set);
-  const engine = await Engine.create({ model: values.model, ep: 'cpu', optimization: 'throughput' });
+  const engine = await Engine.create({ model: values.model, ep: 'cpu' });
   try {
     const threshold = values.threshold === undefined ? (await unpatchedEer(engine, set, manifest, 64)).threshold : Number(values.threshold);
     const pre = (im: PatchedPair['patched']) => toModelInput(im, engine.model.preprocessing);

@@ -67,8 +67,8 @@ export async function explainPairs(args: string[]): Promise<void> {
     batch: integer(values.batch, 'batch', 1),
     shard: shard(values.shard),
   };
-  const engine = await Engine.create(engineOptions(values, 'throughput'));
-  const engineB = values['model-b'] ? await Engine.create(engineOptions({ ...values, model: values['model-b'] }, 'throughput')).catch(async (e) => {
+  const engine = await Engine.create(engineOptions(values));
+  const engineB = values['model-b'] ? await Engine.create(engineOptions({ ...values, model: values['model-b'] })).catch(async (e) => {
     await engine.dispose();
     throw e;
   }) : undefined;

@@ -13,7 +13,7 @@ import { PairListError, readPairList } from '../engine/pairList';
 import { LfwError, lfwPairList } from '../engine/patchlfw/lfw';
 import { EXPLANATION_MIME } from '../engine/result';
 import { RecordsError } from '../engine/runFiles';
-import { EXECUTION_PROVIDERS, type ExecutionProviderChoice, type Optimization } from '../engine/runtime';
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 import { EXPLAIN_PAIRS_USAGE, explainPairs } from './explainPairs';
 import { ProgressLine } from './progress';
 import { PATCH_LFW_USAGE, patchLfw } from './patchLfw';
@@ -74,11 +74,7 @@ function faceIndex(value: string | undefined, name: string): number | undefined 
   return v;
 }
 
-/** Engine options from the model flags; commands over many pairs ask for `throughput`. */
-export function engineOptions(
-  values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean },
-  optimization: Optimization = 'startup',
-): EngineOptions {
+export function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
   const ep = (values.ep ?? 'cpu') as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDERS.includes(ep)) throw new UsageError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
   const custom = values.mean !== undefined || values.std !== undefined || values.bgr;
@@ -86,7 +82,6 @@ export function engineOptions(
   return {
     model: values.model,
     ep,
-    optimization,
     onFallback: (providers, reason) => console.error(`xssab: notice: not using ${providers} (${reason}); running on the next provider`),
     onModelWarning: (message) => console.error(`xssab: warning: ${message}`),
     preprocessing: custom
@@ -172,7 +167,7 @@ async function calibrate(args: string[]): Promise<void> {
   const pairs = values.lfw ? lfwPairList(values.lfw, positionals[0]) : readPairList(positionals[0]);
   const unlabelled = pairs.filter((p) => !p.label).length;
   if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
-  const engine = await Engine.create(engineOptions(values, 'throughput'));
+  const engine = await Engine.create(engineOptions(values));
   const progress = new ProgressLine();
   try {
     const labelled = pairs.map((p) => ({ a: p.a, b: p.b, label: p.label! }));

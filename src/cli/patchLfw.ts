@@ -138,7 +138,7 @@ async function evaluate(args: string[]): Promise<void> {
     masks: integer(values.masks, 'masks', 2) ?? DEFAULT_MASKS,
     seed: integer(values.seed, 'seed', 0),
   };
-  const engine = await Engine.create(engineOptions(values, 'throughput'));
+  const engine = await Engine.create(engineOptions(values));
   const { signal, dispose } = interruptible();
   const progress = new ProgressLine();
   try {

@@ -9,7 +9,7 @@ import { similarityTransform, templateFor, warpAffine } from './face/align';
 import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
 import type { ExplanationResult, ImageInfo } from './result';
-import type { ExecutionProviderChoice, FallbackNotice, Optimization } from './runtime';
+import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
 import { Explainer, type FaceMaps } from './xssab';
 
 export class FaceError extends Error {}
@@ -40,8 +40,6 @@ export interface EngineOptions extends LoadOptions {
   onFallback?: FallbackNotice;
   /** Told about the model's warnings (no card, default threshold) as soon as it is loaded. */
   onModelWarning?: (message: string) => void;
-  /** `throughput` for jobs over many pairs; the default, `startup`, shows the first map soonest. */
-  optimization?: Optimization;
 }
 
 /** Preprocessed NCHW float data of one crop: (v − mean) / std in the model's channel order. */
@@ -67,7 +65,7 @@ export class Engine {
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const model = await loadFrModel(options.model || defaultModelPath(), options);
     for (const w of model.warnings) options.onModelWarning?.(w);
-    const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback, options.optimization);
+    const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback);
     return new Engine(model, explainer);
   }
 

@@ -19,16 +19,6 @@ export interface Session {
   readonly ep: string;
 }
 
-/**
- * What a session is tuned for. `throughput` adds onnxruntime's CPU layout transforms: runs are
- * 20–25% faster, but creating the session of a large fused graph takes several times longer
- * (IResNet-100: ~9 s instead of ~2 s). Explaining a few pairs wants the first map soon (`startup`);
- * batch jobs want fast runs. The two agree to float precision.
- */
-export type Optimization = 'startup' | 'throughput';
-
-const OPTIMIZATION_LEVEL = { startup: 'extended', throughput: 'all' } as const;
-
 /** Called once when the chosen provider (or, for `auto`, the better ones) could not be used. */
 export type FallbackNotice = (providers: string, reason: string) => void;
 
@@ -40,7 +30,6 @@ export async function createSession(
   model: Uint8Array,
   choice: ExecutionProviderChoice = 'cpu',
   onFallback: FallbackNotice = () => {},
-  optimization: Optimization = 'throughput',
 ): Promise<Session> {
   const order = choice === 'auto' ? autoOrder() : choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
   const failures: [string, string][] = [];
@@ -49,7 +38,7 @@ export async function createSession(
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [ep],
         logSeverityLevel: 3,
-        graphOptimizationLevel: OPTIMIZATION_LEVEL[optimization],
+        graphOptimizationLevel: 'all',
       });
       if (failures.length) onFallback(failures.map(([p]) => p).join(', '), failures.map(([p, r]) => `${p}: ${r}`).join('; '));
       return { session, ep };

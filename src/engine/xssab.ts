@@ -10,7 +10,7 @@ import type { FrModel } from './model';
 import { GraphBuilder } from './onnx/builder';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from './result';
-import { type ExecutionProviderChoice, type FallbackNotice, type Optimization, type Session, createSession, ort } from './runtime';
+import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
 
 /** Names of the fused graph's inputs and outputs. */
 const IO = {
@@ -133,26 +133,20 @@ export class Explainer {
     readonly model: FrModel,
     private explainSession: Session,
     private readonly onFallback: FallbackNotice,
-    private readonly optimization: Optimization,
   ) {}
 
   get ep(): string {
     return this.explainSession.ep;
   }
 
-  static async create(
-    model: FrModel,
-    ep: ExecutionProviderChoice = 'cpu',
-    onFallback: FallbackNotice = () => {},
-    optimization: Optimization = 'startup',
-  ): Promise<Explainer> {
-    return new Explainer(model, await createSession(explainGraphFor(model), ep, onFallback, optimization), onFallback, optimization);
+  static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback: FallbackNotice = () => {}): Promise<Explainer> {
+    return new Explainer(model, await createSession(explainGraphFor(model), ep, onFallback), onFallback);
   }
 
   private session(which: 'explain' | 'embed'): Promise<Session> {
     if (which === 'explain') return Promise.resolve(this.explainSession);
     // The embedding graph runs where the explanation graph could run, without a second round of notices.
-    this.embedSession ??= createSession(encodeModel(this.model.proto), this.ep as ExecutionProviderChoice, undefined, this.optimization);
+    this.embedSession ??= createSession(encodeModel(this.model.proto), this.ep as ExecutionProviderChoice);
     return this.embedSession;
   }
 
@@ -167,7 +161,7 @@ export class Explainer {
       if (this.ep === 'cpu') throw e;
       this.onFallback(this.ep, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
       await this.release();
-      this.explainSession = await createSession(explainGraphFor(this.model), 'cpu', undefined, this.optimization);
+      this.explainSession = await createSession(explainGraphFor(this.model), 'cpu');
       return (await this.session(which)).session.run(feeds);
     }
   }

@@ -3,8 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Engine } from '../../src/engine/engine';
-import { defaultModelPath, loadFrModel } from '../../src/engine/model';
+import { loadFrModel } from '../../src/engine/model';
 import { Attributes, DataType, decodeModel, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
 import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues, vitEncoder } from './gradcheck';
@@ -131,30 +130,6 @@ describe('xSSAB', () => {
     assert.ok(Math.abs(batch[1].score - second.score) < 1e-6);
     second.maps[0].similarity.forEach((v, k) => assert.ok(Math.abs(v - batch[1].maps[0].similarity[k]) < 1e-6));
     await explainer.release();
-  });
-
-  it('explains with a session tuned for throughput as with one tuned for a quick start (default model, a real pair)', async () => {
-    const face = (name: string) => path.join(__dirname, '..', '..', 'samples', 'aligned', name);
-    const explain = async (optimization: 'startup' | 'throughput') => {
-      const engine = await Engine.create({ model: defaultModelPath(), optimization });
-      try {
-        return await engine.explainPair({ source: face('man_01_face0.png'), label: 'a' }, { source: face('man_07_face0.png'), label: 'b' });
-      } finally {
-        await engine.dispose();
-      }
-    };
-    const [quick, fast] = [await explain('startup'), await explain('throughput')];
-    assert.ok(Math.abs(quick.result.score - fast.result.score) < 1e-5, `${quick.result.score} vs ${fast.result.score}`);
-    assert.strictEqual(quick.result.split.supporting.count, fast.result.split.supporting.count);
-    // The layout transforms only sum in another order (measured: 2e-6 of the map's range at most).
-    for (const side of [0, 1] as const) {
-      for (const kind of ['similarity', 'dissimilarity', 'combined'] as const) {
-        const [p, q] = [quick.maps[side][kind], fast.maps[side][kind]];
-        const range = Math.max(...p.map(Math.abs));
-        const worst = Math.max(...p.map((v, i) => Math.abs(v - q[i])));
-        assert.ok(range > 0 && worst <= 1e-4 * range, `${kind}[${side}]: differs by ${worst} of ${range}`);
-      }
-    }
   });
 
   it('prepares a model and builds its graph once per content', async () => {
