@@ -3,7 +3,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadFrModel } from '../../src/engine/model';
+import { defaultModelPath, loadFrModel } from '../../src/engine/model';
+import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { Attributes, DataType, decodeModel, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
 import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues, vitEncoder } from './gradcheck';
@@ -164,6 +165,21 @@ describe('xSSAB', () => {
     assert.ok(floats(graph) - floats(model.proto.graph!) < 64, `${floats(graph)} floats in the fused graph, ${floats(model.proto.graph!)} in the model`);
     const flips = (graph.node ?? []).filter((n) => n.opType === 'Transpose' && new Attributes(n).ints('perm', []).join() === '0,2,1,3,4');
     assert.strictEqual(flips.length, 2, 'two stride-1 convolutions (the strided one uses ConvTranspose), one flip each for both passes');
+  });
+
+  it('writes each small constant (axes, shapes, scalars) of the fused graph once (default model)', async () => {
+    const model = await loadFrModel(defaultModelPath());
+    const graph = decodeModel(buildExplainGraph(model)).graph!;
+    const added = (graph.initializer ?? []).filter((t) => t.name?.startsWith('xssab/'));
+    const values = added.map((t) => JSON.stringify([t.dataType, (t.dims ?? []).map(Number), Buffer.from(t.rawData ?? []).toString('hex')]));
+    assert.ok(added.length > 10, `${added.length} constants`);
+    assert.strictEqual(new Set(values).size, values.length, 'no two constants hold the same value');
+    // −0 and 0 are different scalars.
+    const b = new GraphBuilder({ name: 'g' }, 18);
+    assert.notStrictEqual(b.scalar(-0), b.scalar(0));
+    assert.strictEqual(b.scalar(0.1), b.scalar(0.1));
+    assert.strictEqual(b.ints([1, 2]), b.ints([1, 2]));
+    assert.notStrictEqual(b.ints([1, 2]), b.ints([12]));
   });
 
   it('takes 112×112 (or the card\'s inputSize) for a model whose input leaves height and width open', async () => {

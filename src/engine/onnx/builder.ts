@@ -16,6 +16,8 @@ export class GraphBuilder {
   readonly initializers: TensorProto[];
   private readonly used = new Set<string>();
   private counter = 0;
+  /** Small constants by value: a backward pass asks for the same axes and scalars hundreds of times. */
+  private readonly constants = new Map<string, string>();
 
   /** `opset` is the graph's ai.onnx version; helpers below emit the form that version expects. */
   constructor(readonly graph: Graph, readonly opset: number, private readonly prefix = 'xssab') {
@@ -64,14 +66,21 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A 1-D int64 constant (shapes, axes, pads). */
+  /** A 1-D int64 constant (shapes, axes, pads), one per value list. */
   ints(values: readonly number[]): string {
-    return this.initializer('ints', [values.length], values, DataType.INT64);
+    return this.constant(`ints ${values.join(',')}`, () => this.initializer('ints', [values.length], values, DataType.INT64));
   }
 
-  /** A float scalar constant. */
+  /** A float scalar constant, one per float32 value (keyed by its bits, so −0 stays apart from 0). */
   scalar(value: number): string {
-    return this.initializer('scalar', [], [value]);
+    const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
+    return this.constant(`scalar ${bits}`, () => this.initializer('scalar', [], [value]));
+  }
+
+  private constant(key: string, make: () => string): string {
+    let name = this.constants.get(key);
+    if (name === undefined) this.constants.set(key, (name = make()));
+    return name;
   }
 
   /** ReduceSum over `axes` (an attribute before opset 13, an input since). */
