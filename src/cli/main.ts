@@ -167,7 +167,7 @@ async function calibrate(args: string[]): Promise<void> {
   const pairs = values.lfw ? lfwPairList(values.lfw, positionals[0]) : readPairList(positionals[0]);
   const unlabelled = pairs.filter((p) => !p.label).length;
   if (unlabelled) throw new UsageError(`${positionals[0]}: ${unlabelled} pair(s) have no same/different label`);
-  const engine = await Engine.create(engineOptions(values));
+  const engine = await Engine.create({ ...engineOptions(values), purpose: 'embed' });
   const progress = new ProgressLine();
   try {
     const labelled = pairs.map((p) => ({ a: p.a, b: p.b, label: p.label! }));

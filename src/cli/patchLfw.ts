@@ -82,7 +82,7 @@ async function build(args: string[]): Promise<void> {
       ...parseReferenceFile(read(values['ref-gen']), values['ref-gen'], 'genuine'),
     ]);
   }
-  const engine = await Engine.create(engineOptions(values));
+  const engine = await Engine.create({ ...engineOptions(values), purpose: 'embed' });
   const { signal, dispose } = interruptible();
   const progress = new ProgressLine();
   try {

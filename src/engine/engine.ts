@@ -10,7 +10,7 @@ import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
 import type { ExplanationResult, ImageInfo } from './result';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
-import { Explainer, type FaceMaps } from './xssab';
+import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
 
 export class FaceError extends Error {}
 
@@ -40,6 +40,8 @@ export interface EngineOptions extends LoadOptions {
   onFallback?: FallbackNotice;
   /** Told about the model's warnings (no card, default threshold) as soon as it is loaded. */
   onModelWarning?: (message: string) => void;
+  /** What the engine is for: that graph's session opens at once, the other one on first use. */
+  purpose?: ModelGraph;
 }
 
 /** Preprocessed NCHW float data of one crop: (v − mean) / std in the model's channel order. */
@@ -65,7 +67,7 @@ export class Engine {
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const model = await loadFrModel(options.model || defaultModelPath(), options);
     for (const w of model.warnings) options.onModelWarning?.(w);
-    const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback);
+    const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback, options.purpose);
     return new Engine(model, explainer);
   }
 

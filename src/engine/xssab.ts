@@ -122,46 +122,61 @@ export interface PairExplanation {
   maps: [FaceMaps, FaceMaps];
 }
 
+/** The two graphs of a model: the fused explanation graph, and the model itself for embeddings. */
+export type ModelGraph = 'explain' | 'embed';
+
+const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model) : encodeModel(model.proto));
+
 /**
- * Sessions for one model: the fused explanation graph, and the plain embedding graph, which is
- * opened on first use (explaining a pair never needs it).
+ * Sessions for one model. The graph it is created for opens at once, on the chosen provider; the
+ * other opens on first use (explaining pairs never needs the embedding graph, and calibrating
+ * never needs the explanation graph, which also needs a gradient rule for every operator).
  */
 export class Explainer {
-  private embedSession?: Promise<Session>;
+  private readonly sessions: Partial<Record<ModelGraph, Promise<Session>>> = {};
 
   private constructor(
     readonly model: FrModel,
-    private explainSession: Session,
+    private provider: string,
+    first: ModelGraph,
+    session: Session,
     private readonly onFallback: FallbackNotice,
-  ) {}
+  ) {
+    this.sessions[first] = Promise.resolve(session);
+  }
 
   get ep(): string {
-    return this.explainSession.ep;
+    return this.provider;
   }
 
-  static async create(model: FrModel, ep: ExecutionProviderChoice = 'cpu', onFallback: FallbackNotice = () => {}): Promise<Explainer> {
-    return new Explainer(model, await createSession(explainGraphFor(model), ep, onFallback), onFallback);
+  static async create(
+    model: FrModel,
+    ep: ExecutionProviderChoice = 'cpu',
+    onFallback: FallbackNotice = () => {},
+    first: ModelGraph = 'explain',
+  ): Promise<Explainer> {
+    const session = await createSession(graphBytes(model, first), ep, onFallback);
+    return new Explainer(model, session.ep, first, session, onFallback);
   }
 
-  private session(which: 'explain' | 'embed'): Promise<Session> {
-    if (which === 'explain') return Promise.resolve(this.explainSession);
-    // The embedding graph runs where the explanation graph could run, without a second round of notices.
-    this.embedSession ??= createSession(encodeModel(this.model.proto), this.ep as ExecutionProviderChoice);
-    return this.embedSession;
+  private session(which: ModelGraph): Promise<Session> {
+    // The second graph runs where the first could run, without a second round of notices.
+    this.sessions[which] ??= createSession(graphBytes(this.model, which), this.provider as ExecutionProviderChoice);
+    return this.sessions[which];
   }
 
   /**
    * Runs one of the graphs; a GPU provider that loaded but fails to run the graph hands over to
    * the CPU once, with a notice, and the run is repeated there.
    */
-  private async run(which: 'explain' | 'embed', feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  private async run(which: ModelGraph, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     try {
       return await (await this.session(which)).session.run(feeds);
     } catch (e) {
-      if (this.ep === 'cpu') throw e;
-      this.onFallback(this.ep, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
+      if (this.provider === 'cpu') throw e;
+      this.onFallback(this.provider, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
       await this.release();
-      this.explainSession = await createSession(explainGraphFor(this.model), 'cpu');
+      this.provider = 'cpu';
       return (await this.session(which)).session.run(feeds);
     }
   }
@@ -215,8 +230,9 @@ export class Explainer {
   }
 
   async release(): Promise<void> {
-    const embed = this.embedSession;
-    this.embedSession = undefined;
-    await Promise.all([this.explainSession.session.release(), embed?.then((s) => s.session.release())]);
+    const open = Object.values(this.sessions);
+    for (const which of Object.keys(this.sessions) as ModelGraph[]) delete this.sessions[which];
+    // A session that failed to open has nothing to release.
+    await Promise.all(open.map((session) => session.then((s) => s.session.release(), () => {})));
   }
 }

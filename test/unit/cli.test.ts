@@ -83,6 +83,16 @@ describe('xssab CLI', function () {
     const r = run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--model', file, '--out', path.join(tmp, 'o3'));
     assertCleanError(r, /xssab: operator Sin \(node "net\/Sin_node_\d+"\) has no gradient rule; supported operators: Abs, /);
     assert.match(r.stderr, /assuming the ArcFace convention|no model card/);
+
+    // Calibrating needs embeddings only, so such a model can still be calibrated.
+    const list = path.join(tmp, 'sin-pairs.csv');
+    const pairs = [['man_01', 'man_02', 'same'], ['man_03', 'man_04', 'same'], ['man_01', 'sample1', 'different'], ['man_02', 'sample4', 'different']];
+    fs.writeFileSync(list, pairs.map(([a, b, label]) => `${crop(`${a}_face0.png`)},${crop(`${b}_face0.png`)},${label}`).join('\n'));
+    const calibrated = run('calibrate', list, '--model', file, '--json');
+    assert.strictEqual(calibrated.status, 0, calibrated.stderr);
+    const summary = JSON.parse(calibrated.stdout);
+    assert.deepStrictEqual([summary.genuine, summary.impostor], [2, 2]);
+    assert.ok(summary.eer >= 0 && summary.eer <= 1 && Number.isFinite(summary.threshold), calibrated.stdout);
   });
 
   it('refuses to write into a folder of the user\'s', () => {

@@ -133,6 +133,20 @@ describe('xSSAB', () => {
     await explainer.release();
   });
 
+  it('opens the other graph on first use: an explainer opened for embeddings explains as one opened for explaining', async () => {
+    const net = new Net([1, 3, 6, 6]);
+    const e = net.b.op('Flatten', [net.b.op('Relu', [net.b.op('Conv', ['x', net.weight([4, 3, 3, 3])], { pads: [1, 1, 1, 1] })])], { axis: 1 });
+    const model = await load(net, e, 'lazy');
+    const [a, b] = [randomValues(108, 31), randomValues(108, 32)];
+    const eager = await Explainer.create(model);
+    const lazy = await Explainer.create(model, 'cpu', undefined, 'embed');
+    assert.deepStrictEqual(await lazy.embed(a), await eager.embed(a));
+    assert.deepStrictEqual(await lazy.explain(a, b, 0.1), await eager.explain(a, b, 0.1));
+    await lazy.release();
+    assert.deepStrictEqual(await lazy.explain(a, b, 0.1), await eager.explain(a, b, 0.1), 'a released explainer opens its sessions again');
+    await Promise.all([eager.release(), lazy.release()]);
+  });
+
   it('prepares a model and builds its graph once per content', async () => {
     const net = new Net([1, 3, 4, 4]);
     const e = net.b.op('Flatten', [net.b.op('Conv', ['x', net.weight([2, 3, 3, 3])])], { axis: 1 });
