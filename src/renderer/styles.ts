@@ -13,8 +13,9 @@ export const VIEWER_CSS = `
 .xssab-viewer :focus-visible { outline: 2px solid var(--vscode-focusBorder, #0078d4); outline-offset: 2px; }
 .xssab-viewer h2 { font-size: 1.25em; margin: 0 0 0.4em; overflow-wrap: anywhere; }
 .xssab-viewer h3 { font-size: 1.1em; margin: 1em 0 0.4em; }
-.xssab-facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px; margin: 0; }
-.xssab-facts dt { color: var(--vscode-descriptionForeground, #6b6b6b); }
+/* A long term (a model's name) wraps within 40% of the width rather than squeezing its value. */
+.xssab-facts { display: grid; grid-template-columns: fit-content(40%) minmax(0, 1fr); gap: 2px 12px; margin: 0; }
+.xssab-facts dt { color: var(--vscode-descriptionForeground, #6b6b6b); overflow-wrap: anywhere; }
 .xssab-facts dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
 .xssab-decision { font-weight: 600; padding: 0 4px; border: 1px solid currentColor; border-radius: 2px; }
 .xssab-decision.xssab-match { color: var(--vscode-testing-iconPassed, #1a7a3a); }

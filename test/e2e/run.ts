@@ -11,7 +11,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { format } from 'util';
-import { type Page, chromium } from 'playwright-core';
+import { type Frame, type Page, chromium } from 'playwright-core';
 import { buildSuite, prepareWorkspace, repoRoot, suiteBundle } from './build';
 import { type ShownViewer, checkExampleNotebook, viewers } from './notebook';
 import { PAIR, PAIR_LIST, PAIR_LIST_PAIRS } from './pair';
@@ -223,15 +223,27 @@ async function explainFromExplorer(page: Page): Promise<void> {
 }
 
 /** Waits until a gallery in any frame lists `count` pairs (its "N of M pairs" line; cards are virtualised). */
-async function galleryListing(page: Page, count: number, timeoutMs: number): Promise<void> {
+async function galleryListing(page: Page, count: number, timeoutMs: number): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
-      if (await frame.locator('output.xssab-note', { hasText: `${count} of ${count} pairs` }).count().catch(() => 0)) return;
+      if (await frame.locator('output.xssab-note', { hasText: `${count} of ${count} pairs` }).count().catch(() => 0)) return frame;
     }
     if (Date.now() > deadline) throw new Error(`no gallery listed ${count} pairs within ${timeoutMs / 1000} s`);
     await page.waitForTimeout(500);
   }
+}
+
+/**
+ * The gallery's header in the narrow editor column this window gives it: a long term (the model's
+ * name) must not squeeze the values beside it (it once left the list's path one letter wide).
+ */
+async function checkHeaderLayout(gallery: Frame): Promise<void> {
+  const { list, values } = await gallery.locator('.xssab-facts').first().evaluate((dl) => ({
+    list: dl.getBoundingClientRect().width,
+    values: [...dl.querySelectorAll('dd')].map((dd) => dd.getBoundingClientRect().width),
+  }));
+  if (Math.min(...values) < list / 2) throw new Error(`the gallery's header gives a value ${Math.min(...values)} px of its ${list} px`);
 }
 
 /** The explanation panel's viewer once it shows the sample pair with both faces drawn. */
@@ -259,7 +271,7 @@ async function checkPanelsSurviveReload(page: Page): Promise<string> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: `${PAIR_LIST}.xssab` }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).waitFor({ timeout: 60_000 });
-  await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
+  await checkHeaderLayout(await galleryListing(page, PAIR_LIST_PAIRS, 60_000));
   // The command, not a browser reload: the workbench saves its editors' state before it reloads.
   await page.keyboard.press('F1');
   // Typed into the palette's box once it is there (keys sent earlier are lost).
