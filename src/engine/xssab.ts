@@ -8,6 +8,7 @@
 import { appendVjp } from './autodiff/vjp';
 import type { FrModel } from './model';
 import { GraphBuilder } from './onnx/builder';
+import { rewritePRelu } from './onnx/fastPrelu';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from './result';
 import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
@@ -97,16 +98,29 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
     graph.node!.push({ opType: 'Identity', name: `xssab/out_${name}`, input: [source], output: [name] });
     return { name };
   });
+  graph.node = rewritePRelu(b, graph.node!, model.info.constants);
   return encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
 }
 
+/** The model as it runs for embeddings: its own graph, with PRelu rewritten (see rewritePRelu). */
+export function buildEmbedGraph(model: FrModel): Uint8Array {
+  const source = model.proto.graph!;
+  const graph: Graph = { ...source, node: [...(source.node ?? [])], initializer: [...(source.initializer ?? [])] };
+  // The builder is made over the whole node list so that its new names are new to the graph.
+  graph.node = rewritePRelu(new GraphBuilder(graph, model.opset), graph.node!, model.info.constants);
+  return encodeModel({ ...model.proto, graph });
+}
+
+/** The two graphs a model runs: the fused explanation graph, and the model itself for embeddings. */
+export type ModelGraph = 'explain' | 'embed';
+
 const graphCache = new Map<string, Uint8Array>();
 
-/** The fused graph of a model, built once per model content (sha256) and input/output choice. */
-export function explainGraphFor(model: FrModel): Uint8Array {
-  const key = `${model.sha256}/${model.input}/${model.output}`;
+/** A graph of a model, built once per model content (sha256) and input/output choice. */
+export function graphFor(model: FrModel, which: ModelGraph): Uint8Array {
+  const key = `${which}/${model.sha256}/${model.input}/${model.output}`;
   let graph = graphCache.get(key);
-  if (!graph) graphCache.set(key, (graph = buildExplainGraph(model)));
+  if (!graph) graphCache.set(key, (graph = which === 'explain' ? buildExplainGraph(model) : buildEmbedGraph(model)));
   return graph;
 }
 
@@ -121,11 +135,6 @@ export interface PairExplanation {
   split: ScoreSplit;
   maps: [FaceMaps, FaceMaps];
 }
-
-/** The two graphs of a model: the fused explanation graph, and the model itself for embeddings. */
-export type ModelGraph = 'explain' | 'embed';
-
-const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model) : encodeModel(model.proto));
 
 /**
  * Sessions for one model. The graph it is created for opens at once, on the chosen provider; the
@@ -155,13 +164,13 @@ export class Explainer {
     onFallback: FallbackNotice = () => {},
     first: ModelGraph = 'explain',
   ): Promise<Explainer> {
-    const session = await createSession(graphBytes(model, first), ep, onFallback);
+    const session = await createSession(graphFor(model, first), ep, onFallback);
     return new Explainer(model, session.ep, first, session, onFallback);
   }
 
   private session(which: ModelGraph): Promise<Session> {
     // The second graph runs where the first could run, without a second round of notices.
-    this.sessions[which] ??= createSession(graphBytes(this.model, which), this.provider as ExecutionProviderChoice);
+    this.sessions[which] ??= createSession(graphFor(this.model, which), this.provider as ExecutionProviderChoice);
     return this.sessions[which];
   }
 
