@@ -76,7 +76,7 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,
-    options.batch ?? 16,
+    options.batch ?? options.engine.defaultBatch(16),
     (pairs) => explainBatch(options.out, engines, settings, pairs),
     hooks,
   );

@@ -118,7 +118,7 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
     path.join(options.out, RECORDS_FILE),
     mine,
     options.pairsPerStep ?? 8,
-    async (entries) => evaluatePairs(engine, await Promise.all(entries.map((entry) => loadPatchedPair(setDir, entry))), settings, options.batch ?? 64),
+    async (entries) => evaluatePairs(engine, await Promise.all(entries.map((entry) => loadPatchedPair(setDir, entry))), settings, options.batch ?? engine.defaultBatch(64)),
     { onProgress: options.onProgress, signal: options.signal },
   );
   return { settings, records };
@@ -153,7 +153,7 @@ async function runSettings(
   let threshold = options.threshold;
   let eer: number | undefined;
   if (threshold === undefined) {
-    ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, options.batch ?? 64));
+    ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, options.batch ?? engine.defaultBatch(64)));
   }
   const settings: RunSettings = {
     version: 1,
