@@ -111,18 +111,21 @@ export function buildEmbedGraph(model: FrModel): Uint8Array {
   return encodeModel({ ...model.proto, graph });
 }
 
+const graphCache = new Map<string, Uint8Array>();
+
+/** The fused graph of a model, built once per model content (sha256) and input/output choice. */
+export function explainGraphFor(model: FrModel): Uint8Array {
+  const key = `${model.sha256}/${model.input}/${model.output}`;
+  let graph = graphCache.get(key);
+  if (!graph) graphCache.set(key, (graph = buildExplainGraph(model)));
+  return graph;
+}
+
 /** The two graphs a model runs: the fused explanation graph, and the model itself for embeddings. */
 export type ModelGraph = 'explain' | 'embed';
 
-const graphCache = new Map<string, Uint8Array>();
-
-/** A graph of a model, built once per model content (sha256) and input/output choice. */
-export function graphFor(model: FrModel, which: ModelGraph): Uint8Array {
-  const key = `${which}/${model.sha256}/${model.input}/${model.output}`;
-  let graph = graphCache.get(key);
-  if (!graph) graphCache.set(key, (graph = which === 'explain' ? buildExplainGraph(model) : buildEmbedGraph(model)));
-  return graph;
-}
+// The embedding graph is cheap to build and a session opens it once: it is not kept.
+const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model) : buildEmbedGraph(model));
 
 export type FaceMaps = Record<MapKind, Float32Array>;
 
@@ -164,13 +167,13 @@ export class Explainer {
     onFallback: FallbackNotice = () => {},
     first: ModelGraph = 'explain',
   ): Promise<Explainer> {
-    const session = await createSession(graphFor(model, first), ep, onFallback);
+    const session = await createSession(graphBytes(model, first), ep, onFallback);
     return new Explainer(model, session.ep, first, session, onFallback);
   }
 
   private session(which: ModelGraph): Promise<Session> {
     // The second graph runs where the first could run, without a second round of notices.
-    this.sessions[which] ??= createSession(graphFor(this.model, which), this.provider as ExecutionProviderChoice);
+    this.sessions[which] ??= createSession(graphBytes(this.model, which), this.provider as ExecutionProviderChoice);
     return this.sessions[which];
   }
 

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { defaultModelPath, loadFrModel } from '../../src/engine/model';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { Attributes, DataType, decodeModel, encodeModel, floatValueInfo, makeTensor } from '../../src/engine/onnx/proto';
-import { Explainer, buildExplainGraph, graphFor } from '../../src/engine/xssab';
+import { Explainer, buildExplainGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net, randomValues, vitEncoder } from './gradcheck';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-test-'));
@@ -153,7 +153,7 @@ describe('xSSAB', () => {
     const first = await load(net, e, 'cached');
     const second = await loadFrModel(path.join(tmp, 'cached.onnx'));
     assert.strictEqual(second, first);
-    assert.strictEqual(graphFor(second, 'explain'), graphFor(first, 'explain'));
+    assert.strictEqual(explainGraphFor(second), explainGraphFor(first));
   });
 
   it('builds its graph without changing the model it shares weights with', async () => {
