@@ -6,6 +6,7 @@ import * as path from 'path';
 import { type GraphInfo, collectConstants, topologicalOrder } from './autodiff/graphInfo';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
+import { RecentMap } from './recentMap';
 import { modelShapes } from './shapeCache';
 import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
 
@@ -59,11 +60,12 @@ export interface LoadOptions {
   preprocessing?: Partial<Preprocessing>;
 }
 
-const loaded = new Map<string, Promise<FrModel>>();
+// Two: explain-pairs compares two models at once.
+const loaded = new RecentMap<string, Promise<FrModel>>(2);
 
 /**
- * Loads a model; the same file content with the same card and options is prepared only once
- * per process (measuring shapes costs a session and a forward run).
+ * Loads a model; the same file content with the same card and options is prepared once while it
+ * is one of the two models used last (preparing parses the file and may measure its shapes).
  */
 export async function loadFrModel(modelPath: string, options: LoadOptions = {}): Promise<FrModel> {
   if (!fs.existsSync(modelPath)) throw new ModelError(`${modelPath}: model file not found`);

@@ -9,6 +9,7 @@ import { appendVjp } from './autodiff/vjp';
 import type { FrModel } from './model';
 import { GraphBuilder } from './onnx/builder';
 import { rewritePRelu } from './onnx/fastPrelu';
+import { RecentMap } from './recentMap';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from './result';
 import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
@@ -111,7 +112,7 @@ export function buildEmbedGraph(model: FrModel): Uint8Array {
   return encodeModel({ ...model.proto, graph });
 }
 
-const graphCache = new Map<string, Uint8Array>();
+const graphCache = new RecentMap<string, Uint8Array>(2);
 
 /** The fused graph of a model, built once per model content (sha256) and input/output choice. */
 export function explainGraphFor(model: FrModel): Uint8Array {
