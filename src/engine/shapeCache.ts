@@ -34,13 +34,14 @@ export async function modelShapes(model: Model, input: string, modelSha256: stri
   const inputDims = model.graph!.input?.find((v) => v.name === input)?.type?.tensorType?.shape?.dim?.map((d) => d.dimValue ?? d.dimParam);
   const key = crypto.createHash('sha256').update(JSON.stringify([FORMAT, modelSha256, input, inputDims])).digest('hex');
   const file = dir ? path.join(dir, 'shapes', `${key}.json`) : undefined;
-  const cached = file ? readShapes(file, model, input) : undefined;
+  const names = tensorNames(model, input);
+  const cached = file ? readShapes(file, model, names) : undefined;
   if (cached) return cached;
   const shapes = await measureShapes(model, input);
   if (file) {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      writeFileAtomic(file, JSON.stringify(Object.fromEntries([...shapes].filter(([name]) => tensorNames(model, input).has(name)))));
+      writeFileAtomic(file, JSON.stringify(Object.fromEntries([...shapes].filter(([name]) => names.has(name)))));
     } catch {
       // A cache that cannot be written only costs the next start the probe.
     }
@@ -56,7 +57,7 @@ function tensorNames(model: Model, input: string): Set<string> {
 }
 
 /** The cached shapes with the initializers' own, or undefined unless every tensor is there as a list of sizes. */
-function readShapes(file: string, model: Model, input: string): Map<string, number[]> | undefined {
+function readShapes(file: string, model: Model, names: ReadonlySet<string>): Map<string, number[]> | undefined {
   let stored: unknown;
   try {
     stored = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -65,7 +66,7 @@ function readShapes(file: string, model: Model, input: string): Map<string, numb
   }
   if (typeof stored !== 'object' || stored === null) return undefined;
   const shapes = new Map<string, number[]>();
-  for (const name of tensorNames(model, input)) {
+  for (const name of names) {
     const dims = Object.hasOwn(stored, name) ? (stored as Record<string, unknown>)[name] : undefined;
     if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) return undefined;
     shapes.set(name, dims);
