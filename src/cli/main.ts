@@ -171,7 +171,7 @@ async function calibrate(args: string[]): Promise<void> {
   const progress = new ProgressLine();
   try {
     const labelled = pairs.map((p) => ({ a: p.a, b: p.b, label: p.label! }));
-    const eer = await engine.equalErrorRateOf(labelled, 16, (done, total) => progress.update(`embedded ${done}/${total} images`, done === total));
+    const eer = await engine.equalErrorRateOf(labelled, undefined, (done, total) => progress.update(`embedded ${done}/${total} images`, done === total));
     progress.end();
     const summary = { model: engine.model.name, ...eer };
     if (values.json) console.log(JSON.stringify(summary, null, 2));

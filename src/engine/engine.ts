@@ -183,7 +183,7 @@ export class Engine {
    */
   async equalErrorRateOf(
     pairs: readonly { a: string; b: string; label: PairLabel }[],
-    batchSize = this.defaultBatch(16),
+    batchSize?: number,
     onProgress?: (done: number, total: number) => void,
   ): Promise<EqualErrorRate & { genuine: number; impostor: number }> {
     const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];

@@ -111,14 +111,15 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine = manifest.pairs.filter((p) => p.index % shard.count === shard.index - 1);
   prepareOutputDir(options.out, RUN_FILE);
-  const settings = await runSettings(engine, manifest, setDir, options, shard);
+  const batch = options.batch ?? engine.defaultBatch(64);
+  const settings = await runSettings(engine, manifest, setDir, options, shard, batch);
   options.onThreshold?.(settings);
 
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,
     options.pairsPerStep ?? 8,
-    async (entries) => evaluatePairs(engine, await Promise.all(entries.map((entry) => loadPatchedPair(setDir, entry))), settings, options.batch ?? engine.defaultBatch(64)),
+    async (entries) => evaluatePairs(engine, await Promise.all(entries.map((entry) => loadPatchedPair(setDir, entry))), settings, batch),
     { onProgress: options.onProgress, signal: options.signal },
   );
   return { settings, records };
@@ -130,6 +131,7 @@ async function runSettings(
   setDir: string,
   options: DprOptions,
   shard: { index: number; count: number },
+  batch: number,
 ): Promise<RunSettings> {
   const runFile = path.join(options.out, RUN_FILE);
   const wanted = {
@@ -153,7 +155,7 @@ async function runSettings(
   let threshold = options.threshold;
   let eer: number | undefined;
   if (threshold === undefined) {
-    ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, options.batch ?? engine.defaultBatch(64)));
+    ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, batch));
   }
   const settings: RunSettings = {
     version: 1,
