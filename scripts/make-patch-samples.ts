@@ -8,7 +8,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../src/engine/engine';
-import { readPairList } from '../src/engine/pairList';
 import { DEFAULT_SEED, buildPatchedSet } from '../src/engine/patchlfw/build';
 import { readListPairs } from '../src/engine/patchlfw/lfw';
 
@@ -21,30 +20,31 @@ function evenlySpaced<T>(items: readonly T[], n: number): T[] {
 }
 
 async function main() {
-  const all = readPairList(path.join(samples, 'pairs.csv'));
+  // Identities come from the whole list; the chosen pairs are numbered anew. The pair list is
+  // written after the build, which refuses a folder holding files it did not write.
+  const all = readListPairs(path.join(samples, 'pairs.csv'));
   const chosen = [
     ...evenlySpaced(all.filter((p) => p.label === 'same'), PER_LABEL),
     ...evenlySpaced(all.filter((p) => p.label === 'different'), PER_LABEL),
-  ];
-  fs.mkdirSync(out, { recursive: true });
-  const rel = (p: string) => path.relative(out, p).split(path.sep).join('/');
-  const list = path.join(out, 'pairs.csv');
-  fs.writeFileSync(
-    list,
-    `# Patch-Samples: ${PER_LABEL} genuine and ${PER_LABEL} impostor pairs of ../pairs.csv, evenly spaced (scripts/make-patch-samples.ts)\n` +
-      'a,b,label\n' +
-      chosen.map((p) => `${rel(p.a)},${rel(p.b)},${p.label}`).join('\n') +
-      '\n',
-  );
+  ].map((pair, index) => ({ ...pair, index }));
+  fs.rmSync(out, { recursive: true, force: true });
   const engine = await Engine.create({ ep: 'cpu' });
   try {
     const manifest = await buildPatchedSet({
-      pairs: readListPairs(list),
+      pairs: chosen,
       out,
       seed: DEFAULT_SEED,
       prepare: (source, label) => engine.prepareFace(source, label),
       writePatched: false,
     });
+    const rel = (p: string) => path.relative(out, p).split(path.sep).join('/');
+    fs.writeFileSync(
+      path.join(out, 'pairs.csv'),
+      `# Patch-Samples: ${PER_LABEL} genuine and ${PER_LABEL} impostor pairs of ../pairs.csv, evenly spaced (scripts/make-patch-samples.ts)\n` +
+        'a,b,label\n' +
+        chosen.map((p) => `${rel(p.a.path)},${rel(p.b.path)},${p.label}`).join('\n') +
+        '\n',
+    );
     console.log(`${manifest.pairs.length} pairs in ${out}`);
   } finally {
     await engine.dispose();
