@@ -93,11 +93,11 @@ describe('face detection and alignment', function () {
   });
 
   it('recovers a known rotation, scale and shift of an aligned face', async () => {
-    // Each case: an aligned crop of a frontal face is warped into a 640×480 canvas by a known
-    // similarity M, then detected and aligned again. The landmarks found in the canvas, taken
+    // Each case: an aligned crop of a frontal face is warped into a canvas (640×480, or a phone
+    // photo's 2600×2600 that the face fills) by a known similarity M, then detected and aligned again. The landmarks found in the canvas, taken
     // back through M⁻¹, should land where the landmarks of the original photo fell in the crop.
     const faces: [string, number][] = [['sample6.jpg', 1], ['man_01.jpg', 0], ['sample3.jpg', 0]];
-    const motions: [number, number][] = [[2, 15], [1.5, -10], [2.5, 0], [1.8, -20]];
+    const motions: [number, number, number, number][] = [[2, 15, 640, 480], [1.5, -10, 640, 480], [2.5, 0, 640, 480], [1.8, -20, 640, 480], [20, 10, 2600, 2600]];
     const errors: number[] = [];
     for (const [file, index] of faces) {
       const photo = await decodeImage(path.join(PHOTOS, file));
@@ -105,11 +105,11 @@ describe('face detection and alignment', function () {
       const toCrop = similarityTransform(face.landmarks, ARCFACE_TEMPLATE_112);
       const crop = warpAffine(photo, toCrop, 112, 112);
       const cropLandmarks = face.landmarks.map((p) => applyAffine(toCrop, p));
-      for (const [scale, degrees] of motions) {
+      for (const [scale, degrees, width, height] of motions) {
         const turn = similarity(scale, degrees, 0, 0);
         const centre = applyAffine(turn, [56, 56]);
-        const move: Affine = [turn[0], turn[1], 330 - centre[0], turn[3], turn[4], 230 - centre[1]];
-        const canvas = warpAffine(crop, move, 640, 480);
+        const move: Affine = [turn[0], turn[1], width / 2 + 10 - centre[0], turn[3], turn[4], height / 2 + 10 - centre[1]];
+        const canvas = warpAffine(crop, move, width, height);
 
         const found = await detector.detect(canvas);
         assert.equal(found.length, 1, `${file} ×${scale} ${degrees}°: ${found.length} faces`);
@@ -160,6 +160,24 @@ describe('alignment geometry', () => {
     assert.deepEqual(templateFor(112, 112), ARCFACE_TEMPLATE_112);
     const t = templateFor(96, 112);
     assert.ok(Math.abs(t[0][0] - (38.2946 * 96) / 112) < 1e-12 && t[0][1] === 51.6963);
+  });
+
+  it('shrinks a photo 8× without aliasing, at the right positions', () => {
+    // A 1-px checkerboard: sampled point by point at every 8th pixel it is all black or all
+    // white; through the halvings every crop pixel is its mean grey.
+    const size = 896;
+    const board: RgbImage = { width: size, height: size, data: new Uint8Array(size * size * 3) };
+    for (let i = 0; i < size * size; i++) board.data.fill(((i % size) + Math.floor(i / size)) % 2 ? 255 : 0, 3 * i, 3 * i + 3);
+    const eighth: Affine = [1 / 8, 0, 0, 0, 1 / 8, 0];
+    const grey = warpAffine(board, eighth, 112, 112);
+    for (let v = 1; v < 112; v++) for (let u = 1; u < 112; u++) assert.equal(grey.data[(v * 112 + u) * 3], 128, `(${u}, ${v})`);
+    // A ramp R = x: crop pixel u shows photo pixel 8u, within the halvings' rounding (+0.5 each
+    // way at most); half a level-3 pixel off would be 4 levels.
+    const ramp: RgbImage = { width: 256, height: 32, data: new Uint8Array(256 * 32 * 3) };
+    for (let i = 0; i < 256 * 32; i++) ramp.data[3 * i] = i % 256;
+    const row = 32 * 2 * 3; // crop row 2: away from the black beyond the photo's top edge
+    const crop = warpAffine(ramp, eighth, 32, 4);
+    for (let u = 1; u < 32; u++) assert.ok(Math.abs(crop.data[row + 3 * u] - 8 * u) <= 1.5, `u = ${u}: ${crop.data[row + 3 * u]} vs ${8 * u}`);
   });
 
   it('projects a marked crop pixel back to the photo pixel it came from', () => {

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import sharp from 'sharp';
 import { decodeImage, encodePng, ImageError, MAX_INPUT_PIXELS, resizeRgb, type RgbImage } from '../../src/engine/image';
+import { halvedImage, levelForStep } from '../../src/engine/halvings';
 
 const SAMPLE = path.join(__dirname, '..', '..', 'samples', 'photos', 'sample1.jpg');
 
@@ -158,5 +159,26 @@ describe('image decoding', () => {
     const big = await resizeRgb(img, 8, 6);
     assert.deepEqual([big.width, big.height, big.data.length], [8, 6, 8 * 6 * 3]);
     assert.ok(big.data.every((v) => v === 90));
+  });
+});
+
+describe('image halvings', () => {
+  it('averages 2×2 blocks, and the pixels it has at an odd edge', () => {
+    // 3×3, channel R = 10·(index), G = 0, B = 255.
+    const img: RgbImage = { width: 3, height: 3, data: new Uint8Array(27) };
+    for (let i = 0; i < 9; i++) img.data.set([10 * i, 0, 255], 3 * i);
+    const half = halvedImage(img, 1);
+    assert.deepEqual([half.width, half.height], [2, 2]);
+    // (0,0): 0,10,30,40 → 20; (1,0): 20,50 → 35; (0,1): 60,70 → 65; (1,1): 80.
+    assert.deepEqual([0, 1, 2, 3].map((i) => half.data[3 * i]), [20, 35, 65, 80]);
+    assert.ok([0, 1, 2, 3].every((i) => half.data[3 * i + 1] === 0 && half.data[3 * i + 2] === 255));
+    const quarter = halvedImage(img, 2);
+    assert.deepEqual([quarter.width, quarter.height, quarter.data[0]], [1, 1, 50]);
+    assert.equal(halvedImage(img, 0), img);
+    assert.equal(halvedImage(img, 1), half, 'levels are made once per image');
+  });
+
+  it('picks the coarsest level whose pixels are no further apart than the samples', () => {
+    assert.deepEqual([0.5, 1, 1.99, 2, 3.9, 4, 15.9, 16].map(levelForStep), [0, 0, 0, 1, 1, 2, 3, 4]);
   });
 });

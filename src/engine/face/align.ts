@@ -5,6 +5,7 @@
 // Landmarks, transforms, warps and projections all use this convention (as OpenCV does).
 import type { Affine } from '../result';
 import type { RgbImage } from '../image';
+import { halvedImage, levelForStep } from '../halvings';
 
 export type Point = [number, number];
 
@@ -66,12 +67,18 @@ export function invertAffine(t: Affine): Affine {
  * The aligned crop: output pixel (u, v) takes the photo's colour at transform⁻¹(u, v), sampled
  * bilinearly. Photo → crop is the transform given. Samples outside the photo are black (0), as
  * in insightface's norm_crop (OpenCV's constant border), so a face at the photo's edge looks
- * the way the recognition models saw such faces in training.
+ * the way the recognition models saw such faces in training. Unlike norm_crop, a crop that
+ * shrinks the photo 2× or more samples a halving of it (halvings.ts), so a face filling a phone
+ * photo does not alias; at LFW's sizes the two agree.
  */
 export function warpAffine(img: RgbImage, transform: Affine, outWidth: number, outHeight: number): RgbImage {
-  const inv = invertAffine(transform);
+  const level = levelForStep(1 / Math.sqrt(Math.abs(transform[0] * transform[4] - transform[1] * transform[3])));
+  const { width, height, data } = halvedImage(img, level);
+  // Crop → photo pixel index, then photo → level pixel index: (x + 0.5) / 2^level − 0.5.
+  const k = 2 ** level;
+  const t = invertAffine(transform);
+  const inv = [t[0] / k, t[1] / k, (t[2] + 0.5) / k - 0.5, t[3] / k, t[4] / k, (t[5] + 0.5) / k - 0.5];
   const out = new Uint8Array(outWidth * outHeight * 3);
-  const { width, height, data } = img;
   for (let v = 0; v < outHeight; v++) {
     for (let u = 0; u < outWidth; u++) {
       const x = inv[0] * u + inv[1] * v + inv[2];
