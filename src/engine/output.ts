@@ -4,11 +4,33 @@ import * as path from 'path';
 import { legendStops, overlay } from './colour';
 import type { ExplainedPair } from './engine';
 import { projectMapToPhoto } from './face/align';
-import { encodePng } from './image';
-import { type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
+import { encodePng, resizeRgb, type RgbImage } from './image';
+import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
 
 /** Opacity of the maps in the written overlays. */
 export const OVERLAY_OPACITY = 0.9;
+
+/**
+ * Longest side of the photo overlays: enough to see the maps on the photo, without writing a
+ * phone photo's full size three times per face (9 MP: ~1 s and ~8 MB each).
+ */
+export const PHOTO_OVERLAY_MAX_SIDE = 1024;
+
+/** The photo reduced to at most PHOTO_OVERLAY_MAX_SIDE px, and the photo → crop transform of the reduced photo. */
+export async function overlayPhoto(photo: RgbImage, transform: Affine): Promise<{ photo: RgbImage; transform: Affine }> {
+  const longest = Math.max(photo.width, photo.height);
+  if (longest <= PHOTO_OVERLAY_MAX_SIDE) return { photo, transform };
+  const width = Math.max(1, Math.round((photo.width * PHOTO_OVERLAY_MAX_SIDE) / longest));
+  const height = Math.max(1, Math.round((photo.height * PHOTO_OVERLAY_MAX_SIDE) / longest));
+  // Reduced pixel (x', y') is the photo's ((x' + 0.5)·sx − 0.5, (y' + 0.5)·sy − 0.5).
+  const sx = photo.width / width, sy = photo.height / height;
+  const ox = 0.5 * sx - 0.5, oy = 0.5 * sy - 0.5;
+  const [a, b, c, d, e, f] = transform;
+  return {
+    photo: await resizeRgb(photo, width, height),
+    transform: [a * sx, b * sy, a * ox + b * oy + c, d * sx, e * sy, d * ox + e * oy + f],
+  };
+}
 
 /** A little-endian float32 .npy file (format version 1.0). */
 export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
@@ -96,6 +118,7 @@ export async function writeExplanation(dir: string, pair: ExplainedPair, { overl
   const pngs: Record<string, string> = {};
   for (const [i, side] of SIDES.entries()) {
     const { crop, photo, info } = pair.faces[i];
+    const onPhoto = overlays && info.transform ? await overlayPhoto(photo, info.transform) : undefined;
     const cropPng = await encodePng(w, h, 3, crop.data);
     write(`${side}_aligned.png`, cropPng);
     pngs[`${side}_aligned`] = cropPng.toString('base64');
@@ -107,9 +130,10 @@ export async function writeExplanation(dir: string, pair: ExplainedPair, { overl
       const png = await encodePng(w, h, 3, overlay(map, kind, range, OVERLAY_OPACITY, crop.data));
       write(`${side}_${kind}.png`, png);
       pngs[`${side}_${kind}`] = png.toString('base64');
-      if (info.transform) {
-        const projected = projectMapToPhoto(map, w, h, info.transform, photo.width, photo.height);
-        write(`${side}_${kind}_photo.png`, await encodePng(photo.width, photo.height, 3, overlay(projected, kind, range, OVERLAY_OPACITY, photo.data)));
+      if (onPhoto) {
+        const { photo: shown, transform } = onPhoto;
+        const projected = projectMapToPhoto(map, w, h, transform, shown.width, shown.height);
+        write(`${side}_${kind}_photo.png`, await encodePng(shown.width, shown.height, 3, overlay(projected, kind, range, OVERLAY_OPACITY, shown.data)));
       }
     }
   }

@@ -13,6 +13,7 @@ import {
   type Point,
 } from '../../src/engine/face/align';
 import type { Affine } from '../../src/engine/result';
+import { overlayPhoto, PHOTO_OVERLAY_MAX_SIDE } from '../../src/engine/output';
 
 const PHOTOS = path.join(__dirname, '..', '..', 'samples', 'photos');
 
@@ -203,6 +204,32 @@ describe('alignment geometry', () => {
     // The crop covers (112 / 0.45)² ≈ 61,950 photo pixels; the rest is NaN.
     assert.ok(Math.abs(inside - (112 / 0.45) ** 2) < 0.02 * inside, `${inside} photo pixels inside the crop`);
     assert.ok(Number.isNaN(projected[0]));
+  });
+
+  it('projects onto a phone-sized photo reduced for the overlays where it falls on the full photo', async () => {
+    const photo: RgbImage = { width: 4000, height: 3000, data: new Uint8Array(4000 * 3000 * 3) };
+    // Photo → crop: a face about 2,400 px wide, turned by 12°.
+    const toCrop = similarity(0.047, 12, -60, -40);
+    const reduced = await overlayPhoto(photo, toCrop);
+    assert.deepEqual([reduced.photo.width, reduced.photo.height], [PHOTO_OVERLAY_MAX_SIDE, 768]);
+    const marked: Point = [70, 40];
+    const map = new Float32Array(112 * 112);
+    map[marked[1] * 112 + marked[0]] = 1;
+    const projected = projectMapToPhoto(map, 112, 112, reduced.transform, reduced.photo.width, reduced.photo.height);
+    const best = projected.reduce((b, v, i) => (v > (projected[b] || 0) ? i : b), 0); // NaN: not explained
+    const [x, y] = applyAffine(invertAffine(toCrop), marked);
+    const scale = 4000 / PHOTO_OVERLAY_MAX_SIDE;
+    const expected: Point = [(x + 0.5) / scale - 0.5, (y + 0.5) / scale - 0.5];
+    assert.ok(Math.hypot(best % 1024 - expected[0], Math.floor(best / 1024) - expected[1]) <= 1, `peak ${best % 1024},${Math.floor(best / 1024)}, expected ${expected}`);
+    // Exactly: a reduced pixel's centre is the photo point at the same place in edge coordinates.
+    for (const [u, v] of [[0, 0], [1023, 767], [300, 500]]) {
+      const viaPhoto = applyAffine(toCrop, [(u + 0.5) * scale - 0.5, (v + 0.5) * scale - 0.5]);
+      const direct = applyAffine(reduced.transform, [u, v]);
+      assert.ok(Math.hypot(direct[0] - viaPhoto[0], direct[1] - viaPhoto[1]) < 1e-9, `(${u}, ${v}): ${direct} vs ${viaPhoto}`);
+    }
+    const small: RgbImage = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3) };
+    const same = await overlayPhoto(small, toCrop);
+    assert.ok(same.photo === small && same.transform === toCrop);
   });
 
   it('projects exactly under an integer translation', () => {
