@@ -2,13 +2,13 @@
 // the alignment code that uses them.
 import type { RgbImage } from './image';
 
-/**
- * Halvings of an image: level j averages blocks of 2^j × 2^j pixels (a level's pixel-index
- * coordinate is (x + 0.5) / 2^j − 0.5 of the image's). Made on first use and kept with the image,
- * so the detector and the aligner share them for one photo.
- */
 const halvings = new WeakMap<RgbImage, RgbImage[]>();
 
+/**
+ * Level `level` of an image's halvings: blocks of 2^level × 2^level pixels averaged (its
+ * pixel-index coordinate is (x + 0.5) / 2^level − 0.5 of the image's). Levels are made on first
+ * use and kept with the image, so the detector and the aligner share them for one photo.
+ */
 export function halvedImage(img: RgbImage, level: number): RgbImage {
   let levels = halvings.get(img);
   if (!levels) halvings.set(img, (levels = [img]));
