@@ -205,7 +205,7 @@ async function explorerCommand(page: Page, files: readonly string[], command: st
       await page.keyboard.press('Enter');
     }
     if (await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) {
-      if (attempt > 1) log(`"${command}" ran at the ${attempt}th try`);
+      if (attempt > 1) log(`"${command}" ran on try ${attempt}`);
       return;
     }
     if (attempt === 5) throw new Error(`the Explorer context menu stayed open after choosing "${command}" ${attempt} times`);
