@@ -27,6 +27,8 @@ export interface ExplainJob {
   b: JobImage;
   /** undefined = the model card's threshold. */
   threshold?: number;
+  /** The detected face used in each image (0 = the largest, the default). */
+  faces?: [number, number];
 }
 
 /** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
@@ -109,7 +111,7 @@ async function run({ id, job }: WorkerRequest, reply: (r: WorkerReply) => void):
     }
     const { engine, loadMs } = await engineFor(job, reply, id);
     reply({ id, kind: 'progress', message: 'Computing the maps…' });
-    const pair = await engine.explainPair(imageSource(job.a), imageSource(job.b), job.threshold);
+    const pair = await engine.explainPair({ ...imageSource(job.a), face: job.faces?.[0] }, { ...imageSource(job.b), face: job.faces?.[1] }, job.threshold);
     reply({ id, kind: 'done', payload: await toPayload(pair), loadMs });
   } catch (e) {
     reply({ id, kind: 'failed', error: describe(e) });

@@ -12,7 +12,7 @@ import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { explainPairListCommand, reviveGallery } from './pairListCommand';
 import { PairListRunError } from './pairListRun';
-import { ExplanationPanel, type PanelHost } from './panel';
+import { ExplanationPanel, type PanelHost, type Rerun } from './panel';
 import { SECTION, type Settings, resolveSettings } from './settings';
 import { registerXssabTasks } from './taskProvider';
 
@@ -26,6 +26,8 @@ export interface TestApi {
   /** Notifications shown so far, oldest first. */
   notifications: { level: Level; message: string }[];
   panelState(): ExplanationPanel['state'] | undefined;
+  /** Hands the open panel a message as if its viewer had posted it. */
+  panelMessage(message: unknown): void;
   galleryState(): GalleryPanel['state'] | undefined;
 }
 
@@ -79,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
    * Explains a pair under a progress indicator and logs it; throws what failed (CancelledError when
    * cancelled). `model` (a notebook request's) replaces the settings' model.
    */
-  const explainImages = (images: [JobImage, JobImage], options: { threshold?: number; model?: string }, location: vscode.ProgressLocation) =>
+  const explainImages = (images: [JobImage, JobImage], options: { threshold?: number; model?: string; faces?: [number, number] }, location: vscode.ProgressLocation) =>
     vscode.window.withProgress({ location, title: 'xSSAB', cancellable: true }, async (progress, token): Promise<ExplanationPayload> => {
       const [a, b] = images;
       const names = images.map((image) => (typeof image === 'string' ? path.basename(image) : image.label)).join(' ↔ ');
@@ -88,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       try {
         const settings = readSettings();
         const model = options.model ?? settings.model;
-        const job = { model, ep: settings.executionProvider, a, b, threshold: options.threshold ?? settings.threshold };
+        const job = { model, ep: settings.executionProvider, a, b, threshold: options.threshold ?? settings.threshold, faces: options.faces };
         const { payload, loadMs } = await engine.explain(job, { onProgress: (message) => progress.report({ message }), onFallback: onFallback(settings) }, token);
         const load = loadMs !== undefined ? `, model loaded in ${loadMs.toFixed(0)} ms` : '';
         output.info(
@@ -105,8 +107,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     });
 
   /** Explains two files; undefined when it failed (reported) or was cancelled. */
-  const explain = (images: [vscode.Uri, vscode.Uri], threshold: number | undefined, location: vscode.ProgressLocation) =>
-    explainImages([images[0].fsPath, images[1].fsPath], { threshold }, location).then(
+  const explain = (images: [vscode.Uri, vscode.Uri], how: Partial<Rerun>, location: vscode.ProgressLocation) =>
+    explainImages([images[0].fsPath, images[1].fsPath], how, location).then(
       (payload) => payload,
       (e) => {
         if (!(e instanceof CancelledError)) report(e);
@@ -117,13 +119,13 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const explainMatch = async (clicked?: unknown, selected?: unknown): Promise<ExplanationPayload | undefined> => {
     const images = await pickPair(clicked, selected);
     if (!images) return undefined;
-    const payload = await explain(images, undefined, vscode.ProgressLocation.Notification);
+    const payload = await explain(images, {}, vscode.ProgressLocation.Notification);
     if (payload) showExplanation(payload, images);
     return payload;
   };
 
   const panelHost: PanelHost = {
-    rerun: (shown, t) => explain(shown.images, t, vscode.ProgressLocation.Window),
+    rerun: (shown, how) => explain(shown.images, how, vscode.ProgressLocation.Window),
     log: (line) => output.info(line),
     view: () => readSettings().view,
   };
@@ -153,7 +155,12 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }),
   );
   if (!testing) return undefined;
-  return { notifications, panelState: () => ExplanationPanel.open?.state, galleryState: () => GalleryPanel.open?.state };
+  return {
+    notifications,
+    panelState: () => ExplanationPanel.open?.state,
+    panelMessage: (message) => ExplanationPanel.open?.receive(message),
+    galleryState: () => GalleryPanel.open?.state,
+  };
 }
 
 /** A command handler that reports its errors instead of throwing them into the extension host. */

@@ -1,6 +1,6 @@
 // The explanation panel: one webview panel, created on first use and reused for every pair. Its
 // UI is the browser viewer (dist/renderer/panel.js); this side feeds it explanations and acts on
-// its validated requests (threshold changes, exports). It survives a window reload: VS Code keeps the
+// its validated requests (threshold changes, another detected face, exports). It survives a window reload: VS Code keeps the
 // viewer's state and the extension revives the panel from it.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -17,9 +17,15 @@ export interface Shown {
   images: [vscode.Uri, vscode.Uri];
 }
 
+/** How to explain a pair again: the threshold (undefined: the settings' or the model card's) and the face used in each image (0 = the largest). */
+export interface Rerun {
+  threshold?: number;
+  faces: [number, number];
+}
+
 export interface PanelHost {
-  /** Re-runs the shown pair at another threshold; undefined when it failed or was cancelled (already reported). */
-  rerun(shown: Shown, threshold: number): Thenable<ExplanationPayload | undefined>;
+  /** Explains the shown pair again; undefined when it failed or was cancelled (already reported). */
+  rerun(shown: Shown, how: Rerun): Thenable<ExplanationPayload | undefined>;
   log(line: string): void;
   /** The map and opacity the viewer starts with (the user's settings). */
   view(): ViewPreferences;
@@ -131,7 +137,8 @@ export class ExplanationPanel {
     return this.panel.webview.postMessage(message);
   }
 
-  private receive(raw: unknown): void {
+  /** Acts on a message from the viewer, once it passes validation (tests send theirs here too). */
+  receive(raw: unknown): void {
     let message: ViewerMessage;
     try {
       message = parseViewerMessage(raw);
@@ -153,19 +160,44 @@ export class ExplanationPanel {
       case 'exportMap':
         void this.exportMap(message.side, message.kind, message.png);
         break;
+      case 'chooseFace':
+        void this.chooseFace(message.side, message.face);
+        break;
       case 'explain':
         this.host.log('panel: ignored an "explain" request (notebook outputs only)');
         break;
     }
   }
 
+  /** What a re-run keeps of the shown explanation: a threshold the user chose, and the faces. */
+  private shownRun(): Rerun {
+    const { payload } = this.shown;
+    return { threshold: payload.thresholdSource === 'user' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0] };
+  }
+
   private async rerunAt(threshold: number): Promise<void> {
     if (threshold === this.shown.payload.threshold) return;
+    await this.rerun({ ...this.shownRun(), threshold }, `Explaining again at threshold ${threshold}…`);
+  }
+
+  private async chooseFace(side: 'a' | 'b', face: number): Promise<void> {
+    const how = this.shownRun();
+    const i = side === 'a' ? 0 : 1;
+    const count = this.shown.payload[side].faces?.length ?? 0;
+    if (face >= count || face === how.faces[i]) {
+      this.host.log(`panel: ignored a choice of face ${face} of ${side.toUpperCase()} (${count} detected, face ${how.faces[i]} shown)`);
+      return;
+    }
+    how.faces[i] = face;
+    await this.rerun(how, `Explaining again with face ${face + 1} of ${count} in ${side.toUpperCase()}…`);
+  }
+
+  private async rerun(how: Rerun, progress: string): Promise<void> {
     const shown = this.shown;
-    void this.post({ type: 'progress', message: `Explaining again at threshold ${threshold}…` });
-    const payload = await this.host.rerun(shown, threshold);
+    void this.post({ type: 'progress', message: progress });
+    const payload = await this.host.rerun(shown, how);
     // A new pair shown meanwhile wins over this re-run; a failed re-run (already reported)
-    // sends the shown explanation again, which also resets the viewer's threshold control.
+    // sends the shown explanation again, which also resets the viewer's threshold and face controls.
     if (this.shown !== shown) return;
     if (payload) this.display({ ...shown, payload });
     else this.sendExplanation();

@@ -35,7 +35,7 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
   function show(state: PanelState): void {
     try {
       if (viewer) viewer.update(state.payload, state.photos);
-      else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce, view: state.view });
+      else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce, view: state.view, chooseFace: true });
       status.replaceChildren();
       api.setState(state);
     } catch (e) {

@@ -32,6 +32,8 @@ export type ViewerMessage =
   | { type: 'setThreshold'; threshold: number }
   | { type: 'exportResult' }
   | { type: 'exportMap'; side: 'a' | 'b'; kind: MapKind; png: string }
+  /** Explain the pair again with another detected face of one photo (0 = the largest). */
+  | { type: 'chooseFace'; side: 'a' | 'b'; face: number }
   | { type: 'explain'; requestId: string; request: ExplainRequest; run: boolean };
 
 /** Host → viewer. */
@@ -78,6 +80,11 @@ function text(v: unknown, what: string, max = MAX_REQUEST_FIELD): string {
   return v;
 }
 
+function parseSide(v: unknown): 'a' | 'b' {
+  if (v !== 'a' && v !== 'b') throw new ProtocolError('side must be "a" or "b"');
+  return v;
+}
+
 /** Validates a notebook request payload (types and sizes only; paths are checked by the host). */
 export function parseExplainRequest(v: unknown): ExplainRequest {
   if (!isRecord(v)) throw new ProtocolError('the request must be a JSON object with "a" and "b"');
@@ -99,12 +106,14 @@ export function parseViewerMessage(v: unknown): ViewerMessage {
     case 'setThreshold':
       return { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) };
     case 'exportMap': {
-      if (v.side !== 'a' && v.side !== 'b') throw new ProtocolError('side must be "a" or "b"');
+      const side = parseSide(v.side);
       if (!MAP_KINDS.includes(v.kind as MapKind)) throw new ProtocolError(`kind must be one of ${MAP_KINDS.join(', ')}`);
       const png = text(v.png, 'png', 8 * 1024 * 1024);
       if (!PNG_DATA_URI.test(png)) throw new ProtocolError('png must be a PNG data URI');
-      return { type: 'exportMap', side: v.side, kind: v.kind as MapKind, png };
+      return { type: 'exportMap', side, kind: v.kind as MapKind, png };
     }
+    case 'chooseFace':
+      return { type: 'chooseFace', side: parseSide(v.side), face: count(v.face, 'face') };
     case 'explain':
       return {
         type: 'explain',

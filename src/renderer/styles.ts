@@ -47,6 +47,7 @@ export const VIEWER_CSS = `
 .xssab-faces { display: flex; flex-wrap: wrap; gap: 16px; }
 .xssab-face { margin: 0; flex: 1 1 200px; max-width: 360px; min-width: 0; }
 .xssab-face figcaption { font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
+.xssab-face-choice { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
 .xssab-stage { position: relative; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
 .xssab-stage img, .xssab-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
 .xssab-stage.xssab-pixelated img, .xssab-stage.xssab-pixelated canvas { image-rendering: pixelated; }

@@ -35,6 +35,8 @@ export interface ViewerOptions {
   styleNonce?: string;
   /** Delay before a threshold change is sent to the host. */
   thresholdDebounceMs?: number;
+  /** The host explains the pair again with another detected face (the panel; not notebooks). */
+  chooseFace?: boolean;
 }
 
 export interface ViewerHandle {
@@ -240,6 +242,8 @@ interface FaceView {
   legendHigh: HTMLElement;
   readout: HTMLOutputElement;
   exportButton?: HTMLButtonElement;
+  /** Which detected face of the photo is explained; shown when the photo has more than one. */
+  faceChoice?: { label: HTMLLabelElement; select: HTMLSelectElement };
 }
 
 class Viewer implements ViewerHandle {
@@ -393,7 +397,14 @@ class Viewer implements ViewerHandle {
     };
     face.stage.append(face.image, canvas, face.cursor);
     face.legend.append(face.legendLow, face.legendBar, face.legendHigh);
-    face.figure.append(face.caption, face.stage, face.legend, readout);
+    face.figure.append(face.caption);
+    if (this.host && this.options.chooseFace) {
+      const select = el(doc, 'select', { 'aria-label': `Face explained in image ${label}` });
+      select.addEventListener('change', () => this.post({ type: 'chooseFace', side, face: Number(select.value) }));
+      face.faceChoice = { label: el(doc, 'label', { class: 'xssab-face-choice', hidden: '' }, 'Face', select), select };
+      face.figure.append(face.faceChoice.label);
+    }
+    face.figure.append(face.stage, face.legend, readout);
     if (this.host) {
       face.exportButton = el(doc, 'button', { type: 'button' }, `Export map ${label} (PNG)`);
       face.exportButton.addEventListener('click', () => void this.exportMap(side));
@@ -484,6 +495,7 @@ class Viewer implements ViewerHandle {
       const info = this.payload[side];
       const [w, h] = this.shownSize(side);
       face.caption.textContent = `${side.toUpperCase()}: ${displayName(info.path)}`;
+      if (face.faceChoice) this.showFaceChoice(face.faceChoice, info);
       const src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
       if (face.image.getAttribute('src') !== src) face.image.src = src; // no reload (flicker) on a map change
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;
@@ -504,6 +516,16 @@ class Viewer implements ViewerHandle {
     }
     this.applyOpacity();
     this.setCursor(this.cursor);
+  }
+
+  /** Lists the photo's detected faces, largest first, with the explained one selected. */
+  private showFaceChoice({ label, select }: NonNullable<FaceView['faceChoice']>, info: ImageInfo): void {
+    const count = info.faces?.length ?? 0;
+    label.hidden = count < 2;
+    if (select.options.length !== count) {
+      select.replaceChildren(...Array.from({ length: count }, (_, i) => el(this.doc, 'option', { value: String(i) }, `${i + 1} of ${count}${i === 0 ? ' (largest)' : ''}`)));
+    }
+    select.value = String(info.faceIndex ?? 0);
   }
 
   /** Draws a face's map onto its canvas: directly on the crop, or through the inverse alignment on the photo. */

@@ -2,7 +2,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
-import { NOTEBOOK, PAIR } from './pair';
+import { GROUP_PHOTOS, NOTEBOOK, PAIR } from './pair';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(__dirname, 'fixtures', 'workspace');
@@ -24,7 +24,7 @@ export async function buildSuite(): Promise<void> {
 }
 
 /**
- * Fills `dir` with the fixture files and the sample pair, with the example notebook and the
+ * Fills `dir` with the fixture files, the sample pair and two group photos (photos/), with the example notebook and the
  * aligned samples its cells name, and with Patch-Samples for the tasks (examples/,
  * samples/aligned/ and samples/patch-samples/, laid out as in the repository); the tests read only
  * the opened folder.
@@ -33,6 +33,8 @@ export function prepareWorkspace(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.cpSync(fixtures, dir, { recursive: true });
   for (const name of PAIR) fs.copyFileSync(path.join(repoRoot, 'samples', 'aligned', name), path.join(dir, name));
+  fs.mkdirSync(path.join(dir, 'photos'));
+  for (const name of GROUP_PHOTOS) fs.copyFileSync(path.join(repoRoot, 'samples', 'photos', name), path.join(dir, 'photos', name));
   fs.mkdirSync(path.join(dir, 'examples'));
   fs.copyFileSync(path.join(repoRoot, NOTEBOOK), path.join(dir, NOTEBOOK));
   fs.cpSync(path.join(repoRoot, 'samples', 'aligned'), path.join(dir, 'samples', 'aligned'), { recursive: true });

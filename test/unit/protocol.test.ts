@@ -22,6 +22,8 @@ describe('protocol: parseViewerMessage', () => {
       { type: 'setThreshold', threshold: -0.25 },
       { type: 'setThreshold', threshold: 1 },
       { type: 'exportMap', side: 'b', kind: 'dissimilarity', png: PNG },
+      { type: 'chooseFace', side: 'a', face: 2 },
+      { type: 'chooseFace', side: 'b', face: 0 },
       { type: 'explain', requestId: 'r-1', request: { a: 'x/a.png', b: PNG, model: 'm.onnx', threshold: 0.3 }, run: true },
       { type: 'explain', requestId: 'r-2', request: { a: 'a.jpg', b: 'b.jpg' }, run: false },
     ];
@@ -38,6 +40,13 @@ describe('protocol: parseViewerMessage', () => {
     for (const v of [null, undefined, 42, 'ready', [], { type: 5 }, {}]) refuses(parseViewerMessage, v, 'message without a type');
     refuses(parseViewerMessage, { type: 'runScript' }, 'unknown message type "runScript"');
     refuses(parseViewerMessage, { type: 'x'.repeat(100) }, `unknown message type "${'x'.repeat(40)}"`);
+  });
+
+  it('refuses face choices with a bad side or a face that is not a whole number ≥ 0', () => {
+    refuses(parseViewerMessage, { type: 'chooseFace', side: 'c', face: 1 }, 'side must be "a" or "b"');
+    for (const face of [-1, 1.5, '1', NaN, null, undefined, 2 ** 60]) {
+      refuses(parseViewerMessage, { type: 'chooseFace', side: 'a', face }, 'face must be a whole number ≥ 0');
+    }
   });
 
   it('refuses thresholds that are not finite numbers in [-1, 1]', () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import type { JSDOM } from 'jsdom';
 import { overlay } from '../../src/engine/colour';
 import { encodeMap } from '../../src/engine/output';
+import type { DetectedFace, ExplanationPayload } from '../../src/engine/result';
 import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/renderer/protocol';
 import {
   clientToPixel,
@@ -28,16 +29,17 @@ interface Fixture {
   errors: Error[];
 }
 
-function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number; view?: ViewPreferences } = {}): Fixture {
+function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number; view?: ViewPreferences; chooseFace?: boolean; payload?: ExplanationPayload } = {}): Fixture {
   const { dom, errors } = jsdom();
   const document = dom.window.document;
   const root = document.body.appendChild(document.createElement('div'));
   const posted: ViewerMessage[] = [];
   const host = options.host === false ? null : { post: (m: ViewerMessage) => posted.push(m) };
-  const viewer = renderExplanation(root, goldenPayload(), host, {
+  const viewer = renderExplanation(root, options.payload ?? goldenPayload(), host, {
     photos: options.photos ? { a: PHOTO, b: PHOTO } : undefined,
     thresholdDebounceMs: options.debounceMs,
     view: options.view,
+    chooseFace: options.chooseFace,
   });
   return { document, window: dom.window, root, posted, viewer, errors };
 }
@@ -303,6 +305,29 @@ describe('viewer: rendered into JSDOM', () => {
       'dimension 6: +0.0000 (opposing)',
       'dimension 3: +0.0010 (opposing)',
     ]);
+  });
+
+  it('in the panel, a photo with several faces lists them and posts the one chosen', () => {
+    const face = (size: number): DetectedFace => ({ box: [0, 0, size, size], landmarks: [], score: 0.9 });
+    const payload = goldenPayload();
+    Object.assign(payload.a, { faces: [face(9), face(7), face(5)], faceIndex: 1 });
+    Object.assign(payload.b, { faces: [face(9)], faceIndex: 0 });
+    f = mount({ chooseFace: true, payload });
+    const choice = (side: 'a' | 'b') => faceOf(f, side).querySelector<HTMLLabelElement>('.xssab-face-choice')!;
+    assert.equal(choice('b').hidden, true, 'one face: nothing to choose');
+    assert.equal(choice('a').hidden, false);
+    const select = choice('a').querySelector('select')!;
+    assert.deepEqual([...select.options].map((o) => o.text), ['1 of 3 (largest)', '2 of 3', '3 of 3']);
+    assert.equal(select.value, '1', 'the explained face is selected');
+    select.value = '2';
+    select.dispatchEvent(new f.window.Event('change'));
+    assert.deepEqual(f.posted, [{ type: 'chooseFace', side: 'a', face: 2 }]);
+    // The new explanation selects its face; a notebook output (no face choice) lists none.
+    f.viewer.update({ ...payload, a: { ...payload.a, faceIndex: 2 } });
+    assert.equal(select.value, '2');
+    f.viewer.dispose();
+    f = mount({ payload });
+    assert.equal(f.root.querySelector('.xssab-face-choice'), null);
   });
 
   it('the photo toggle shows the photos and maps hover positions through the alignment', () => {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { Engine } from '../../../src/engine/engine';
 import type { ExplanationPayload, ExplanationResult } from '../../../src/engine/result';
 import type { TestApi } from '../../../src/extension/extension';
-import { PAIR } from '../pair';
+import { GROUP_PHOTOS, PAIR } from '../pair';
 import { until } from './helpers';
 
 const EXTENSION_ID = 'xssab.xssab-vscode';
@@ -94,5 +94,32 @@ describe('xSSAB extension', () => {
     const again = await explainMatch(b, [b, a]);
     assert.ok(again, `the extension stopped working; notifications: ${JSON.stringify(api.notifications.slice(first))}`);
     assert.ok(Math.abs(again.score - expected.score) < 1e-4, 'the cosine score is symmetric');
+  });
+
+  it('explains another detected face of a group photo when the viewer asks for it', async () => {
+    const [group, other] = GROUP_PHOTOS.map((name) => workspaceFile(`photos/${name}`));
+    const engine = await Engine.create({ model: path.join(extension.extensionPath, 'models', 'mobilefacenet.onnx'), ep: 'cpu' });
+    let reference: ExplanationResult;
+    try {
+      reference = (await engine.explainPair({ source: group.fsPath, label: group.fsPath, face: 2 }, { source: other.fsPath, label: other.fsPath })).result;
+    } finally {
+      await engine.dispose();
+    }
+    const first = await explainMatch(group, [group, other]);
+    assert.ok(first, `no result; notifications: ${JSON.stringify(api.notifications)}`);
+    assert.deepStrictEqual([first.a.faceIndex, first.a.faces?.length, first.b.faceIndex], [0, 3, 0]);
+    await until('the panel to receive the explanation', () => (api.panelState()?.delivered === first ? true : undefined));
+
+    const notices = api.notifications.length;
+    api.panelMessage({ type: 'chooseFace', side: 'a', face: 7 }); // not detected: ignored (logged)
+    api.panelMessage({ type: 'chooseFace', side: 'a', face: 2 });
+    const shown = await until('the panel to show face 3 of A', () => {
+      const delivered = api.panelState()?.delivered;
+      return delivered?.a.faceIndex === 2 ? delivered : undefined;
+    });
+    assert.ok(Math.abs(shown.score - reference.score) < 1e-4, `score ${shown.score}, engine with face 2: ${reference.score}`);
+    assert.notStrictEqual(shown.score.toFixed(4), first.score.toFixed(4));
+    assert.deepStrictEqual([shown.b.faceIndex, shown.threshold], [0, first.threshold]);
+    assert.deepStrictEqual(api.notifications.slice(notices), [], 'nothing to report');
   });
 });
