@@ -534,9 +534,18 @@ class Viewer implements ViewerHandle {
     if (!ctx) return; // no canvas support (e.g. JSDOM): the read-outs still work
     const crop = this.mapCanvas(side, kind);
     if (!crop) return;
-    const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
+    const info = this.payload[side];
+    const transform = this.showPhotos ? photoTransform(info) : undefined;
     if (transform) ctx.setTransform(...cropToPhotoCanvasMatrix(transform));
     ctx.drawImage(crop, 0, 0);
+    // On a photo with several faces, a frame marks the one explained.
+    const box = transform && (info.faces?.length ?? 0) > 1 ? info.faces?.[info.faceIndex ?? 0]?.box : undefined;
+    if (box) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.lineWidth = Math.max(2, Math.max(info.width, info.height) / 300);
+      ctx.strokeStyle = '#1e90ff';
+      ctx.strokeRect(...box);
+    }
   }
 
   /** The map at crop resolution on a canvas of its own. */
