@@ -126,7 +126,11 @@ export class Engine {
     threshold?: number,
   ): Promise<ExplainedPair> {
     const start = performance.now();
-    const faces: [PreparedFace, PreparedFace] = [await this.prepareFace(a.source, a.label, a), await this.prepareFace(b.source, b.label, b)];
+    // Both at once: one photo decodes while the other's faces are detected. A's failure is reported first.
+    const [fa, fb] = await Promise.allSettled([this.prepareFace(a.source, a.label, a), this.prepareFace(b.source, b.label, b)]);
+    if (fa.status === 'rejected') throw fa.reason;
+    if (fb.status === 'rejected') throw fb.reason;
+    const faces: [PreparedFace, PreparedFace] = [fa.value, fb.value];
     const prepareMs = performance.now() - start;
     const [pair] = await this.explainFaces([faces], threshold);
     pair.result.timings = { totalMs: performance.now() - start, prepareMs, explainMs: pair.result.timings.explainMs };

@@ -59,8 +59,12 @@ describe('xssab CLI', function () {
     assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /MATCH|NO MATCH/);
   });
 
-  it('reports a missing file', () => {
+  it('reports a missing file; with both images bad, the first one', () => {
     assertCleanError(run('explain', path.join(tmp, 'nope.png'), crop('man_01_face0.png'), '--out', path.join(tmp, 'o1')), /xssab: .*nope\.png: file not found/);
+    const text = path.join(tmp, 'text-b.png');
+    fs.writeFileSync(text, 'not pixels\n');
+    assertCleanError(run('explain', path.join(tmp, 'nope-a.png'), text, '--out', path.join(tmp, 'o1')), /xssab: .*nope-a\.png: file not found/);
+    assertCleanError(run('explain', text, path.join(tmp, 'nope-b.png'), '--out', path.join(tmp, 'o1')), /xssab: .*text-b\.png: not an image/);
   });
 
   it('reports a file that is not an image', () => {
