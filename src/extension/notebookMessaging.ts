@@ -115,7 +115,7 @@ export interface NotebookHost {
   isTrusted(): boolean;
   workspaceFolders(): string[];
   /** Runs the engine (with progress and the log); `model` replaces the settings' model. */
-  explain(images: [JobImage, JobImage], options: { model?: string; threshold?: number }): PromiseLike<ExplanationPayload>;
+  explain(images: [JobImage, JobImage], options: { model?: string; threshold?: number; faces?: [number, number] }): PromiseLike<ExplanationPayload>;
   /** The user's text for an engine failure; unexpected failures are logged in full. */
   failureText(error: unknown): string;
   log: Pick<vscode.LogOutputChannel, 'info' | 'warn'>;
@@ -158,7 +158,9 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
     const images = await requestImages(request, scope);
     const { model, warning } = await requestModel(request, scope);
     if (warning) host.log.warn(`notebook: ${warning}`);
-    const payload = await host.explain(images, { model, threshold: request.threshold });
+    const faces: [number, number] | undefined =
+      request.faceA === undefined && request.faceB === undefined ? undefined : [request.faceA ?? 0, request.faceB ?? 0];
+    const payload = await host.explain(images, { model, threshold: request.threshold, faces });
     await reply({ type: 'explained', requestId, payload: warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload });
   } catch (e) {
     if (e instanceof RequestError) host.log.warn(`notebook: refused a request: ${e.message}`);

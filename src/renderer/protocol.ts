@@ -12,6 +12,9 @@ export interface ExplainRequest {
   b: string;
   model?: string;
   threshold?: number;
+  /** The detected face used in each photo (0 = the largest, the default). */
+  faceA?: number;
+  faceB?: number;
 }
 
 /** A map shown over the faces, or none. */
@@ -88,11 +91,13 @@ function parseSide(v: unknown): 'a' | 'b' {
 /** Validates a notebook request payload (types and sizes only; paths are checked by the host). */
 export function parseExplainRequest(v: unknown): ExplainRequest {
   if (!isRecord(v)) throw new ProtocolError('the request must be a JSON object with "a" and "b"');
-  const unknown = Object.keys(v).filter((k) => !['a', 'b', 'model', 'threshold'].includes(k));
+  const unknown = Object.keys(v).filter((k) => !['a', 'b', 'model', 'threshold', 'faceA', 'faceB'].includes(k));
   if (unknown.length) throw new ProtocolError(`unknown request field(s): ${unknown.join(', ')}`);
   const request: ExplainRequest = { a: text(v.a, '"a"'), b: text(v.b, '"b"') };
   if (v.model !== undefined) request.model = text(v.model, '"model"', 4096);
   if (v.threshold !== undefined) request.threshold = finiteNumber(v.threshold, '"threshold"', -1, 1);
+  if (v.faceA !== undefined) request.faceA = count(v.faceA, '"faceA"');
+  if (v.faceB !== undefined) request.faceB = count(v.faceB, '"faceB"');
   return request;
 }
 

@@ -174,7 +174,7 @@ describe('notebook requests', () => {
 
     function setup(options: { trusted?: boolean; fail?: unknown } = {}) {
       const replies: { message: HostMessage; editor: unknown }[] = [];
-      const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number } }[] = [];
+      const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number; faces?: [number, number] } }[] = [];
       const warnings: string[] = [];
       const messaging: NotebookMessaging = {
         onDidReceiveMessage: () => ({ dispose() {} }),
@@ -202,8 +202,17 @@ describe('notebook requests', () => {
       const t = setup();
       const nb = editor(path.join(work, 'nb'));
       await answer(t.messaging, t.host, nb, explain({ a: '../face.png', b: '../face.png', threshold: 0.3 }));
-      assert.deepEqual(t.jobs, [{ images: [path.join(work, 'face.png'), path.join(work, 'face.png')], options: { model: undefined, threshold: 0.3 } }]);
+      assert.deepEqual(t.jobs, [{ images: [path.join(work, 'face.png'), path.join(work, 'face.png')], options: { model: undefined, threshold: 0.3, faces: undefined } }]);
       assert.deepEqual(t.replies, [{ message: { type: 'explained', requestId: 'r1', payload }, editor: nb }]);
+    });
+
+    it('passes the faces a request names, the largest for the one it does not', async () => {
+      const t = setup();
+      const nb = editor(work);
+      await answer(t.messaging, t.host, nb, explain({ a: 'face.png', b: 'face.png', faceB: 2 }));
+      await answer(t.messaging, t.host, nb, explain({ a: 'face.png', b: 'face.png', faceA: 1 }));
+      await answer(t.messaging, t.host, nb, explain({ a: 'face.png', b: 'face.png', faceA: 0, faceB: 3 }));
+      assert.deepEqual(t.jobs.map((j) => j.options.faces), [[0, 2], [1, 0], [0, 3]]);
     });
 
     it('in an untrusted workspace asks for the button, and runs once it is pressed', async () => {

@@ -78,7 +78,9 @@ describe('protocol: parseViewerMessage', () => {
 
 describe('protocol: parseExplainRequest', () => {
   it('passes valid requests unchanged', () => {
-    for (const r of [{ a: 'a.png', b: '../b.jpg' }, { a: PNG, b: PNG, model: 'models/m.onnx', threshold: -0.1 }]) assert.deepEqual(parseExplainRequest(r), r);
+    for (const r of [{ a: 'a.png', b: '../b.jpg' }, { a: PNG, b: PNG, model: 'models/m.onnx', threshold: -0.1 }, { a: 'g.jpg', b: 'h.jpg', faceA: 0, faceB: 3 }]) {
+      assert.deepEqual(parseExplainRequest(r), r);
+    }
   });
 
   it('refuses wrong types, unknown fields and oversized fields', () => {
@@ -88,6 +90,8 @@ describe('protocol: parseExplainRequest', () => {
     refuses(parseExplainRequest, { a: 'a', b: ['b.png'] }, '"b" must be a non-empty string');
     refuses(parseExplainRequest, { a: 'a', b: '' }, '"b" must be a non-empty string');
     refuses(parseExplainRequest, { a: 'a', b: 'b', model: 1 }, '"model" must be a non-empty string');
+    refuses(parseExplainRequest, { a: 'a', b: 'b', faceA: -1 }, '"faceA" must be a whole number ≥ 0');
+    refuses(parseExplainRequest, { a: 'a', b: 'b', faceB: '2' }, '"faceB" must be a whole number ≥ 0');
     refuses(parseExplainRequest, { a: 'a', b: 'b', model: 'm'.repeat(4097) }, '"model" is too long (4097 characters, at most 4096)');
     refuses(parseExplainRequest, { a: 'a', b: 'b', threshold: '0.3' }, '"threshold" must be a number in [-1, 1]');
     refuses(parseExplainRequest, { a: 'a', b: 'b', threshold: -1.5 }, '"threshold" must be a number in [-1, 1]');
