@@ -1,7 +1,7 @@
 // The explanation panel: one webview panel, created on first use and reused for every pair. Its
 // UI is the browser viewer (dist/renderer/panel.js); this side feeds it explanations and acts on
-// its validated requests (threshold changes, another detected face, exports). It survives a window reload: VS Code keeps the
-// viewer's state and the extension revives the panel from it.
+// its validated requests (threshold changes, another detected face, exports). It survives a
+// window reload: VS Code keeps the viewer's state and the extension revives the panel from it.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -17,7 +17,10 @@ export interface Shown {
   images: [vscode.Uri, vscode.Uri];
 }
 
-/** How to explain a pair again: the threshold (undefined: the settings' or the model card's) and the face used in each image (0 = the largest). */
+/**
+ * How to explain a pair again: the threshold (undefined: the settings' or the model card's) and
+ * the face used in each image (0 = the largest).
+ */
 export interface Rerun {
   threshold?: number;
   faces: [number, number];
