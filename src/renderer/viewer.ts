@@ -355,6 +355,11 @@ class Viewer implements ViewerHandle {
       this.thresholdNumber.value = this.thresholdSlider.value = String(payload.threshold);
       this.status.textContent = '';
     }
+    // Only a new explanation sets the face lists: a redraw leaves a choice waiting for its answer.
+    for (const side of SIDES) {
+      const choice = this.faces[side].faceChoice;
+      if (choice) this.showFaceChoice(choice, payload[side]);
+    }
     this.renderHeader();
     this.renderDecomposition();
     this.drawFaces();
@@ -495,7 +500,6 @@ class Viewer implements ViewerHandle {
       const info = this.payload[side];
       const [w, h] = this.shownSize(side);
       face.caption.textContent = `${side.toUpperCase()}: ${displayName(info.path)}`;
-      if (face.faceChoice) this.showFaceChoice(face.faceChoice, info);
       const src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
       if (face.image.getAttribute('src') !== src) face.image.src = src; // no reload (flicker) on a map change
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;

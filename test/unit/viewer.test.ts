@@ -322,6 +322,10 @@ describe('viewer: rendered into JSDOM', () => {
     select.value = '2';
     select.dispatchEvent(new f.window.Event('change'));
     assert.deepEqual(f.posted, [{ type: 'chooseFace', side: 'a', face: 2 }]);
+    selectKind(f, 'similarity'); // a redraw while the host works keeps the choice
+    assert.equal(select.value, '2');
+    f.viewer.update(payload); // the host could not explain it: the shown face again
+    assert.equal(select.value, '1');
     // The new explanation selects its face; a notebook output (no face choice) lists none.
     f.viewer.update({ ...payload, a: { ...payload.a, faceIndex: 2 } });
     assert.equal(select.value, '2');
