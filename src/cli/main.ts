@@ -32,7 +32,8 @@ ${PATCH_LFW_USAGE}
   xssab help
 
 Options of explain:
-  --out DIR            write result.json, maps (.npy), overlays (.png) and report.html (default: xssab-out)
+  --out DIR            write result.json, maps (.npy), overlays (.png) and report.html
+                       (default: xssab-out/A_vs_B, named after the two files)
   --json               print result.json to stdout
   --mime               print the explanation as ${EXPLANATION_MIME} JSON (for notebooks)
   --model FILE         ONNX face-recognition model (default: the bundled MobileFaceNet)
@@ -108,7 +109,9 @@ async function explain(args: string[]): Promise<void> {
     const [a, b] = positionals;
     const noAlign = values['no-align'];
     const pair = await engine.explainPair({ source: a, label: a, face: faceA, noAlign }, { source: b, label: b, face: faceB, noAlign }, threshold);
-    const out = values.out ?? 'xssab-out';
+    // One folder per pair by default, so explanations (and the demo's) keep each other's files.
+    const stem = (p: string) => path.parse(p).name;
+    const out = values.out ?? path.join('xssab-out', `${stem(a)}_vs_${stem(b)}`);
     await writeExplanation(out, pair);
     for (const w of pair.result.warnings.filter((w) => !engine.model.warnings.includes(w))) console.error(`xssab: warning: ${w}`);
     if (values.mime) console.log(JSON.stringify({ [EXPLANATION_MIME]: await toPayload(pair) }));

@@ -59,6 +59,17 @@ describe('xssab CLI', function () {
     assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /MATCH|NO MATCH/);
   });
 
+  it('writes each pair into a folder of its own under xssab-out by default, beside the demo\'s', () => {
+    fs.mkdirSync(path.join(tmp, 'xssab-out', 'demo', 'genuine-crops'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'xssab-out', 'demo', 'genuine-crops', 'result.json'), '{}');
+    const r = run('explain', crop('man_01_face0.png'), crop('man_05_face0.png'));
+    assert.strictEqual(r.status, 0, r.stderr);
+    const out = path.join(tmp, 'xssab-out', 'man_01_face0_vs_man_05_face0');
+    assert.ok(r.stdout.includes(`outputs in ${out}`), r.stdout);
+    assert.ok(fs.existsSync(path.join(out, 'result.json')));
+    assert.strictEqual(fs.readFileSync(path.join(tmp, 'xssab-out', 'demo', 'genuine-crops', 'result.json'), 'utf8'), '{}');
+  });
+
   it('reports a missing file; with both images bad, the first one', () => {
     assertCleanError(run('explain', path.join(tmp, 'nope.png'), crop('man_01_face0.png'), '--out', path.join(tmp, 'o1')), /xssab: .*nope\.png: file not found/);
     const text = path.join(tmp, 'text-b.png');
