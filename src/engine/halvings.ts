@@ -18,10 +18,11 @@ export function halvedImage(img: RgbImage, level: number): RgbImage {
 
 /**
  * The coarsest level whose pixels are no further apart than samples taken `step` pixels apart:
- * bilinear samples of it do not alias, however much a warp shrinks the image.
+ * bilinear samples of it do not alias, however much a warp shrinks the image. No coarser than
+ * the level of one pixel for an image whose longest side is `side`, whatever the step.
  */
-export function levelForStep(step: number): number {
-  return step >= 2 ? Math.floor(Math.log2(step)) : 0;
+export function levelForStep(step: number, side: number): number {
+  return step >= 2 ? Math.min(Math.floor(Math.log2(step)), Math.ceil(Math.log2(Math.max(side, 1)))) : 0;
 }
 
 /** Each pixel the mean of a 2×2 block; a last odd row or column averages the pixels it has. */

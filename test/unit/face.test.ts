@@ -150,6 +150,15 @@ describe('alignment geometry', () => {
     assert.ok(a * e - b * d >= 0);
   });
 
+  it('refuses a singular warp, and ends a nearly singular one at the one-pixel halving', () => {
+    const img: RgbImage = { width: 5, height: 3, data: new Uint8Array(5 * 3 * 3).fill(60) };
+    assert.throws(() => warpAffine(img, [0, 0, 0, 0, 0, 0], 4, 4), /singular/);
+    // The first sample falls on the 1×1 level (60), 0.4375 of its pixel up and left of the centre,
+    // towards the black beyond the edge: 60 · 0.5625² ≈ 19.
+    const tiny = warpAffine(img, [1e-12, 0, 0, 0, 1e-12, 0], 2, 2);
+    assert.deepEqual([tiny.width, tiny.height, tiny.data[0]], [2, 2, Math.round(60 * 0.5625 ** 2)]);
+  });
+
   it('inverts an affine transform', () => {
     const t: Affine = [1.2, 0.3, -5, -0.4, 0.9, 7];
     const p: Point = [13, -2];

@@ -178,7 +178,10 @@ describe('image halvings', () => {
     assert.equal(halvedImage(img, 1), half, 'levels are made once per image');
   });
 
-  it('picks the coarsest level whose pixels are no further apart than the samples', () => {
-    assert.deepEqual([0.5, 1, 1.99, 2, 3.9, 4, 15.9, 16].map(levelForStep), [0, 0, 0, 1, 1, 2, 3, 4]);
+  it('picks the coarsest level whose pixels are no further apart than the samples, down to one pixel', () => {
+    assert.deepEqual([0.5, 1, 1.99, 2, 3.9, 4, 15.9, 16].map((step) => levelForStep(step, 1000)), [0, 0, 0, 1, 1, 2, 3, 4]);
+    // A 1000-px image is one pixel at level 10; a degenerate warp (step ∞) goes no further.
+    assert.deepEqual([1e6, Infinity].map((step) => levelForStep(step, 1000)), [10, 10]);
+    assert.equal(levelForStep(Infinity, 1), 0);
   });
 });

@@ -72,11 +72,11 @@ export function invertAffine(t: Affine): Affine {
  * photo does not alias; at LFW's sizes the two agree.
  */
 export function warpAffine(img: RgbImage, transform: Affine, outWidth: number, outHeight: number): RgbImage {
-  const level = levelForStep(1 / Math.sqrt(Math.abs(transform[0] * transform[4] - transform[1] * transform[3])));
+  const t = invertAffine(transform);
+  const level = levelForStep(1 / Math.sqrt(Math.abs(transform[0] * transform[4] - transform[1] * transform[3])), Math.max(img.width, img.height));
   const { width, height, data } = halvedImage(img, level);
   // Crop → photo pixel index, then photo → level pixel index: (x + 0.5) / 2^level − 0.5.
   const k = 2 ** level;
-  const t = invertAffine(transform);
   const inv = [t[0] / k, t[1] / k, (t[2] + 0.5) / k - 0.5, t[3] / k, t[4] / k, (t[5] + 0.5) / k - 0.5];
   const out = new Uint8Array(outWidth * outHeight * 3);
   for (let v = 0; v < outHeight; v++) {

@@ -178,7 +178,7 @@ export function fivePointsFrom68(points: readonly Point[]): Point[] {
  * ones are sampled as they are. Samples outside the photo repeat the edge.
  */
 function greyCrop(img: RgbImage, square: Square, size: number): Float32Array {
-  const level = levelForStep(square.side / (2 * size));
+  const level = levelForStep(square.side / (2 * size), Math.max(img.width, img.height));
   const source = halvedImage(img, level);
   // Edge coordinates scale exactly: a level's pixel j spans [j, j + 1) of photo pixels / 2^level.
   const k = 2 ** level;
