@@ -5,6 +5,7 @@ import { legendStops, overlay } from './colour';
 import type { ExplainedPair } from './engine';
 import { projectMapToPhoto } from './face/align';
 import { encodePng, resizeRgb, type RgbImage } from './image';
+import { npyBytes } from './npy';
 import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
 
 /** Opacity of the maps in the written overlays. */
@@ -30,22 +31,6 @@ export async function overlayPhoto(photo: RgbImage, transform: Affine): Promise<
     photo: await resizeRgb(photo, width, height),
     transform: [a * sx, b * sy, a * ox + b * oy + c, d * sx, e * sy, d * ox + e * oy + f],
   };
-}
-
-/** A little-endian float32 .npy file (format version 1.0). */
-export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n.
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt8(0, 7);
-  prefix.writeUInt16LE(header.length, 8);
-  const body = Buffer.alloc(data.length * 4);
-  data.forEach((v, i) => body.writeFloatLE(v, i * 4));
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), body]);
 }
 
 /** Reads a float32 .npy file written by npyBytes: its values and shape. */

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { mapsNpy } from '../engine/npy';
 import type { ExplanationPayload, ExplanationResult } from '../engine/result';
 import { type HostMessage, type ViewerMessage, type ViewPreferences, parseViewerMessage } from '../renderer/protocol';
 import { restoredPair } from './images';
@@ -163,6 +164,9 @@ export class ExplanationPanel {
       case 'exportMap':
         void this.exportMap(message.side, message.kind, message.png);
         break;
+      case 'exportMaps':
+        void this.exportMaps();
+        break;
       case 'chooseFace':
         void this.chooseFace(message.side, message.face);
         break;
@@ -211,6 +215,18 @@ export class ExplanationPanel {
     const [a, b] = this.shown.images;
     const name = `${stem(a)}_vs_${stem(b)}.xssab.json`;
     await this.save(name, { JSON: ['json'] }, Buffer.from(JSON.stringify(result satisfies ExplanationResult, null, 2) + '\n'));
+  }
+
+  private async exportMaps(): Promise<void> {
+    const [a, b] = this.shown.images;
+    let data: Buffer;
+    try {
+      data = mapsNpy(this.shown.payload);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`xSSAB: cannot export these maps: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    await this.save(`${stem(a)}_vs_${stem(b)}.maps.npy`, { NumPy: ['npy'] }, data);
   }
 
   private async exportMap(side: 'a' | 'b', kind: string, png: string): Promise<void> {

@@ -34,6 +34,8 @@ export type ViewerMessage =
   | { type: 'ready' }
   | { type: 'setThreshold'; threshold: number }
   | { type: 'exportResult' }
+  /** Save the six raw maps as one .npy file (shape 2 × 3 × H × W). */
+  | { type: 'exportMaps' }
   | { type: 'exportMap'; side: 'a' | 'b'; kind: MapKind; png: string }
   /** Explain the pair again with another detected face of one photo (0 = the largest). */
   | { type: 'chooseFace'; side: 'a' | 'b'; face: number }
@@ -107,6 +109,7 @@ export function parseViewerMessage(v: unknown): ViewerMessage {
   switch (v.type) {
     case 'ready':
     case 'exportResult':
+    case 'exportMaps':
       return { type: v.type };
     case 'setThreshold':
       return { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) };

@@ -324,7 +324,9 @@ class Viewer implements ViewerHandle {
       }
       const exportResult = el(doc, 'button', { type: 'button' }, 'Export result (JSON)');
       exportResult.addEventListener('click', () => this.post({ type: 'exportResult' }));
-      controls.append(el(doc, 'span', { class: 'xssab-threshold', role: 'group', 'aria-label': 'Threshold' }, 'Threshold', this.thresholdNumber, this.thresholdSlider), exportResult);
+      const exportMaps = el(doc, 'button', { type: 'button', title: 'The six raw maps: float32, shape (2, 3, H, W), images a, b × similarity, dissimilarity, combined' }, 'Export maps (NPY)');
+      exportMaps.addEventListener('click', () => this.post({ type: 'exportMaps' }));
+      controls.append(el(doc, 'span', { class: 'xssab-threshold', role: 'group', 'aria-label': 'Threshold' }, 'Threshold', this.thresholdNumber, this.thresholdSlider), exportResult, exportMaps);
     }
     controls.append(this.status);
 

@@ -19,6 +19,7 @@ describe('protocol: parseViewerMessage', () => {
     const valid: ViewerMessage[] = [
       { type: 'ready' },
       { type: 'exportResult' },
+      { type: 'exportMaps' },
       { type: 'setThreshold', threshold: -0.25 },
       { type: 'setThreshold', threshold: 1 },
       { type: 'exportMap', side: 'b', kind: 'dissimilarity', png: PNG },

@@ -278,11 +278,12 @@ describe('viewer: rendered into JSDOM', () => {
     assert.deepEqual(f.posted, [{ type: 'setThreshold', threshold: 0.1 }]);
   });
 
-  it('export result posts exportResult; a static viewer has no threshold control and no export buttons', () => {
+  it('export result and export maps post their requests; a static viewer has no threshold control and no export buttons', () => {
     f = mount();
-    const exportResult = [...f.root.querySelectorAll('button')].find((b) => /result/.test(text(b)))!;
-    exportResult.click();
-    assert.deepEqual(f.posted, [{ type: 'exportResult' }]);
+    const button = (label: RegExp) => [...f.root.querySelectorAll('button')].find((b) => label.test(text(b)))!;
+    button(/result/).click();
+    button(/maps \(NPY\)/).click();
+    assert.deepEqual(f.posted, [{ type: 'exportResult' }, { type: 'exportMaps' }]);
     assert.equal(f.root.querySelectorAll('.xssab-face button').length, 2);
     f.viewer.dispose();
     f = mount({ host: false });
