@@ -1,8 +1,5 @@
 // .npy files of float32 maps. No native modules: the extension host exports maps with it.
-import type { ExplanationPayload } from './result';
-import { MAP_KINDS } from './result';
-
-const SIDES = ['a', 'b'] as const;
+import { type ExplanationPayload, MAP_KINDS, SIDES } from './result';
 
 /** A little-endian float32 .npy file (format version 1.0). */
 export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {

@@ -6,7 +6,7 @@ import type { ExplainedPair } from './engine';
 import { projectMapToPhoto } from './face/align';
 import { encodePng, resizeRgb, type RgbImage } from './image';
 import { npyBytes } from './npy';
-import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind } from './result';
+import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind, SIDES } from './result';
 
 /** Opacity of the maps in the written overlays. */
 export const OVERLAY_OPACITY = 0.9;
@@ -52,8 +52,6 @@ export function encodeMap(map: Float32Array, shape: [number, number]): EncodedMa
   map.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
   return { shape, data: bytes.toString('base64') };
 }
-
-const SIDES = ['a', 'b'] as const;
 
 /** The explanation MIME payload: result.json plus the aligned crops and the maps. */
 export async function toPayload(pair: ExplainedPair): Promise<ExplanationPayload> {

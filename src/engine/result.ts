@@ -9,6 +9,10 @@ export const PAIRLIST_MIME = 'application/vnd.xssab.pairlist+json';
 export type MapKind = 'similarity' | 'dissimilarity' | 'combined';
 export const MAP_KINDS: readonly MapKind[] = ['similarity', 'dissimilarity', 'combined'];
 
+/** The two images of a pair. */
+export const SIDES = ['a', 'b'] as const;
+export type Side = (typeof SIDES)[number];
+
 /** A 2-D affine transform [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];
 

@@ -2,7 +2,7 @@
 // Each direction is a discriminated union on `type`; whatever arrives from a webview or notebook
 // passes `parseViewerMessage` before the host acts on it.
 import type { ModelEntry } from '../engine/explainPairs/summary';
-import type { ExplanationPayload, MapKind } from '../engine/result';
+import type { ExplanationPayload, MapKind, Side } from '../engine/result';
 import { MAP_KINDS } from '../engine/result';
 import type { GalleryData } from './galleryModel';
 
@@ -36,9 +36,9 @@ export type ViewerMessage =
   | { type: 'exportResult' }
   /** Save the six raw maps as one .npy file (shape 2 × 3 × H × W). */
   | { type: 'exportMaps' }
-  | { type: 'exportMap'; side: 'a' | 'b'; kind: MapKind; png: string }
+  | { type: 'exportMap'; side: Side; kind: MapKind; png: string }
   /** Explain the pair again with another detected face of one photo (0 = the largest). */
-  | { type: 'chooseFace'; side: 'a' | 'b'; face: number }
+  | { type: 'chooseFace'; side: Side; face: number }
   | { type: 'explain'; requestId: string; request: ExplainRequest; run: boolean };
 
 /** Host → viewer. */
@@ -85,7 +85,7 @@ function text(v: unknown, what: string, max = MAX_REQUEST_FIELD): string {
   return v;
 }
 
-function parseSide(v: unknown): 'a' | 'b' {
+function parseSide(v: unknown): Side {
   if (v !== 'a' && v !== 'b') throw new ProtocolError('side must be "a" or "b"');
   return v;
 }

@@ -12,12 +12,9 @@
 // both the aligned crop and the photo; a result's `transform` maps photo → crop.
 import { colourOf, legendStops, overlayWeight, type Range } from '../engine/colour';
 import { applyAffine, invertAffine, type Point } from '../engine/face/align';
-import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind } from '../engine/result';
+import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../engine/result';
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from './protocol';
 import { VIEWER_CSS } from './styles';
-
-export type Side = 'a' | 'b';
-const SIDES: readonly Side[] = ['a', 'b'];
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
 export interface ViewerHost {
