@@ -39,6 +39,9 @@ export interface PairListPairJob {
   model: ModelEntry['key'];
 }
 
+/** What a caller may set of an explanation besides its images: the model, threshold and faces. */
+export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces'>;
+
 export type WorkerJob = ExplainJob | PairListPairJob;
 
 export interface WorkerRequest {

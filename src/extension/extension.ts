@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import type { ExplanationPayload } from '../engine/result';
 import { CancelledError, EngineClient, EngineFailure } from './engineClient';
-import type { JobImage } from './engineWorker';
+import type { ExplainOptions, JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
@@ -81,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
    * Explains a pair under a progress indicator and logs it; throws what failed (CancelledError when
    * cancelled). `model` (a notebook request's) replaces the settings' model.
    */
-  const explainImages = (images: [JobImage, JobImage], options: { threshold?: number; model?: string; faces?: [number, number] }, location: vscode.ProgressLocation) =>
+  const explainImages = (images: [JobImage, JobImage], options: ExplainOptions, location: vscode.ProgressLocation) =>
     vscode.window.withProgress({ location, title: 'xSSAB', cancellable: true }, async (progress, token): Promise<ExplanationPayload> => {
       const [a, b] = images;
       const names = images.map((image) => (typeof image === 'string' ? path.basename(image) : image.label)).join(' ↔ ');

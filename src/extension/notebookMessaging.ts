@@ -10,7 +10,7 @@ import type * as vscode from 'vscode';
 import type { ExplanationPayload } from '../engine/result';
 import { type ExplainRequest, type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
 import { CancelledError } from './engineClient';
-import type { JobImage } from './engineWorker';
+import type { ExplainOptions, JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';
 
 /** The notebook renderer's id in package.json (contributes.notebookRenderer). */
@@ -115,7 +115,7 @@ export interface NotebookHost {
   isTrusted(): boolean;
   workspaceFolders(): string[];
   /** Runs the engine (with progress and the log); `model` replaces the settings' model. */
-  explain(images: [JobImage, JobImage], options: { model?: string; threshold?: number; faces?: [number, number] }): PromiseLike<ExplanationPayload>;
+  explain(images: [JobImage, JobImage], options: ExplainOptions): PromiseLike<ExplanationPayload>;
   /** The user's text for an engine failure; unexpected failures are logged in full. */
   failureText(error: unknown): string;
   log: Pick<vscode.LogOutputChannel, 'info' | 'warn'>;
