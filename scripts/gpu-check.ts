@@ -3,7 +3,7 @@
 // Installs nothing; run through scripts/gpu-check.sh on a Linux machine with an NVIDIA GPU.
 import { execFileSync } from 'child_process';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
-import { MAP_KINDS } from '../src/engine/result';
+import { MAP_KINDS } from '../src/shared/result';
 import type { ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer, type PairExplanation } from '../src/engine/xssab';
 import { resolveModel } from '../models/build/iresnet';

@@ -6,7 +6,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { decodeImage, encodePng } from '../src/engine/image';
 import { FaceDetector } from '../src/engine/face/detector';
-import { ARCFACE_TEMPLATE_112, similarityTransform, warpAffine } from '../src/engine/face/align';
+import { warpAffine } from '../src/engine/face/align';
+import { ARCFACE_TEMPLATE_112, similarityTransform } from '../src/shared/alignment';
 
 const root = path.resolve(__dirname, '..');
 const photosDir = path.join(root, 'samples', 'photos');

@@ -10,7 +10,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../src/engine/result';
+import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../src/shared/result';
 
 const root = path.resolve(__dirname, '..');
 const examples = path.join(root, 'examples');

@@ -11,7 +11,7 @@ import { ModelError } from '../engine/model';
 import { OutputError, toPayload, writeExplanation } from '../engine/output';
 import { PairListError, readPairList } from '../engine/pairList';
 import { LfwError, lfwPairList } from '../engine/patchlfw/lfw';
-import { EXPLANATION_MIME } from '../engine/result';
+import { EXPLANATION_MIME } from '../shared/result';
 import { RecordsError } from '../engine/runFiles';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 import { EXPLAIN_PAIRS_USAGE, explainPairs } from './explainPairs';

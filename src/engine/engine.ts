@@ -1,14 +1,15 @@
 // The engine's front door: from two photos (or aligned crops) to an explained pair. Holds the
 // model sessions and the face detector, built once and reused for every pair.
-import { mapRanges } from './colour';
+import { mapRanges } from '../shared/colour';
 import { dot, stackFaces, unitEmbeddings } from './embeddings';
-import type { PairLabel } from './pairList';
+import type { PairLabel } from '../shared/pairListSummary';
 import { type EqualErrorRate, equalErrorRate } from './verification';
 import { FaceDetector } from './face/detector';
-import { similarityTransform, templateFor, warpAffine } from './face/align';
+import { warpAffine } from './face/align';
+import { similarityTransform, templateFor } from '../shared/alignment';
 import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
-import type { ExplanationResult, ImageInfo } from './result';
+import type { ExplanationResult, ImageInfo } from '../shared/result';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
 import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
 

@@ -1,5 +1,5 @@
 // .npy files of float32 maps. No native modules: the extension host exports maps with it.
-import { type ExplanationPayload, MAP_KINDS, SIDES } from './result';
+import { type ExplanationPayload, MAP_KINDS, SIDES } from '../shared/result';
 
 /** A little-endian float32 .npy file (format version 1.0). */
 export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {

@@ -1,12 +1,12 @@
 // Writing an explained pair: result.json, the maps as .npy, PNG overlays and a self-contained report.
 import * as fs from 'fs';
 import * as path from 'path';
-import { legendStops, overlay } from './colour';
+import { legendStops, overlay } from '../shared/colour';
 import type { ExplainedPair } from './engine';
 import { projectMapToPhoto } from './face/align';
 import { encodePng, resizeRgb, type RgbImage } from './image';
 import { npyBytes } from './npy';
-import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind, SIDES } from './result';
+import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind, SIDES } from '../shared/result';
 
 /** Opacity of the maps in the written overlays. */
 export const OVERLAY_OPACITY = 0.9;

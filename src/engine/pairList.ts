@@ -1,8 +1,7 @@
 // Lists of image pairs: CSV/text lines `a,b[,label]` with paths relative to the list's folder.
 import * as fs from 'fs';
 import * as path from 'path';
-
-export type PairLabel = 'same' | 'different';
+import type { PairLabel } from '../shared/pairListSummary';
 
 export interface ImagePair {
   a: string;

@@ -11,7 +11,7 @@ import { GraphBuilder } from './onnx/builder';
 import { rewritePRelu } from './onnx/fastPrelu';
 import { RecentMap } from './recentMap';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
-import type { MapKind, ScoreSplit } from './result';
+import type { MapKind, ScoreSplit } from '../shared/result';
 import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
 
 /** Names of the fused graph's inputs and outputs. */

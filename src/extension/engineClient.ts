@@ -2,7 +2,7 @@
 // them, and a cancelled request stops the worker (a fresh one starts for the next request).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
 import type { JobFailure, WorkerJob, WorkerReply, WorkerRequest } from './engineWorker';
-import type { ExplanationPayload } from '../engine/result';
+import type { ExplanationPayload } from '../shared/result';
 
 /** What is used of worker_threads.Worker. */
 export interface WorkerLike {

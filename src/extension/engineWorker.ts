@@ -6,11 +6,11 @@ import { UnsupportedGradientError } from '../engine/autodiff/rules';
 import { Engine, FaceError } from '../engine/engine';
 import { pairPayload, readSummary } from '../engine/explainPairs/load';
 import { ExplainPairsError } from '../engine/explainPairs/run';
-import type { ModelEntry } from '../engine/explainPairs/summary';
+import type { ModelEntry } from '../shared/pairListSummary';
 import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { toPayload } from '../engine/output';
-import type { ExplanationPayload } from '../engine/result';
+import type { ExplanationPayload } from '../shared/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
 
 /**

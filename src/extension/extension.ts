@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
-import type { ExplanationPayload } from '../engine/result';
+import type { ExplanationPayload } from '../shared/result';
 import { CancelledError, EngineClient, EngineFailure } from './engineClient';
 import type { ExplainOptions, JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';

@@ -2,9 +2,8 @@
 // list. Its UI is dist/renderer/gallery.js; this side sends it the summary (images as webview URIs
 // of the output folder) and opens the pairs it asks for.
 import * as vscode from 'vscode';
-import type { ModelEntry, PairListRecord, PairListSummary } from '../engine/explainPairs/summary';
-import type { GalleryData } from '../renderer/galleryModel';
-import { type GalleryHostMessage, type GalleryMessage, parseGalleryMessage } from '../renderer/protocol';
+import type { GalleryData, ModelEntry, PairListRecord, PairListSummary } from '../shared/pairListSummary';
+import { type GalleryHostMessage, type GalleryMessage, parseGalleryMessage } from '../shared/protocol';
 import { newNonce, scriptPage } from './webviewHtml';
 
 export interface GalleryPanelHost {

@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as vscode from 'vscode';
-import type { ExplanationPayload } from '../engine/result';
-import { type ExplainRequest, type HostMessage, type ViewerMessage, parseViewerMessage } from '../renderer/protocol';
+import type { ExplanationPayload } from '../shared/result';
+import { type ExplainRequest, type HostMessage, type ViewerMessage, parseViewerMessage } from '../shared/protocol';
 import { CancelledError } from './engineClient';
 import type { ExplainOptions, JobImage } from './engineWorker';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';

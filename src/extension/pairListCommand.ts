@@ -4,8 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE } from '../engine/explainPairs/summary';
-import type { ExplanationPayload } from '../engine/result';
+import { SETTINGS_FILE, SUMMARY_FILE } from '../engine/explainPairs/summary';
+import type { PairListRecord, PairListSummary } from '../shared/pairListSummary';
+import type { ExplanationPayload } from '../shared/result';
 import type { EngineClient } from './engineClient';
 import { GalleryPanel, type GalleryPanelHost } from './galleryPanel';
 import { PairListRunError, defaultOutput, isLfwPairs, restoredRunFolder, runPairList } from './pairListRun';

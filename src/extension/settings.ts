@@ -5,7 +5,7 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 // Types only from the engine: its runtime module loads onnxruntime, which belongs in the worker.
 import type { ExecutionProviderChoice } from '../engine/runtime';
-import { DEFAULT_OPACITY, MAP_CHOICES, type ViewPreferences } from '../renderer/protocol';
+import { DEFAULT_OPACITY, MAP_CHOICES, type ViewPreferences } from '../shared/protocol';
 
 export const SECTION = 'xssab';
 

@@ -2,7 +2,7 @@
 // empty <body> and this script with a nonce, which the gallery's <style> elements reuse so the
 // CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data. The run's
 // folder is kept in the webview state: after a window reload the host reads the list from there.
-import type { GalleryHostMessage, GalleryMessage } from './protocol';
+import type { GalleryHostMessage, GalleryMessage } from '../shared/protocol';
 import { type GalleryHandle, renderGallery } from './galleryView';
 import { renderNotice } from './viewer';
 

@@ -1,17 +1,6 @@
 // The gallery's pure logic: what it shows (a summary and where its images are), the pairs as
 // sortable, filterable items, and which rows of the virtual grid are on screen. No DOM here.
-import type { PairLabel } from '../engine/pairList';
-import { type ErrorKind, type ModelOutcome, type PairListOutput, type PairListSummary, THUMB_FACE } from '../engine/explainPairs/summary';
-
-/**
- * What the gallery shows: an explain-pairs summary and its images (thumbnails, aggregate maps),
- * named by their paths relative to the output folder. In the webview panel `base` is the output
- * folder's webview URI; a notebook output is a PairListOutput, with the images as data URIs.
- */
-export interface GalleryData {
-  summary: PairListSummary;
-  files: { base: string } | PairListOutput['files'];
-}
+import { type ErrorKind, type GalleryData, type ModelOutcome, type PairLabel, type PairListSummary, THUMB_FACE } from '../shared/pairListSummary';
 
 /** The URI of a file of the output folder, or undefined when the data does not carry it. */
 export function fileUri(files: GalleryData['files'], relative: string): string | undefined {

@@ -2,15 +2,14 @@
 // summary's rates, the aggregate maps (the FNM − TM headline first), and a sortable, filterable
 // grid of the pairs. The grid is virtual: only the rows in view (plus a few) are in the DOM, so
 // lists of thousands of pairs stay responsive. Same CSP rules as the viewer (see viewer.ts).
-import { MAP_KINDS } from '../engine/result';
-import type { MapFiles, ModelOutcome, ModelSummary, PairListSummary } from '../engine/explainPairs/summary';
-import { THUMB_FACE } from '../engine/explainPairs/summary';
+import { MAP_KINDS } from '../shared/result';
+import type { GalleryData, MapFiles, ModelOutcome, ModelSummary, PairListSummary } from '../shared/pairListSummary';
+import { THUMB_FACE } from '../shared/pairListSummary';
 import {
   columnsFor,
   DEFAULT_QUERY,
   fileName,
   fileUri,
-  type GalleryData,
   type GalleryItem,
   type GalleryQuery,
   galleryItems,
@@ -24,7 +23,7 @@ import {
   thumbRows,
   visibleRows,
 } from './galleryModel';
-import type { GalleryMessage } from './protocol';
+import type { GalleryMessage } from '../shared/protocol';
 import { GALLERY_CSS } from './styles';
 import { el, formatScore, formatSigned, injectStyles } from './viewer';
 

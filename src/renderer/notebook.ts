@@ -3,9 +3,9 @@
 // renderer messaging and shown once the host answers; and an explained pair list, shown with the
 // static gallery.
 import type { ActivationFunction, OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
-import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../engine/result';
+import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../shared/result';
 import { renderGallery } from './galleryView';
-import { type ExplainRequest, type HostMessage, parseExplainRequest, parsePairListOutput, type ViewerMessage } from './protocol';
+import { type ExplainRequest, type HostMessage, parseExplainRequest, parsePairListOutput, type ViewerMessage } from '../shared/protocol';
 import { displayName, renderExplanation, renderNotice } from './viewer';
 
 /** How long a request waits for the extension's answer. */

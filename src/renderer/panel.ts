@@ -2,8 +2,8 @@
 // with a nonce; the same nonce on the viewer's <style> lets the CSP be `style-src 'nonce-…'`.
 // The last explanation is kept in the webview state, so a panel restored by VS Code shows it
 // before the host answers `ready`.
-import type { ExplanationPayload } from '../engine/result';
-import type { HostMessage, ViewerMessage, ViewPreferences } from './protocol';
+import type { ExplanationPayload } from '../shared/result';
+import type { HostMessage, ViewerMessage, ViewPreferences } from '../shared/protocol';
 import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
 
 /** The part of the webview API (acquireVsCodeApi()) the panel uses. */

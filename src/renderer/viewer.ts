@@ -10,10 +10,10 @@
 //
 // Coordinates follow the engine's convention: the centre of pixel (column i, row j) is (i, j), in
 // both the aligned crop and the photo; a result's `transform` maps photo → crop.
-import { colourOf, legendStops, overlayWeight, type Range } from '../engine/colour';
-import { applyAffine, invertAffine, type Point } from '../engine/face/align';
-import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../engine/result';
-import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from './protocol';
+import { colourOf, legendStops, overlayWeight, type Range } from '../shared/colour';
+import { applyAffine, invertAffine, type Point } from '../shared/alignment';
+import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../shared/result';
+import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from '../shared/protocol';
 import { VIEWER_CSS } from './styles';
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */

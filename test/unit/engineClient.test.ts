@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
-import type { ExplanationPayload } from '../../src/engine/result';
+import type { ExplanationPayload } from '../../src/shared/result';
 import { CancelledError, EngineClient, EngineFailure, type WorkerLike } from '../../src/extension/engineClient';
 import type { ExplainJob, WorkerReply, WorkerRequest } from '../../src/extension/engineWorker';
 

@@ -9,9 +9,10 @@ import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
 import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
-import { GROUPS, SCORE_BINS, type PairListSummary, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
+import { SCORE_BINS, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
+import { GROUPS, type PairListSummary } from '../../src/shared/pairListSummary';
 import { readNpy } from '../../src/engine/output';
-import { MAP_KINDS } from '../../src/engine/result';
+import { MAP_KINDS } from '../../src/shared/result';
 
 const root = path.join(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'explain-pairs-'));

@@ -2,7 +2,7 @@
 // JSDOM window that records anything it reports besides its missing canvas.
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { encodeMap } from '../../src/engine/output';
-import type { ExplanationPayload, MapKind } from '../../src/engine/result';
+import type { ExplanationPayload, MapKind } from '../../src/shared/result';
 
 export const SIZE = 8;
 // 1×1 PNGs: a grey pixel for the aligned crops, a red one for the photos.

@@ -2,17 +2,9 @@ import { strict as assert } from 'assert';
 import * as path from 'path';
 import { decodeImage, type RgbImage } from '../../src/engine/image';
 import { FaceDetector } from '../../src/engine/face/detector';
-import {
-  ARCFACE_TEMPLATE_112,
-  applyAffine,
-  invertAffine,
-  projectMapToPhoto,
-  similarityTransform,
-  templateFor,
-  warpAffine,
-  type Point,
-} from '../../src/engine/face/align';
-import type { Affine } from '../../src/engine/result';
+import { projectMapToPhoto, warpAffine } from '../../src/engine/face/align';
+import { ARCFACE_TEMPLATE_112, applyAffine, invertAffine, similarityTransform, templateFor, type Point } from '../../src/shared/alignment';
+import type { Affine } from '../../src/shared/result';
 import { overlayPhoto, PHOTO_OVERLAY_MAX_SIDE } from '../../src/engine/output';
 
 const PHOTOS = path.join(__dirname, '..', '..', 'samples', 'photos');

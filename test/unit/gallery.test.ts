@@ -2,8 +2,8 @@
 // DOM for 5,000 pairs), keyboard and click handling, its messages, and the notebook MIME type.
 import { strict as assert } from 'assert';
 import type { OutputItem } from 'vscode-notebook-renderer';
-import type { ModelSummary, PairListRecord, PairListSummary } from '../../src/engine/explainPairs/summary';
-import { PAIRLIST_MIME } from '../../src/engine/result';
+import type { ModelSummary, PairListRecord, PairListSummary } from '../../src/shared/pairListSummary';
+import { PAIRLIST_MIME } from '../../src/shared/result';
 import {
   DEFAULT_QUERY,
   fileUri,
@@ -16,7 +16,7 @@ import {
 import { type GalleryState, startGallery } from '../../src/renderer/gallery';
 import { renderGallery } from '../../src/renderer/galleryView';
 import { createRenderer } from '../../src/renderer/notebook';
-import { type GalleryMessage, parseGalleryMessage, parsePairListOutput } from '../../src/renderer/protocol';
+import { type GalleryMessage, parseGalleryMessage, parsePairListOutput } from '../../src/shared/protocol';
 import { jsdom, PNG } from './explanationFixture';
 
 const THRESHOLD = 0.3;

@@ -1,8 +1,8 @@
 import { strict as assert } from 'assert';
 import type { OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
-import { EXPLANATION_MIME, REQUEST_MIME } from '../../src/engine/result';
+import { EXPLANATION_MIME, REQUEST_MIME } from '../../src/shared/result';
 import { createRenderer, NO_MESSAGING } from '../../src/renderer/notebook';
-import { type HostMessage, parseViewerMessage, type ViewerMessage } from '../../src/renderer/protocol';
+import { type HostMessage, parseViewerMessage, type ViewerMessage } from '../../src/shared/protocol';
 import { goldenPayload, jsdom } from './explanationFixture';
 
 function outputItem(id: string, mime: string, data: unknown): OutputItem {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as vscode from 'vscode';
-import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../../src/engine/result';
+import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../../src/shared/result';
 import { EngineFailure } from '../../src/extension/engineClient';
 import type { JobImage } from '../../src/extension/engineWorker';
 import {
@@ -21,7 +21,7 @@ import {
   requestModel,
   resolveInside,
 } from '../../src/extension/notebookMessaging';
-import type { HostMessage } from '../../src/renderer/protocol';
+import type { HostMessage } from '../../src/shared/protocol';
 
 // A 1×1 grey PNG.
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';

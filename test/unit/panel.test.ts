@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { type PanelState, startPanel, type WebviewApi } from '../../src/renderer/panel';
-import type { ViewerMessage } from '../../src/renderer/protocol';
+import type { ViewerMessage } from '../../src/shared/protocol';
 import { goldenPayload, jsdom, PHOTO } from './explanationFixture';
 
 function api(saved?: PanelState): WebviewApi & { posted: ViewerMessage[]; state?: PanelState } {

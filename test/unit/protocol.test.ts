@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { MAX_REQUEST_FIELD, parseExplainRequest, parseViewerMessage, ProtocolError, type ViewerMessage } from '../../src/renderer/protocol';
+import { MAX_REQUEST_FIELD, parseExplainRequest, parseViewerMessage, ProtocolError, type ViewerMessage } from '../../src/shared/protocol';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
 

@@ -1,9 +1,9 @@
 import { strict as assert } from 'assert';
 import type { JSDOM } from 'jsdom';
-import { overlay } from '../../src/engine/colour';
+import { overlay } from '../../src/shared/colour';
 import { encodeMap } from '../../src/engine/output';
-import type { DetectedFace, ExplanationPayload } from '../../src/engine/result';
-import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/renderer/protocol';
+import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
+import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/shared/protocol';
 import {
   clientToPixel,
   cropToPhotoCanvasMatrix,

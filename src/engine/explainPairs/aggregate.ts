@@ -8,13 +8,14 @@
 // combined scale, ±max|Δ|, over neutral grey, since they belong to no single face.
 import * as fs from 'fs';
 import * as path from 'path';
-import { mapRanges, overlay } from '../colour';
+import { mapRanges, overlay } from '../../shared/colour';
 import { decodeImage, encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { OVERLAY_OPACITY, readNpy } from '../output';
-import { MAP_KINDS, type MapKind } from '../result';
+import { MAP_KINDS, type MapKind } from '../../shared/result';
 import { writeFileAtomic } from '../runFiles';
-import { GROUPS, type Group, type GroupDifference, type MapFiles, type ModelSummary, type PairListRecord, slug } from './summary';
+import { slug } from './summary';
+import { GROUPS, type Group, type GroupDifference, type MapFiles, type ModelSummary, type PairListRecord } from '../../shared/pairListSummary';
 
 export const AGGREGATE_DIR = 'aggregate';
 

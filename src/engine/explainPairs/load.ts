@@ -3,9 +3,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodeMap, readNpy } from '../output';
-import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapKind } from '../result';
+import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapKind } from '../../shared/result';
 import { ExplainPairsError, SUMMARY_FILE } from './run';
-import { type MapFiles, type ModelEntry, type PairListOutput, type PairListRecord, type PairListSummary, thumbnailPairs } from './summary';
+import { thumbnailPairs } from './summary';
+import type { MapFiles, ModelEntry, PairListOutput, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
 export function readSummary(out: string): PairListSummary {
   const file = path.join(out, SUMMARY_FILE);

@@ -2,11 +2,12 @@
 // histograms per label (vega-lite, as the Patch-LFW report), error lists with thumbnails and the
 // aggregate maps. Images are linked by relative path, so the page stays small for long lists.
 import * as path from 'path';
-import { legendStops } from '../colour';
+import { legendStops } from '../../shared/colour';
 import { vegaLiteSvg } from '../plots';
-import { MAP_KINDS } from '../result';
+import { MAP_KINDS } from '../../shared/result';
 import { writeFileAtomic } from '../runFiles';
-import { type ErrorEntry, type MapFiles, type ModelSummary, type PairListSummary, SCORE_BINS } from './summary';
+import { SCORE_BINS } from './summary';
+import type { ErrorEntry, MapFiles, ModelSummary, PairListSummary } from '../../shared/pairListSummary';
 
 /** Rows of each error list shown in the report (summary.json holds them all). */
 const SHOWN_ERRORS = 100;

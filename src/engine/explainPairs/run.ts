@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { overlay } from '../colour';
+import { overlay } from '../../shared/colour';
 import { type Engine, type ExplainedPair, FaceError, type PreparedFace } from '../engine';
 import { ImageError, encodePng } from '../image';
 import { npyBytes } from '../npy';
@@ -17,7 +17,8 @@ import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
-import { type ModelEntry, type PairListRecord, type PairListSummary, SETTINGS_FILE, SUMMARY_FILE, THUMB_FACE, disagreements, errorKind, summariseModel } from './summary';
+import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
+import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
 
 export { SETTINGS_FILE, SUMMARY_FILE };
 

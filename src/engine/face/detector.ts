@@ -7,8 +7,8 @@ import { createSession, ort, type ExecutionProviderChoice, type FallbackNotice, 
 import { resizeRgb, type RgbImage } from '../image';
 import { halvedImage, levelForStep } from '../halvings';
 import { bundledModelsDir } from '../model';
-import type { DetectedFace } from '../result';
-import type { Point } from './align';
+import type { DetectedFace } from '../../shared/result';
+import type { Point } from '../../shared/alignment';
 
 export const DETECTOR_MODEL_FILE = 'face-detector.onnx';
 export const LANDMARK_MODEL_FILE = 'face-landmarks.onnx';

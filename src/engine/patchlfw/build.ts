@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { PreparedFace } from '../engine';
 import { type RgbImage, decodeImage, encodePng } from '../image';
-import type { PairLabel } from '../pairList';
+import type { PairLabel } from '../../shared/pairListSummary';
 import { Random } from '../random';
 import { prepareOutputDir } from '../output';
 import { writeFileAtomic } from '../runFiles';

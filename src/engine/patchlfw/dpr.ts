@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { type Engine, toModelInput } from '../engine';
 import type { RgbImage } from '../image';
-import type { PairLabel } from '../pairList';
+import type { PairLabel } from '../../shared/pairListSummary';
 import { prepareOutputDir } from '../output';
 import { type RunProgress, runRecordedPairs, writeFileAtomic } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';

@@ -2,7 +2,8 @@
 // reference implementation's patch coordinate files.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ImagePair, PairLabel } from '../pairList';
+import type { ImagePair } from '../pairList';
+import type { PairLabel } from '../../shared/pairListSummary';
 import { readPairList } from '../pairList';
 
 export class LfwError extends Error {}

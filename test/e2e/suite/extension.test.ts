@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Engine } from '../../../src/engine/engine';
-import type { ExplanationPayload, ExplanationResult } from '../../../src/engine/result';
+import type { ExplanationPayload, ExplanationResult } from '../../../src/shared/result';
 import type { TestApi } from '../../../src/extension/extension';
 import { GROUP_PHOTOS, PAIR } from '../pair';
 import { until } from './helpers';

@@ -3,7 +3,7 @@
 // it lists; the summary has the planted errors; the Explorer offers the command on .csv files.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { PairListSummary } from '../../../src/engine/explainPairs/summary';
+import type { PairListSummary } from '../../../src/shared/pairListSummary';
 import type { TestApi } from '../../../src/extension/extension';
 import { until } from './helpers';
 

@@ -1,10 +1,9 @@
 // Messages between the browser viewer (webview panel or notebook output) and the extension host.
 // Each direction is a discriminated union on `type`; whatever arrives from a webview or notebook
 // passes `parseViewerMessage` before the host acts on it.
-import type { ModelEntry } from '../engine/explainPairs/summary';
-import type { ExplanationPayload, MapKind, Side } from '../engine/result';
-import { MAP_KINDS } from '../engine/result';
-import type { GalleryData } from './galleryModel';
+import type { GalleryData, ModelEntry } from './pairListSummary';
+import type { ExplanationPayload, MapKind, Side } from './result';
+import { MAP_KINDS } from './result';
 
 /** What a notebook cell may ask for (application/vnd.xssab.request+json). */
 export interface ExplainRequest {

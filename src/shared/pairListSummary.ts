@@ -1,0 +1,148 @@
+// An explained pair list as plain data: the per-pair records (pairs.jsonl) and summary.json, which
+// the report, the gallery panel and the notebook renderer read. No Node or DOM imports here.
+import type { MapKind } from './result';
+
+export type PairLabel = 'same' | 'different';
+
+export type ErrorKind = 'true match' | 'true non-match' | 'false match' | 'false non-match' | 'unlabelled';
+/** The groups of labelled pairs whose maps are averaged. */
+export const GROUPS = ['true match', 'true non-match', 'false match', 'false non-match'] as const;
+export type Group = (typeof GROUPS)[number];
+
+/** One model's verdict on a pair. */
+export interface ModelOutcome {
+  score: number;
+  decision: 'match' | 'no match';
+  /** score − threshold */
+  margin: number;
+  errorKind: ErrorKind;
+}
+
+/** One line of pairs.jsonl. */
+export interface PairListRecord {
+  /** Position in the pair list, from 0. */
+  index: number;
+  a: string;
+  b: string;
+  label?: PairLabel;
+  /** Folder of the pair's files, relative to the output folder. */
+  dir: string;
+  /** One per model, [A] or [A, B]; absent when the pair could not be explained. */
+  outcomes?: ModelOutcome[];
+  /** Why the pair was not explained (no face found, unreadable image). */
+  failed?: string;
+}
+
+/** A model of the run, as stored in the run settings. */
+export interface ModelEntry {
+  /** `model-a` or `model-b`: the folder of its files in each pair folder and in aggregate/. */
+  key: 'model-a' | 'model-b';
+  name: string;
+  path: string;
+  sha256: string;
+  inputSize: [number, number];
+  threshold: number;
+  thresholdSource: 'model card' | 'user' | 'default';
+}
+
+/** Side of one face in a pair's thumb.png, in pixels (the gallery lays its grid out by it). */
+export const THUMB_FACE = 64;
+
+export interface ScoreStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Counts per bin of SCORE_BINS (explainPairs/summary.ts); scores outside [min, max] go to the end bins. */
+  histogram: number[];
+}
+
+/** A misclassified pair; `margin` is score − threshold, so |margin| is its distance from it. */
+export interface ErrorEntry {
+  index: number;
+  score: number;
+  margin: number;
+}
+
+/** Relative paths of an aggregate map's files. */
+export interface MapFiles {
+  npy: string;
+  png: string;
+}
+
+export interface GroupAggregate {
+  group: Group;
+  pairs: number;
+  maps: Record<MapKind, MapFiles>;
+}
+
+export interface GroupDifference {
+  group: Group;
+  /** Pairs in the group for model A and for model B. */
+  pairs: [number, number];
+  maps: Record<MapKind, MapFiles>;
+}
+
+export interface ModelSummary extends ModelEntry {
+  counts: Record<ErrorKind, number>;
+  /** Over labelled pairs, at the threshold. */
+  fmr: number;
+  fnmr: number;
+  genuine: number;
+  impostor: number;
+  scores: Partial<Record<PairLabel | 'unlabelled', ScoreStats>>;
+  /** Sorted by distance from the threshold, largest first. */
+  falseMatches: ErrorEntry[];
+  falseNonMatches: ErrorEntry[];
+  /** Mean maps per group (groups without pairs are left out). */
+  aggregates: GroupAggregate[];
+  /** Mean combined map over false non-matches minus that over true matches (both groups needed). */
+  fnmMinusTm?: MapFiles;
+}
+
+export interface PairListSummary {
+  version: 1;
+  list: string;
+  lfwRoot?: string;
+  shard: { index: number; count: number };
+  /** Pairs of this shard of the list, explained or not. */
+  total: number;
+  explained: number;
+  failed: number;
+  /** Maps: mean over channels of |∂S/∂x| on each model's aligned frame; aggregates pool both faces of a pair. */
+  models: ModelSummary[];
+  /** Two models: pairs whose decisions differ, and the map differences A − B (when the frames agree). */
+  comparison?: {
+    disagreements: number[];
+    /** False when the models' input sizes differ: then no map differences are written. */
+    mapsComparable: boolean;
+    note?: string;
+    /** Per group: mean map of model A minus that of model B, each over its own group's pairs. */
+    aggregates: GroupDifference[];
+  };
+  /** Every record: with two models the disagreements first, then in list order. */
+  pairs: PairListRecord[];
+}
+
+/**
+ * The notebook form of an explained pair list (application/vnd.xssab.pairlist+json): the summary,
+ * and PNG data URIs of the aggregate maps and of the thumbnails of up to MIME_THUMBNAILS pairs
+ * (errors and disagreements first), keyed by their paths relative to the output folder with `/`.
+ * Pairs beyond that show without a thumbnail, which keeps outputs of long lists small.
+ */
+export interface PairListOutput {
+  summary: PairListSummary;
+  files: { data: Record<string, string> };
+}
+
+
+/**
+ * What the gallery shows: an explain-pairs summary and its images (thumbnails, aggregate maps),
+ * named by their paths relative to the output folder. In the webview panel `base` is the output
+ * folder's webview URI; a notebook output is a PairListOutput, with the images as data URIs.
+ */
+export interface GalleryData {
+  summary: PairListSummary;
+  files: { base: string } | PairListOutput['files'];
+}
