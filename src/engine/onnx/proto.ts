@@ -66,6 +66,12 @@ export function defaultOpset(model: Model): number {
 
 // ---------------------------------------------------------------- tensors
 
+const INTEGER_ARRAYS: Record<number, Int8ArrayConstructor | Uint8ArrayConstructor | Int32ArrayConstructor> = {
+  [DataType.INT8]: Int8Array,
+  [DataType.UINT8]: Uint8Array,
+  [DataType.INT32]: Int32Array,
+};
+
 export function makeTensor(
   name: string,
   dims: readonly number[],
@@ -83,6 +89,15 @@ export function makeTensor(
     raw = new Uint8Array(BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v)))).buffer);
   } else if (dataType === DataType.BOOL) {
     raw = Uint8Array.from(values, (v) => (v ? 1 : 0));
+  } else if (dataType in INTEGER_ARRAYS) {
+    // Quantized values and zero points; out-of-range values are refused rather than wrapped.
+    const typed = new INTEGER_ARRAYS[dataType](values.length);
+    values.forEach((v, i) => {
+      if (!Number.isInteger(v)) throw new Error(`tensor ${name}: ${v} is not an integer`);
+      typed[i] = v;
+      if (typed[i] !== v) throw new Error(`tensor ${name}: ${v} is out of range for data type ${dataType}`);
+    });
+    raw = new Uint8Array(typed.buffer);
   } else {
     throw new Error(`tensor ${name}: data type ${dataType} is not written by the engine`);
   }
@@ -100,13 +115,15 @@ export function tensorFloats(t: TensorProto): Float32Array {
       return raw ? Float32Array.from(new Float64Array(raw.buffer, 0, n)) : Float32Array.from(t.doubleData ?? []);
     case DataType.INT64:
     case DataType.INT32:
+    case DataType.INT8:
+    case DataType.UINT8:
       return Float32Array.from(tensorInts(t));
     default:
       throw new Error(`tensor ${t.name}: data type ${t.dataType} cannot be read as float`);
   }
 }
 
-/** Values of an INT64 or INT32 tensor. */
+/** Values of an INT64, INT32, INT8 or UINT8 tensor (the 8-bit ones hold quantized values and zero points). */
 export function tensorInts(t: TensorProto): number[] {
   const raw = t.rawData && t.rawData.length > 0 ? new Uint8Array(t.rawData) : null;
   switch (t.dataType) {
@@ -114,6 +131,10 @@ export function tensorInts(t: TensorProto): number[] {
       return raw ? Array.from(new BigInt64Array(raw.buffer), Number) : (t.int64Data ?? []).map(toNumber);
     case DataType.INT32:
       return raw ? Array.from(new Int32Array(raw.buffer)) : [...(t.int32Data ?? [])];
+    case DataType.INT8:
+      return raw ? Array.from(new Int8Array(raw.buffer)) : [...(t.int32Data ?? [])];
+    case DataType.UINT8:
+      return raw ? Array.from(raw) : [...(t.int32Data ?? [])];
     default:
       throw new Error(`tensor ${t.name}: data type ${t.dataType} is not an integer type`);
   }
