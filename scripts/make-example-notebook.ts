@@ -43,9 +43,14 @@ function explain(): ExplanationPayload {
 function main(): void {
   if (!fs.existsSync(cli)) throw new Error(`${path.relative(root, cli)} is missing: run "npm run build" first`);
   fs.mkdirSync(examples, { recursive: true });
+  // shutil.which finds the launcher on every platform (xssab.cmd on Windows, which a bare
+  // "xssab" in subprocess.run would not); without one, the cell says how to get it.
   const explanationSource = [
-    'import json, subprocess',
-    `out = subprocess.run(["xssab", "explain", ${EXPLAINED.map((p) => JSON.stringify(p)).join(', ')}, "--mime"], capture_output=True, check=True).stdout`,
+    'import json, shutil, subprocess',
+    'xssab = shutil.which("xssab")',
+    'if xssab is None:',
+    '    raise RuntimeError(\'xssab is not on PATH: run "xSSAB: Install the Command-Line Tool" in VS Code, or start Jupyter from a VS Code terminal\')',
+    `out = subprocess.run([xssab, "explain", ${EXPLAINED.map((p) => JSON.stringify(p)).join(', ')}, "--mime"], capture_output=True, check=True).stdout`,
     'display(json.loads(out), raw=True)',
   ].join('\n');
   const requestSource = `display({${JSON.stringify(REQUEST_MIME)}: ${JSON.stringify(REQUESTED).replace(/,/g, ', ').replace(/:/g, ': ')}}, raw=True)`;
@@ -57,7 +62,7 @@ function main(): void {
         metadata: {},
         source: lines(
           '# xSSAB in a notebook\n\n' +
-            'The first output is an explanation computed by the `xssab` command line; it shows without the extension host. ' +
+            'The first output is an explanation computed by the `xssab` command line (on PATH in VS Code\'s terminals; *xSSAB: Install the Command-Line Tool* puts it on the PATH of other shells); it shows without the extension host. ' +
             'The second output is a request: the xSSAB extension computes it when the notebook is opened ' +
             '(in an untrusted workspace, after you press **Run xSSAB**). Paths are relative to this notebook.',
         ),

@@ -5,14 +5,17 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import type { ExplanationPayload } from '../shared/result';
+import { contributeTerminalPath, launcherFolder } from './commandLine';
 import { CancelledError, EngineClient, EngineFailure } from './engineClient';
 import type { ExplainOptions, JobImage } from './engineWorker';
+import { InstallError, installCommandLineCommand } from './installCommandLine';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { explainPairListCommand, reviveGallery } from './pairListCommand';
 import { PairListRunError } from './pairListRun';
 import { ExplanationPanel, type PanelHost, type Rerun } from './panel';
+import { SamplesError, trySamplesCommand } from './samplesCommand';
 import { SECTION, type Settings, resolveSettings } from './settings';
 import { registerXssabTasks } from './taskProvider';
 
@@ -47,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   /** What the user is told about a failure; it is logged, unexpected ones in full. */
   const failureText = (e: unknown): string => {
-    if (e instanceof UsageError || e instanceof PairListRunError || (e instanceof EngineFailure && e.known)) {
+    if (e instanceof UsageError || e instanceof PairListRunError || e instanceof SamplesError || e instanceof InstallError || (e instanceof EngineFailure && e.known)) {
       output.error(e.message);
       return e.message;
     }
@@ -116,12 +119,16 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       },
     );
 
-  const explainMatch = async (clicked?: unknown, selected?: unknown): Promise<ExplanationPayload | undefined> => {
-    const images = await pickPair(clicked, selected);
-    if (!images) return undefined;
+  /** Explains two files and shows them in the panel; undefined when it failed (reported) or was cancelled. */
+  const showPair = async (images: [vscode.Uri, vscode.Uri]) => {
     const payload = await explain(images, {}, vscode.ProgressLocation.Notification);
     if (payload) showExplanation(payload, images);
     return payload;
+  };
+
+  const explainMatch = async (clicked?: unknown, selected?: unknown): Promise<ExplanationPayload | undefined> => {
+    const images = await pickPair(clicked, selected);
+    return images && showPair(images);
   };
 
   const panelHost: PanelHost = {
@@ -144,6 +151,16 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainPairList', guarded(explainPairList, report)));
+  const trySamples = trySamplesCommand({ extensionPath: context.extensionPath, log: output, notify, explainMatch: showPair });
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.trySamples', guarded(trySamples, report)));
+  // Integrated terminals get `xssab` on PATH; an installed launcher hands over to this folder's.
+  const launchers = launcherFolder(context);
+  try {
+    contributeTerminalPath(context);
+  } catch (e) {
+    output.warn(`xssab is not on the terminals' PATH: ${e instanceof Error ? e.message : e}`);
+  }
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.installCommandLine', guarded(installCommandLineCommand({ launcherFolder: launchers, log: output }), report)));
   context.subscriptions.push(registerXssabTasks({ cliPath: path.join(__dirname, 'cli.js'), settings: readSettings, log: output }));
   context.subscriptions.push(
     answerNotebookRequests(vscode.notebooks.createRendererMessaging(RENDERER_ID), {

@@ -42,7 +42,8 @@ class XssabTaskProvider implements vscode.TaskProvider {
     // VS Code substitutes variables such as ${workspaceFolder} before it calls back.
     const execution = new vscode.CustomExecution(async (resolved) => new CliTerminal(this.host, resolved, base));
     const name = typeof definition.command === 'string' ? definition.command : TASK_TYPE;
-    return new vscode.Task(definition, scope ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution);
+    // No problem matcher: the CLI prints progress, not compiler errors (without [] VS Code asks for one).
+    return new vscode.Task(definition, scope ?? vscode.TaskScope.Workspace, name, TASK_TYPE, execution, []);
   }
 }
 
