@@ -1,9 +1,13 @@
 // Reverse-mode autodiff over an ONNX graph: appends nodes that compute vector–Jacobian products
 // of one output with respect to one input, for several cotangents sharing one forward pass.
+// The driver does the chores for every rule: it asks only for the gradients of inputs that
+// depend on the model input, sums broadcast gradients back to each input's shape, checks that a
+// rule answered for every input, and reads attributes through the defaults each rule declares.
 import type { GraphBuilder } from '../onnx/builder';
 import { Attributes, type Node, tensorFloats, tensorInts } from '../onnx/proto';
 import { type GraphInfo, topologicalOrder } from './graphInfo';
-import { GRADIENT_RULES, type RuleContext, SUPPORTED_OPS, UnsupportedGradientError } from './rules';
+import { type GradRule, type RuleContext, SUPPORTED_OPS, UnsupportedGradientError, ruleFor } from './rules';
+import type { AttributeValue } from './rules/types';
 
 export interface VjpSpec {
   /** The tensor to differentiate with respect to (the image input). */
@@ -30,6 +34,119 @@ function plan(nodes: readonly Node[], spec: VjpSpec): Plan {
   return { order, active };
 }
 
+/** The driver's side of one node: its rule's context, given the gradients of its outputs. */
+class NodeContext implements RuleContext {
+  private readonly attrs: Attributes;
+  readonly opset: number;
+
+  constructor(
+    readonly node: Node,
+    private readonly rule: GradRule,
+    readonly b: GraphBuilder,
+    readonly grads: readonly (string | null)[],
+    private readonly info: GraphInfo,
+    private readonly shared: { memo: Map<string, string>; runtimeShapes: Map<string, string> },
+    private readonly key: string,
+    private readonly needs: (name: string | undefined) => boolean,
+  ) {
+    this.attrs = new Attributes(node);
+    this.opset = b.opset;
+  }
+
+  shape(name: string): readonly number[] {
+    const s = this.info.shapes.get(name);
+    if (!s) throw new Error(`no static shape known for tensor "${name}"`);
+    return s;
+  }
+  constant(name: string): Float32Array | undefined {
+    const t = this.info.constants.get(name);
+    return t ? tensorFloats(t) : undefined;
+  }
+  constantInts(name: string): number[] | undefined {
+    const t = this.info.constants.get(name);
+    return t ? tensorInts(t) : undefined;
+  }
+
+  has(attribute: string): boolean {
+    return this.attrs.has(attribute);
+  }
+  private fallback(attribute: string): AttributeValue {
+    const d = this.rule.defaults?.[attribute];
+    if (d === undefined) throw new Error(`${this.node.opType} node "${this.node.name ?? ''}" has no attribute "${attribute}", and the rule declares no default`);
+    return typeof d === 'function' ? d(this) : d;
+  }
+  // Arrow properties, so rules can pass them on as functions.
+  int = (attribute: string): number => (this.has(attribute) ? this.attrs.int(attribute, 0) : (this.fallback(attribute) as number));
+  float = (attribute: string): number => (this.has(attribute) ? this.attrs.float(attribute, 0) : (this.fallback(attribute) as number));
+  ints = (attribute: string): number[] => (this.has(attribute) ? this.attrs.ints(attribute, []) : [...(this.fallback(attribute) as readonly number[])]);
+  string = (attribute: string): string => (this.has(attribute) ? this.attrs.string(attribute, '') : (this.fallback(attribute) as string));
+
+  /** The input an attribute moved to, where the opset has it as an input. */
+  private movedInput(attribute: string): { name: string | undefined } | undefined {
+    const moved = this.rule.movedToInput?.[attribute];
+    return moved && this.opset >= moved.since ? { name: this.node.input?.[moved.input] || undefined } : undefined;
+  }
+  operandInts(attribute: string): number[] | undefined {
+    const moved = this.movedInput(attribute);
+    if (!moved) return this.has(attribute) ? this.attrs.ints(attribute, []) : undefined;
+    if (!moved.name) return undefined;
+    return this.constantInts(moved.name) ?? this.refuse(`${attribute} computed at run time are not supported`);
+  }
+  operandTensor(attribute: string): string | undefined {
+    const moved = this.movedInput(attribute);
+    if (moved) return moved.name;
+    return this.has(attribute) ? this.b.scalar(this.attrs.float(attribute, 0)) : undefined;
+  }
+
+  memo(key: string, build: () => string): string {
+    const full = `${this.key}/${key}`;
+    let name = this.shared.memo.get(full);
+    if (!name) this.shared.memo.set(full, (name = build()));
+    return name;
+  }
+  runtimeShape(name: string): string {
+    let s = this.shared.runtimeShapes.get(name);
+    if (!s) this.shared.runtimeShapes.set(name, (s = this.b.op('Shape', [name])));
+    return s;
+  }
+
+  refuse(what: string): never {
+    throw new UnsupportedGradientError(`${this.node.opType} node "${this.node.name ?? ''}": ${what}`);
+  }
+
+  /** The rule's gradients, checked: one entry per input, and no refusal for an input that needs a gradient. */
+  gradients(): ((() => string) | null)[] {
+    const { minOpset } = this.rule;
+    if (minOpset && this.opset < minOpset.opset) this.refuse(`${this.node.opType} gradients need opset ${minOpset.opset} or later (${minOpset.why})`);
+    const gradients = this.rule.backward(this);
+    const inputs = this.node.input ?? [];
+    if (gradients.length !== inputs.length) {
+      throw new Error(`the ${this.node.opType} rule gave ${gradients.length} gradients for the ${inputs.length} inputs of node "${this.node.name ?? ''}"`);
+    }
+    gradients.forEach((g, i) => {
+      if (g && 'refused' in g && this.needs(inputs[i])) this.refuse(g.refused);
+    });
+    return gradients.map((g) => (g && 'refused' in g ? null : g));
+  }
+
+  /** Sums a gradient shaped like output 0 back to the shape of input i. */
+  unbroadcast(g: string, i: number): string {
+    const x = this.node.input![i];
+    const target = this.shape(x);
+    const full = this.shape(this.node.output![0]);
+    const lead = full.length - target.length;
+    const axes: number[] = [];
+    for (let a = 0; a < full.length; a++) {
+      if (a < lead || (target[a - lead] === 1 && full[a] !== 1)) axes.push(a);
+    }
+    if (axes.length === 0) return g;
+    const summed = this.b.reduceSum(g, axes, true);
+    return lead === 0 ? summed : this.b.op('Reshape', [summed, this.runtimeShape(x)]);
+  }
+}
+
+const broadcasts = (rule: GradRule, i: number) => rule.broadcast === 'all' || (rule.broadcast?.includes(i) ?? false);
+
 /**
  * Appends the backward passes to the builder's graph and returns, per cotangent, the name of the
  * gradient with respect to `spec.input`. Only nodes on a path input → output are differentiated;
@@ -37,15 +154,10 @@ function plan(nodes: readonly Node[], spec: VjpSpec): Plan {
  */
 export function appendVjp(b: GraphBuilder, info: GraphInfo, spec: VjpSpec): string[] {
   const { order, active } = plan(b.nodes, spec);
-  const memo = new Map<string, string>();
-  const runtimeShapes = new Map<string, string>();
-
-  const shape = (name: string) => {
-    const s = info.shapes.get(name);
-    if (!s) throw new Error(`no static shape known for tensor "${name}"`);
-    return s;
-  };
-  const constantTensor = (name: string) => info.constants.get(name);
+  const shared = { memo: new Map<string, string>(), runtimeShapes: new Map<string, string>() };
+  const needs = (name: string | undefined): name is string => !!name && active.has(name);
+  const contextOf = (k: number, grads: readonly (string | null)[]) => new NodeContext(order[k], ruleFor(order[k].opType)!, b, grads, info, shared, `${k}`, needs);
+  checkRules(order, spec, needs, contextOf);
 
   return spec.cotangents.map((cotangent) => {
     const contributions = new Map<string, string[]>([[spec.output, [cotangent]]]);
@@ -60,45 +172,13 @@ export function appendVjp(b: GraphBuilder, info: GraphInfo, spec: VjpSpec): stri
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k];
       const inputs = node.input ?? [];
-      if (!inputs.some((i) => active.has(i))) continue;
+      if (!inputs.some(needs)) continue;
       const grads = (node.output ?? []).map(total);
       if (grads.every((g) => g === null)) continue;
-      const rule = GRADIENT_RULES[node.opType ?? ''];
-      if (!rule) {
-        throw new UnsupportedGradientError(
-          `operator ${node.opType} (node "${node.name ?? ''}") has no gradient rule; supported operators: ${SUPPORTED_OPS.join(', ')}`,
-        );
-      }
-      const nodeKey = `${k}`;
-      const ctx: RuleContext = {
-        node,
-        attrs: new Attributes(node),
-        b,
-        grads,
-        needs: (i) => !!inputs[i] && active.has(inputs[i]),
-        shape,
-        constant: (name) => {
-          const t = constantTensor(name);
-          return t ? tensorFloats(t) : undefined;
-        },
-        constantInts: (name) => {
-          const t = constantTensor(name);
-          return t ? tensorInts(t) : undefined;
-        },
-        memo: (key, build) => {
-          const full = `${nodeKey}/${key}`;
-          let name = memo.get(full);
-          if (!name) memo.set(full, (name = build()));
-          return name;
-        },
-        runtimeShape: (name) => {
-          let s = runtimeShapes.get(name);
-          if (!s) runtimeShapes.set(name, (s = b.op('Shape', [name])));
-          return s;
-        },
-      };
-      rule(ctx).forEach((g, i) => {
-        if (!g || !ctx.needs(i)) return;
+      const ctx = contextOf(k, grads);
+      ctx.gradients().forEach((gradient, i) => {
+        if (!gradient || !needs(inputs[i])) return;
+        const g = broadcasts(ruleFor(node.opType)!, i) ? ctx.unbroadcast(gradient(), i) : gradient();
         const list = contributions.get(inputs[i]) ?? [];
         list.push(g);
         contributions.set(inputs[i], list);
@@ -108,4 +188,40 @@ export function appendVjp(b: GraphBuilder, info: GraphInfo, spec: VjpSpec): stri
     if (!result) throw new Error(`no gradient reaches input "${spec.input}"`);
     return result;
   });
+}
+
+/**
+ * Walks the backward pass without building it and refuses, in one error, every op type on the
+ * way from the output back to the input that has no rule (a node without a rule is taken to pass
+ * the gradient to all its inputs that depend on the input, so the walk goes on past it).
+ */
+function checkRules(
+  order: readonly Node[],
+  spec: VjpSpec,
+  needs: (name: string | undefined) => name is string,
+  contextOf: (k: number, grads: readonly (string | null)[]) => NodeContext,
+): void {
+  const reached = new Set([spec.output]);
+  const missing = new Map<string, Node[]>();
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k];
+    const inputs = node.input ?? [];
+    const grads = (node.output ?? []).map((o) => (reached.has(o) ? o : null));
+    if (!inputs.some(needs) || grads.every((g) => g === null)) continue;
+    const opType = node.opType ?? '';
+    if (!ruleFor(opType)) {
+      missing.set(opType, [...(missing.get(opType) ?? []), node]);
+      for (const i of inputs) if (needs(i)) reached.add(i);
+      continue;
+    }
+    // Rules build nothing until a gradient is asked for, so asking for the list is free.
+    contextOf(k, grads).gradients().forEach((gradient, i) => {
+      if (gradient && needs(inputs[i])) reached.add(inputs[i]);
+    });
+  }
+  if (missing.size === 0) return;
+  const list = [...missing].map(([op, nodes]) => `${op} (${nodes.length} node${nodes.length === 1 ? '' : 's'}, e.g. "${nodes[0].name ?? ''}")`);
+  throw new UnsupportedGradientError(
+    `the model cannot be differentiated from "${spec.input}" to "${spec.output}": ${missing.size === 1 ? 'an operator has' : `${missing.size} operators have`} no gradient rule: ${list.join(', ')}; supported operators: ${SUPPORTED_OPS.join(', ')}`,
+  );
 }
