@@ -96,7 +96,7 @@ describe('xssab CLI', function () {
     const file = path.join(tmp, 'sin.onnx');
     fs.writeFileSync(file, encodeModel(net.model(net.b.op('Flatten', [y], { axis: 1 }))));
     const r = run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--model', file, '--out', path.join(tmp, 'o3'));
-    assertCleanError(r, /xssab: operator Sin \(node "net\/Sin_node_\d+"\) has no gradient rule; supported operators: Abs, /);
+    assertCleanError(r, /xssab: the model cannot be differentiated from "x" to "net\/Flatten_\d+": an operator has no gradient rule: Sin \(1 node, e\.g\. "net\/Sin_node_\d+"\); supported operators: Abs, /);
     assert.match(r.stderr, /assuming the ArcFace convention|no model card/);
 
     // Calibrating needs embeddings only, so such a model can still be calibrated.
