@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import { writeFileAtomic } from '../../src/engine/runFiles';
+import { writeFileAtomic } from '../../src/engine/files';
 import { ENGINE_OPSET, type Graph, encodeModel, float, floatValueInfo, makeModel } from '../../src/engine/onnx/proto';
 import { Random } from '../../src/engine/random';
 

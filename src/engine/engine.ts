@@ -10,8 +10,9 @@ import { similarityTransform, templateFor } from '../shared/alignment';
 import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
 import type { ExplanationResult, ImageInfo } from '../shared/result';
+import type { ExplainedPair, PreparedFace } from './pair';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
-import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
+import { Explainer, type ModelGraph } from './xssab';
 
 export class FaceError extends Error {}
 
@@ -20,19 +21,6 @@ export interface FaceOptions {
   face?: number;
   /** Use the image as the aligned crop (resized to the model's input size when needed). */
   noAlign?: boolean;
-}
-
-export interface PreparedFace {
-  photo: RgbImage;
-  crop: RgbImage;
-  info: ImageInfo;
-  warnings: string[];
-}
-
-export interface ExplainedPair {
-  result: ExplanationResult;
-  faces: [PreparedFace, PreparedFace];
-  maps: [FaceMaps, FaceMaps];
 }
 
 export interface EngineOptions extends LoadOptions {

@@ -2,8 +2,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { legendStops, overlay } from '../shared/colour';
-import type { ExplainedPair } from './engine';
+import type { ExplainedPair } from './pair';
 import { projectMapToPhoto } from './face/align';
+import { OutputError, prepareOutputDir } from './files';
 import { encodePng, resizeRgb, type RgbImage } from './image';
 import { npyBytes } from './npy';
 import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind, SIDES } from '../shared/result';
@@ -64,24 +65,6 @@ export async function toPayload(pair: ExplainedPair): Promise<ExplanationPayload
     maps[side] = Object.fromEntries(MAP_KINDS.map((k) => [k, encodeMap(pair.maps[i][k], [h, w])])) as Record<MapKind, EncodedMap>;
   }
   return { ...pair.result, images, maps };
-}
-
-export class OutputError extends Error {}
-
-/**
- * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
- * or one that already holds an xSSAB output (one of its `markers` files) is written to.
- */
-export function prepareOutputDir(dir: string, markers: string | readonly string[] = 'result.json'): void {
-  if (fs.existsSync(dir)) {
-    if (!fs.statSync(dir).isDirectory()) throw new OutputError(`${dir}: exists and is not a folder`);
-    const entries = fs.readdirSync(dir);
-    const known: readonly string[] = typeof markers === 'string' ? [markers] : markers;
-    if (entries.length > 0 && !entries.some((e) => known.includes(e))) {
-      throw new OutputError(`${dir}: folder is not empty and holds no earlier xSSAB result; choose another --out`);
-    }
-  }
-  fs.mkdirSync(dir, { recursive: true });
 }
 
 /**

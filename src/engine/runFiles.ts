@@ -2,7 +2,7 @@
 // atomic writes, and JSON-lines records of finished pairs that survive a killed run.
 import * as fs from 'fs';
 import * as path from 'path';
-import { prepareOutputDir } from './output';
+import { prepareOutputDir, writeFileAtomic } from './files';
 
 export class RecordsError extends Error {}
 
@@ -11,13 +11,6 @@ export interface RunProgress {
   total: number;
   pairsPerSecond: number;
   secondsLeft: number;
-}
-
-/** Writes a temporary file and renames it, so a reader never sees half a file. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, data);
-  fs.renameSync(temp, file);
 }
 
 /** Reads the finished pairs; a last line cut short by a killed run is dropped from the file. */

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { measureShapes } from './autodiff/graphInfo';
 import { type Model, tensorDims } from './onnx/proto';
-import { writeFileAtomic } from './runFiles';
+import { writeFileAtomic } from './files';
 
 /** Bumped when what is stored changes meaning. */
 const FORMAT = 1;

@@ -13,7 +13,7 @@ import { decodeImage, encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { OVERLAY_OPACITY, readNpy } from '../output';
 import { MAP_KINDS, type MapKind } from '../../shared/result';
-import { writeFileAtomic } from '../runFiles';
+import { writeFileAtomic } from '../files';
 import { slug } from './summary';
 import { GROUPS, type Group, type GroupDifference, type MapFiles, type ModelSummary, type PairListRecord } from '../../shared/pairListSummary';
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { legendStops } from '../../shared/colour';
 import { vegaLiteSvg } from '../plots';
 import { MAP_KINDS } from '../../shared/result';
-import { writeFileAtomic } from '../runFiles';
+import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListSummary } from '../../shared/pairListSummary';
 

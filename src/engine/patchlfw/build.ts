@@ -3,12 +3,11 @@
 // an image of another identity for genuine pairs (planted dissimilarity).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { PreparedFace } from '../engine';
+import type { PreparedFace } from '../pair';
 import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../../shared/pairListSummary';
 import { Random } from '../random';
-import { prepareOutputDir } from '../output';
-import { writeFileAtomic } from '../runFiles';
+import { prepareOutputDir, writeFileAtomic } from '../files';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
 
 export const PATCH_COUNT = 27;

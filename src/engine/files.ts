@@ -1,0 +1,28 @@
+// The engine's file chores: whole-file atomic writes, and output folders that never take over a
+// folder of the user's.
+import * as fs from 'fs';
+
+export class OutputError extends Error {}
+
+/** Writes a temporary file and renames it, so a reader never sees half a file. */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, data);
+  fs.renameSync(temp, file);
+}
+
+/**
+ * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
+ * or one that already holds an xSSAB output (one of its `markers` files) is written to.
+ */
+export function prepareOutputDir(dir: string, markers: string | readonly string[] = 'result.json'): void {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new OutputError(`${dir}: exists and is not a folder`);
+    const entries = fs.readdirSync(dir);
+    const known: readonly string[] = typeof markers === 'string' ? [markers] : markers;
+    if (entries.length > 0 && !entries.some((e) => known.includes(e))) {
+      throw new OutputError(`${dir}: folder is not empty and holds no earlier xSSAB result; choose another --out`);
+    }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+}
