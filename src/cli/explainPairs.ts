@@ -1,14 +1,14 @@
 // `xssab explain-pairs`: explain a whole pair list with one or two models (see engine/explainPairs).
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Engine } from '../engine/engine';
+import type { Engine } from '../engine/engine';
 import { pairListOutput } from '../engine/explainPairs/load';
 import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
 import { PAIRLIST_MIME } from '../shared/result';
 import type { PairListSummary } from '../shared/pairListSummary';
-import { UsageError, engineOptions, number, parseModelCommand } from './main';
-import { integer, interruptible, shard } from './patchLfw';
-import { ProgressLine, runProgressText } from './progress';
+import { UsageError, integer, number, parseModelCommand, shard } from './args';
+import { engineOptions, interruptible, withEngine } from './lifecycle';
+import { runProgressText } from './progress';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
@@ -44,7 +44,7 @@ async function merge(args: string[]): Promise<void> {
   printSummary(summary, out);
 }
 
-export async function explainPairs(args: string[]): Promise<void> {
+export async function explainPairsCommand(args: string[]): Promise<void> {
   if (args[0] === 'merge') return merge(args.slice(1));
   const { values, positionals } = parseModelCommand(args, {
     out: { type: 'string' },
@@ -67,24 +67,18 @@ export async function explainPairs(args: string[]): Promise<void> {
     batch: integer(values.batch, 'batch', 1),
     shard: shard(values.shard),
   };
-  const engine = await Engine.create(engineOptions(values));
-  const engineB = values['model-b'] ? await Engine.create(engineOptions({ ...values, model: values['model-b'] })).catch(async (e) => {
-    await engine.dispose();
-    throw e;
-  }) : undefined;
-  const { signal, dispose } = interruptible();
-  const progress = new ProgressLine();
-  try {
-    const summary = await explainPairList({ ...options, engine, engineB }, { signal, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
-    progress.end();
-    // With --mime stdout is the notebook output alone; the summary lines go to stderr.
-    if (values.mime) {
-      console.log(JSON.stringify({ [PAIRLIST_MIME]: pairListOutput(options.out, summary) }));
-      printSummary(summary, options.out, console.error);
-    } else printSummary(summary, options.out);
-  } finally {
-    progress.end();
-    dispose();
-    await Promise.all([engine.dispose(), engineB?.dispose()]);
-  }
+  const run = (engine: Engine, engineB?: Engine) =>
+    interruptible(async (signal, progress) => {
+      const summary = await explainPairList({ ...options, engine, engineB }, { signal, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
+      progress.end();
+      // With --mime stdout is the notebook output alone; the summary lines go to stderr.
+      if (values.mime) {
+        console.log(JSON.stringify({ [PAIRLIST_MIME]: pairListOutput(options.out, summary) }));
+        printSummary(summary, options.out, console.error);
+      } else printSummary(summary, options.out);
+    });
+  const modelB = values['model-b'];
+  await withEngine(engineOptions(values), (engine) =>
+    modelB ? withEngine(engineOptions({ ...values, model: modelB }), (engineB) => run(engine, engineB)) : run(engine),
+  );
 }

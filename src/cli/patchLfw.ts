@@ -2,14 +2,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Engine } from '../engine/engine';
 import { buildPatchedSet } from '../engine/patchlfw/build';
 import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
 import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
 import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
-import { MODEL_OPTIONS, UsageError, engineOptions, number } from './main';
-import { ProgressLine, runProgressText } from './progress';
+import { MODEL_OPTIONS, UsageError, integer, number, shard } from './args';
+import { engineOptions, interruptible, withEngine } from './lifecycle';
+import { runProgressText } from './progress';
 
 export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N]
                         [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
@@ -19,34 +19,12 @@ export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pair
                                 run the DPR protocol (resumes an interrupted run in the same --out)
   xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
 
-export function integer(value: string | undefined, name: string, min: number): number | undefined {
-  const v = number(value, name);
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be a whole number ≥ ${min}`);
-  return v;
-}
-
-export function shard(value: string | undefined): { index: number; count: number } | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(value);
-  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 ≤ i ≤ n, got "${value}"`);
-  return { index, count };
-}
-
 function methods(value: string | undefined): MethodName[] {
   if (value === undefined) return ['xssab'];
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((n) => !(METHOD_NAMES as readonly string[]).includes(n));
   if (unknown.length || names.length === 0) throw new UsageError(`--methods: unknown method ${unknown.join(', ')} (choose from ${METHOD_NAMES.join(', ')})`);
   return [...new Set(names)] as MethodName[];
-}
-
-/** Ctrl-C stops after the current step; what is done stays on disk. */
-export function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const stop = () => controller.abort(new LfwError('stopped; run the same command again to resume'));
-  process.once('SIGINT', stop);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', stop) };
 }
 
 async function build(args: string[]): Promise<void> {
@@ -71,39 +49,34 @@ async function build(args: string[]): Promise<void> {
   else throw new UsageError('patch-lfw build needs --lfw ROOT --pairs pairs.txt, or --list PAIRS.csv');
   checkImagesExist(pairs.flatMap((p) => [p.a.path, p.b.path]));
   if (!values['ref-imp'] !== !values['ref-gen']) throw new UsageError('--ref-imp and --ref-gen go together');
-  let reference;
-  if (values['ref-imp'] && values['ref-gen']) {
-    const read = (file: string) => {
-      if (!fs.existsSync(file)) throw new LfwError(`${file}: coordinate file not found`);
-      return fs.readFileSync(file, 'utf8');
-    };
-    reference = new Map([
-      ...parseReferenceFile(read(values['ref-imp']), values['ref-imp'], 'impostor'),
-      ...parseReferenceFile(read(values['ref-gen']), values['ref-gen'], 'genuine'),
-    ]);
-  }
-  const engine = await Engine.create({ ...engineOptions(values), purpose: 'embed' });
-  const { signal, dispose } = interruptible();
-  const progress = new ProgressLine();
-  try {
-    const manifest = await buildPatchedSet({
-      pairs,
-      out: values.out,
-      seed: integer(values.seed, 'seed', 0),
-      reference,
-      prepare: (source, label) => engine.prepareFace(source, label),
-      writePatched: !values['no-images'],
-      onProgress: (done, total) => progress.update(`built ${done}/${total} pairs`, done === total),
-      signal,
-    });
-    progress.end();
-    const genuine = manifest.pairs.filter((p) => p.label === 'same').length;
-    console.log(`${manifest.pairs.length} pairs (${genuine} genuine, ${manifest.pairs.length - genuine} impostor) in ${path.resolve(values.out)}`);
-  } finally {
-    progress.end();
-    dispose();
-    await engine.dispose();
-  }
+  const [refImp, refGen] = [values['ref-imp'], values['ref-gen']];
+  const read = (file: string) => {
+    if (!fs.existsSync(file)) throw new LfwError(`${file}: coordinate file not found`);
+    return fs.readFileSync(file, 'utf8');
+  };
+  const reference =
+    refImp && refGen
+      ? new Map([...parseReferenceFile(read(refImp), refImp, 'impostor'), ...parseReferenceFile(read(refGen), refGen, 'genuine')])
+      : undefined;
+  const out = values.out;
+  const seed = integer(values.seed, 'seed', 0);
+  await withEngine({ ...engineOptions(values), purpose: 'embed' }, (engine) =>
+    interruptible(async (signal, progress) => {
+      const manifest = await buildPatchedSet({
+        pairs,
+        out,
+        seed,
+        reference,
+        prepare: (source, label) => engine.prepareFace(source, label),
+        writePatched: !values['no-images'],
+        onProgress: (done, total) => progress.update(`built ${done}/${total} pairs`, done === total),
+        signal,
+      });
+      progress.end();
+      const genuine = manifest.pairs.filter((p) => p.label === 'same').length;
+      console.log(`${manifest.pairs.length} pairs (${genuine} genuine, ${manifest.pairs.length - genuine} impostor) in ${path.resolve(out)}`);
+    }),
+  );
 }
 
 function printSummary(summary: DprSummary, out: string): void {
@@ -138,23 +111,18 @@ async function evaluate(args: string[]): Promise<void> {
     masks: integer(values.masks, 'masks', 2) ?? DEFAULT_MASKS,
     seed: integer(values.seed, 'seed', 0),
   };
-  const engine = await Engine.create(engineOptions(values));
-  const { signal, dispose } = interruptible();
-  const progress = new ProgressLine();
-  try {
-    const { settings, records } = await evaluateDpr(engine, {
-      ...options,
-      signal,
-      onThreshold: (s) => console.error(`threshold ${s.threshold.toFixed(4)} (${s.thresholdSource}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`})`),
-      onProgress: (p) => progress.update(runProgressText(p), p.done === p.total),
-    });
-    progress.end();
-    printSummary(await writeReport(values.out, settings, records), values.out);
-  } finally {
-    progress.end();
-    dispose();
-    await engine.dispose();
-  }
+  await withEngine(engineOptions(values), (engine) =>
+    interruptible(async (signal, progress) => {
+      const { settings, records } = await evaluateDpr(engine, {
+        ...options,
+        signal,
+        onThreshold: (s) => console.error(`threshold ${s.threshold.toFixed(4)} (${s.thresholdSource}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`})`),
+        onProgress: (p) => progress.update(runProgressText(p), p.done === p.total),
+      });
+      progress.end();
+      printSummary(await writeReport(options.out, settings, records), options.out);
+    }),
+  );
 }
 
 async function merge(args: string[]): Promise<void> {
@@ -167,7 +135,7 @@ async function merge(args: string[]): Promise<void> {
   printSummary(summary, out);
 }
 
-export async function patchLfw(args: string[]): Promise<void> {
+export async function patchLfwCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'build':
