@@ -1,4 +1,5 @@
 // .npy files of float32 maps. No native modules: the extension host exports maps with it.
+import { decodeMap, float32Bytes } from '../shared/mapCodec';
 import { type ExplanationPayload, MAP_KINDS, SIDES } from '../shared/result';
 
 /** A little-endian float32 .npy file (format version 1.0). */
@@ -12,9 +13,7 @@ export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
   prefix.writeUInt8(1, 6);
   prefix.writeUInt8(0, 7);
   prefix.writeUInt16LE(header.length, 8);
-  const body = Buffer.alloc(data.length * 4);
-  data.forEach((v, i) => body.writeFloatLE(v, i * 4));
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), body]);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), float32Bytes(data)]);
 }
 
 /**
@@ -27,12 +26,9 @@ export function mapsNpy(payload: ExplanationPayload): Buffer {
   const values = new Float32Array(SIDES.length * MAP_KINDS.length * plane);
   SIDES.forEach((side, i) =>
     MAP_KINDS.forEach((kind, k) => {
-      const { shape, data } = payload.maps[side][kind];
-      const bytes = Buffer.from(data, 'base64');
-      if (shape[0] !== h || shape[1] !== w || bytes.length !== plane * 4) {
-        throw new Error(`the ${kind} map of ${side} is not ${h}×${w} float32 like the others`);
-      }
-      for (let p = 0; p < plane; p++) values[(i * MAP_KINDS.length + k) * plane + p] = bytes.readFloatLE(4 * p);
+      const map = payload.maps[side][kind];
+      if (map.shape[0] !== h || map.shape[1] !== w) throw new Error(`the ${kind} map of ${side} is not ${h}×${w} float32 like the others`);
+      values.set(decodeMap(map), (i * MAP_KINDS.length + k) * plane);
     }),
   );
   return npyBytes(values, [SIDES.length, MAP_KINDS.length, h, w]);

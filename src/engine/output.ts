@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { legendStops, overlay } from '../shared/colour';
+import { encodeMap, float32FromBytes } from '../shared/mapCodec';
 import type { ExplainedPair } from './pair';
 import { projectMapToPhoto } from './face/align';
 import { OutputError, prepareOutputDir } from './files';
@@ -42,16 +43,8 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   if (bytes.subarray(0, 6).toString('latin1') !== '\x93NUMPY' || !header.includes("'descr': '<f4'") || !shape) {
     throw new OutputError(`${file}: not a little-endian float32 .npy file`);
   }
-  const body = bytes.subarray(10 + header.length);
-  // Copied so the values are aligned for a Float32Array.
-  const data = new Float32Array(Uint8Array.from(body).buffer);
+  const data = float32FromBytes(bytes.subarray(10 + header.length));
   return { data, shape: shape[1].split(',').filter((v) => v.trim()).map(Number) };
-}
-
-export function encodeMap(map: Float32Array, shape: [number, number]): EncodedMap {
-  const bytes = Buffer.alloc(map.length * 4);
-  map.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
-  return { shape, data: bytes.toString('base64') };
 }
 
 /** The explanation MIME payload: result.json plus the aligned crops and the maps. */

@@ -12,6 +12,7 @@
 // both the aligned crop and the photo; a result's `transform` maps photo → crop.
 import { colourOf, legendStops, overlayWeight, type Range } from '../shared/colour';
 import { applyAffine, invertAffine, type Point } from '../shared/alignment';
+import { decodeMap } from '../shared/mapCodec';
 import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../shared/result';
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from '../shared/protocol';
 import { VIEWER_CSS } from './styles';
@@ -48,24 +49,6 @@ const THRESHOLD_DEBOUNCE_MS = 300;
 const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
 
 // ---------------------------------------------------------------- pure logic
-
-/** Decodes a transported map (base64 of little-endian float32, row-major, shape [height, width]). */
-export function decodeMap(m: EncodedMap): Float32Array {
-  const [height, width] = m.shape;
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
-    throw new Error(`map shape ${JSON.stringify(m.shape)} is not [height, width]`);
-  }
-  const binary = atob(m.data);
-  if (binary.length !== height * width * 4) {
-    throw new Error(`map data holds ${binary.length} bytes, a ${height}×${width} float32 map needs ${height * width * 4}`);
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const view = new DataView(bytes.buffer);
-  const out = new Float32Array(height * width);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
 
 /** The three decoded maps of one face. */
 export interface FaceMaps {

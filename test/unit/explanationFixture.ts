@@ -1,7 +1,7 @@
 // A golden explanation for the renderer tests: 8×8 maps with values known in closed form, and a
 // JSDOM window that records anything it reports besides its missing canvas.
 import { JSDOM, VirtualConsole } from 'jsdom';
-import { encodeMap } from '../../src/engine/output';
+import { encodeMap } from '../../src/shared/mapCodec';
 import type { ExplanationPayload, MapKind } from '../../src/shared/result';
 
 export const SIZE = 8;

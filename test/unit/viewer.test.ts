@@ -1,14 +1,13 @@
 import { strict as assert } from 'assert';
 import type { JSDOM } from 'jsdom';
 import { overlay } from '../../src/shared/colour';
-import { encodeMap } from '../../src/engine/output';
+import { encodeMap } from '../../src/shared/mapCodec';
 import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
 import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/shared/protocol';
 import {
   clientToPixel,
   cropToPhotoCanvasMatrix,
   decodeFaceMaps,
-  decodeMap,
   displayName,
   formatMapValue,
   mapRgba,
@@ -66,17 +65,7 @@ function selectKind(f: Fixture, kind: string): void {
 }
 
 describe('viewer: pure logic', () => {
-  it('decodeMap reads back what the engine encodes, little-endian float32', () => {
-    const values = Float32Array.from([0, -1.5, 3.25e-7, NaN, Infinity, 1e30]);
-    const decoded = decodeMap(encodeMap(values, [2, 3]));
-    assert.deepEqual(Array.from(decoded), Array.from(values));
-    // 1.0f is 00 00 80 3f in little-endian.
-    assert.deepEqual(Array.from(decodeMap({ shape: [1, 1], data: Buffer.from([0, 0, 0x80, 0x3f]).toString('base64') })), [1]);
-  });
-
-  it('decodeMap refuses data that does not fit the shape', () => {
-    assert.throws(() => decodeMap({ shape: [2, 2], data: Buffer.alloc(12).toString('base64') }), /holds 12 bytes, a 2×2 float32 map needs 16/);
-    assert.throws(() => decodeMap({ shape: [0, 2], data: '' }), /is not \[height, width\]/);
+  it('decodeFaceMaps refuses maps of different sizes', () => {
     const maps = encoded(goldenMaps(1));
     maps.similarity = encodeMap(new Float32Array(4), [2, 2]);
     assert.throws(() => decodeFaceMaps(maps), /the similarity map is 2×2, the combined map 8×8/);

@@ -2,7 +2,8 @@
 // interactive viewer takes (for the gallery: a click on a pair opens it).
 import * as fs from 'fs';
 import * as path from 'path';
-import { encodeMap, readNpy } from '../output';
+import { readNpy } from '../output';
+import { encodeMap } from '../../shared/mapCodec';
 import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapKind } from '../../shared/result';
 import { ExplainPairsError, SUMMARY_FILE } from './run';
 import { thumbnailPairs } from './summary';
