@@ -1,28 +1,19 @@
-// The extension host's side of the engine worker: requests carry ids, replies are matched to
-// them, and a cancelled request stops the worker (a fresh one starts for the next request).
+// The extension host's side of the engine worker: requests and replies go through the shared
+// request helper, and a cancelled request stops the worker (a fresh one starts for the next
+// request, and the requests still waiting are sent to it).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
-import type { JobFailure, WorkerJob, WorkerReply, WorkerRequest } from './engineWorker';
+import type { Envelope, ExplainJob, JobFailure, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import { unexpected } from '../shared/protocol';
+import { type CancellationTokenLike, CancelledError, Requests, type Settle } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
 
 /** What is used of worker_threads.Worker. */
 export interface WorkerLike {
-  postMessage(request: WorkerRequest): void;
-  on(event: 'message', listener: (reply: WorkerReply) => void): unknown;
+  postMessage(request: Envelope<WorkerRequest>): void;
+  on(event: 'message', listener: (reply: Envelope<WorkerReply>) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
   terminate(): Promise<number>;
-}
-
-/** What is used of vscode.CancellationToken. */
-export interface CancellationTokenLike {
-  readonly isCancellationRequested: boolean;
-  onCancellationRequested(listener: () => void): { dispose(): unknown };
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-  }
 }
 
 /** A job that failed in the engine; `known` marks the engine's own user-readable errors. */
@@ -47,98 +38,74 @@ export interface JobEvents {
   onFallback?(provider: string, reason: string): void;
 }
 
-interface Pending extends JobEvents {
-  job: WorkerJob;
-  resolve(result: Explained): void;
-  reject(error: Error): void;
-}
-
 export class EngineClient {
   private worker?: WorkerLike;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests = new Requests<WorkerRequest, WorkerReply>((m) => (this.worker ??= this.startWorker()).postMessage(m), {
+    idPrefix: 'host-',
+    onCancel: () => this.cancelled(),
+  });
 
   constructor(private readonly spawn: () => WorkerLike) {}
 
-  explain(job: WorkerJob, events: JobEvents = {}, token?: CancellationTokenLike): Promise<Explained> {
-    if (token?.isCancellationRequested) return Promise.reject(new CancelledError());
-    const id = this.nextId++;
-    return new Promise<Explained>((resolve, reject) => {
-      const subscription = token?.onCancellationRequested(() => this.cancel(id));
-      const settle = <T>(f: (v: T) => void) => (v: T) => {
-        subscription?.dispose();
-        f(v);
-      };
-      this.pending.set(id, { job, ...events, resolve: settle(resolve), reject: settle(reject) });
-      this.post(id, job);
-    });
+  explain(job: ExplainJob, events: JobEvents = {}, token?: CancellationTokenLike): Promise<Explained> {
+    return this.run({ type: 'explain', job }, events, token);
+  }
+
+  /** One pair of an explained pair list, read back from the run's files. */
+  pairListPair(job: PairListPairJob): Promise<Explained> {
+    return this.run({ type: 'pairListPair', job }, {});
   }
 
   /** Stops the worker and fails whatever is still running. */
   dispose(): void {
     this.stopWorker();
-    this.failAll(new CancelledError());
+    this.requests.failAll(new CancelledError());
   }
 
-  private post(id: number, job: WorkerJob): void {
-    this.worker ??= this.startWorker();
-    this.worker.postMessage({ id, job });
+  private run(request: WorkerRequest, events: JobEvents, token?: CancellationTokenLike): Promise<Explained> {
+    return this.requests.request(request, (reply, settle: Settle<Explained>) => {
+      switch (reply.type) {
+        case 'progress':
+          events.onProgress?.(reply.message);
+          break;
+        case 'fallback':
+          events.onFallback?.(reply.provider, reply.reason);
+          break;
+        case 'done':
+          settle.resolve({ payload: reply.payload, loadMs: reply.loadMs });
+          break;
+        case 'failed':
+          settle.reject(new EngineFailure(reply.error));
+          break;
+        default:
+          unexpected(reply);
+      }
+    }, { token });
   }
 
   private startWorker(): WorkerLike {
     const worker = this.spawn();
     // Events of a worker that was stopped or replaced no longer concern anyone.
-    worker.on('message', (reply) => worker === this.worker && this.onReply(reply));
+    worker.on('message', (reply) => worker === this.worker && this.requests.receive(reply));
     worker.on('error', (e) => worker === this.worker && this.onCrash(`the engine failed: ${e.message}`, e.stack));
     worker.on('exit', (code) => worker === this.worker && this.onCrash(`the engine stopped unexpectedly (exit code ${code})`));
     return worker;
   }
 
-  private onReply(reply: WorkerReply): void {
-    const p = this.pending.get(reply.id);
-    if (!p) return;
-    switch (reply.kind) {
-      case 'progress':
-        p.onProgress?.(reply.message);
-        break;
-      case 'fallback':
-        p.onFallback?.(reply.provider, reply.reason);
-        break;
-      case 'done':
-        this.pending.delete(reply.id);
-        p.resolve({ payload: reply.payload, loadMs: reply.loadMs });
-        break;
-      case 'failed':
-        this.pending.delete(reply.id);
-        p.reject(new EngineFailure(reply.error));
-        break;
-    }
-  }
-
   private onCrash(message: string, stack?: string): void {
     this.worker = undefined;
-    this.failAll(new EngineFailure({ message, known: false, stack }));
+    this.requests.failAll(new EngineFailure({ message, known: false, stack }));
   }
 
   /** The worker cannot stop one job midway: it is stopped, and the other jobs go to a fresh one. */
-  private cancel(id: number): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
+  private cancelled(): void {
     this.stopWorker();
-    p.reject(new CancelledError());
-    for (const [other, q] of this.pending) this.post(other, q.job);
+    this.requests.resend();
   }
 
   private stopWorker(): void {
     const worker = this.worker;
     this.worker = undefined;
     void worker?.terminate();
-  }
-
-  private failAll(error: Error): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) p.reject(error);
   }
 }

@@ -6,61 +6,14 @@ import { UnsupportedGradientError } from '../engine/autodiff/rules';
 import { Engine, FaceError } from '../engine/engine';
 import { pairPayload, readSummary } from '../engine/explainPairs/load';
 import { ExplainPairsError } from '../engine/explainPairs/run';
-import type { ModelEntry } from '../shared/pairListSummary';
 import { ImageError } from '../engine/image';
 import { ModelError } from '../engine/model';
 import { toPayload } from '../engine/output';
+import type { Envelope, ExplainJob, JobFailure, JobImage, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import { unexpected } from '../shared/protocol';
+import { Envelopes } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
-
-/**
- * An image of a job: a path, which also labels it in the result and in error messages, or encoded
- * image bytes with their label (a notebook's data URI).
- */
-export type JobImage = string | { data: Uint8Array; label: string };
-
-export interface ExplainJob {
-  /** Model path; undefined = the bundled model. */
-  model?: string;
-  ep: ExecutionProviderChoice;
-  a: JobImage;
-  b: JobImage;
-  /** undefined = the model card's threshold. */
-  threshold?: number;
-  /** The detected face used in each image (0 = the largest, the default). */
-  faces?: [number, number];
-}
-
-/** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
-export interface PairListPairJob {
-  kind: 'pairListPair';
-  out: string;
-  index: number;
-  model: ModelEntry['key'];
-}
-
-/** What a caller may set of an explanation besides its images: the model, threshold and faces. */
-export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces'>;
-
-export type WorkerJob = ExplainJob | PairListPairJob;
-
-export interface WorkerRequest {
-  id: number;
-  job: WorkerJob;
-}
-
-export interface JobFailure {
-  message: string;
-  /** True for the engine's own errors, whose messages are written for users. */
-  known: boolean;
-  stack?: string;
-}
-
-export type WorkerReply =
-  | { id: number; kind: 'progress'; message: string }
-  | { id: number; kind: 'fallback'; provider: string; reason: string }
-  | { id: number; kind: 'done'; payload: ExplanationPayload; loadMs?: number }
-  | { id: number; kind: 'failed'; error: JobFailure };
 
 /** A setting the engine cannot use. */
 class SettingError extends Error {}
@@ -74,16 +27,19 @@ function describe(e: unknown): JobFailure {
 
 let engine: { key: string; ready: Promise<Engine> } | undefined;
 
-async function engineFor(job: ExplainJob, reply: (r: WorkerReply) => void, id: number): Promise<{ engine: Engine; loadMs?: number }> {
-  if (!EXECUTION_PROVIDERS.includes(job.ep)) {
+/** Sends one reply to the request being answered. */
+type Replier = (reply: WorkerReply) => void;
+
+async function engineFor(job: ExplainJob, reply: Replier): Promise<{ engine: Engine; loadMs?: number }> {
+  if (!EXECUTION_PROVIDERS.includes(job.ep as ExecutionProviderChoice)) {
     throw new SettingError(`xssab.executionProvider: unknown provider "${job.ep}" (one of ${EXECUTION_PROVIDERS.join(', ')})`);
   }
   const key = `${job.model ?? ''}\n${job.ep}`;
   if (engine?.key === key) return { engine: await engine.ready };
   if (engine) await (await engine.ready.catch(() => undefined))?.dispose();
-  reply({ id, kind: 'progress', message: 'Loading the model…' });
+  reply({ type: 'progress', message: 'Loading the model…' });
   const start = performance.now();
-  const ready = Engine.create({ model: job.model, ep: job.ep, onFallback: (provider, reason) => reply({ id, kind: 'fallback', provider, reason }) });
+  const ready = Engine.create({ model: job.model, ep: job.ep as ExecutionProviderChoice, onFallback: (provider, reason) => reply({ type: 'fallback', provider, reason }) });
   engine = { key, ready };
   try {
     return { engine: await ready, loadMs: performance.now() - start };
@@ -106,26 +62,35 @@ function pairListPair(job: PairListPairJob): ExplanationPayload {
   return pairPayload(job.out, record, job.model);
 }
 
-async function run({ id, job }: WorkerRequest, reply: (r: WorkerReply) => void): Promise<void> {
+async function explain(job: ExplainJob, reply: Replier): Promise<void> {
+  const { engine, loadMs } = await engineFor(job, reply);
+  reply({ type: 'progress', message: 'Computing the maps…' });
+  const pair = await engine.explainPair({ ...imageSource(job.a), face: job.faces?.[0] }, { ...imageSource(job.b), face: job.faces?.[1] }, job.threshold);
+  reply({ type: 'done', payload: await toPayload(pair), loadMs });
+}
+
+async function run(request: WorkerRequest, reply: Replier): Promise<void> {
   try {
-    if ('kind' in job) {
-      reply({ id, kind: 'done', payload: pairListPair(job) });
-      return;
+    switch (request.type) {
+      case 'explain':
+        await explain(request.job, reply);
+        break;
+      case 'pairListPair':
+        reply({ type: 'done', payload: pairListPair(request.job) });
+        break;
+      default:
+        unexpected(request);
     }
-    const { engine, loadMs } = await engineFor(job, reply, id);
-    reply({ id, kind: 'progress', message: 'Computing the maps…' });
-    const pair = await engine.explainPair({ ...imageSource(job.a), face: job.faces?.[0] }, { ...imageSource(job.b), face: job.faces?.[1] }, job.threshold);
-    reply({ id, kind: 'done', payload: await toPayload(pair), loadMs });
   } catch (e) {
-    reply({ id, kind: 'failed', error: describe(e) });
+    reply({ type: 'failed', error: describe(e) });
   }
 }
 
 if (parentPort) {
   const port = parentPort;
-  const reply = (r: WorkerReply) => port.postMessage(r);
+  const envelopes = new Envelopes('worker-');
   let queue = Promise.resolve();
-  port.on('message', (request: WorkerRequest) => {
-    queue = queue.then(() => run(request, reply));
+  port.on('message', (request: Envelope<WorkerRequest>) => {
+    queue = queue.then(() => run(request, (r) => port.postMessage(envelopes.reply(request, r))));
   });
 }

@@ -3,7 +3,8 @@
 // of the output folder) and opens the pairs it asks for.
 import * as vscode from 'vscode';
 import type { GalleryData, ModelEntry, PairListRecord, PairListSummary } from '../shared/pairListSummary';
-import { type GalleryHostMessage, type GalleryMessage, parseGalleryMessage } from '../shared/protocol';
+import { type Envelope, type GalleryHostMessage, type GalleryMessage, parseGalleryMessage, unexpected } from '../shared/protocol';
+import { Envelopes } from '../shared/requests';
 import { newNonce, scriptPage } from './webviewHtml';
 
 export interface GalleryPanelHost {
@@ -17,6 +18,7 @@ export class GalleryPanel {
   private static current?: GalleryPanel;
 
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly envelopes = new Envelopes('host-');
   /** The gallery posted 'ready': its script runs and messages reach it. */
   private ready = false;
   /** Pairs the gallery lists, as it last reported. */
@@ -95,11 +97,11 @@ export class GalleryPanel {
   }
 
   private post(message: GalleryHostMessage): Thenable<boolean> {
-    return this.panel.webview.postMessage(message);
+    return this.panel.webview.postMessage(this.envelopes.message(message));
   }
 
   private receive(raw: unknown): void {
-    let message: GalleryMessage;
+    let message: Envelope<GalleryMessage>;
     try {
       message = parseGalleryMessage(raw);
     } catch (e) {
@@ -120,6 +122,8 @@ export class GalleryPanel {
         else this.host.log(`gallery: no pair ${message.index} in this list`);
         break;
       }
+      default:
+        unexpected(message);
     }
   }
 

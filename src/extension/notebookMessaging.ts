@@ -8,9 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as vscode from 'vscode';
 import type { ExplanationPayload } from '../shared/result';
-import { type ExplainRequest, type HostMessage, type ViewerMessage, parseViewerMessage } from '../shared/protocol';
-import { CancelledError } from './engineClient';
-import type { ExplainOptions, JobImage } from './engineWorker';
+import type { Envelope, ExplainOptions, ExplainRequest, JobImage, NotebookHostMessage, NotebookMessage } from '../shared/protocol';
+import { isPanelMessageType, parseNotebookMessage } from '../shared/protocol';
+import { CancelledError, Envelopes } from '../shared/requests';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';
 
 /** The notebook renderer's id in package.json (contributes.notebookRenderer). */
@@ -128,28 +128,32 @@ export function answerNotebookRequests(messaging: NotebookMessaging, host: Noteb
   return messaging.onDidReceiveMessage(({ editor, message }) => void answer(messaging, host, editor, message));
 }
 
+/** The host's replies to the renderers, in envelopes. */
+const envelopes = new Envelopes('host-');
+
 /** Answers one message. It never throws: the output waits for an answer (or its own timeout). */
 export async function answer(messaging: NotebookMessaging, host: NotebookHost, editor: vscode.NotebookEditor, raw: unknown): Promise<void> {
-  let message: ViewerMessage;
+  let message: Envelope<NotebookMessage>;
   try {
-    message = parseViewerMessage(raw);
+    message = parseNotebookMessage(raw);
   } catch (e) {
-    host.log.warn(`notebook: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`);
+    const type = (raw as { type?: unknown } | null)?.type;
+    host.log.warn(
+      isPanelMessageType(type)
+        ? `notebook: ignored a "${String(type)}" message (notebook outputs may only ask to explain)`
+        : `notebook: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return;
   }
-  if (message.type !== 'explain') {
-    host.log.warn(`notebook: ignored a "${message.type}" message (notebook outputs may only ask to explain)`);
-    return;
-  }
-  const { requestId, request } = message;
-  const reply = (m: HostMessage) =>
-    Promise.resolve(messaging.postMessage(m, editor)).then(
-      (delivered) => delivered || host.log.warn(`notebook: the answer to request ${requestId} was not delivered (output closed?)`),
-      (e) => host.log.warn(`notebook: could not answer request ${requestId}: ${e}`),
+  const { request } = message;
+  const reply = (m: NotebookHostMessage) =>
+    Promise.resolve(messaging.postMessage(envelopes.reply(message, m), editor)).then(
+      (delivered) => delivered || host.log.warn(`notebook: the answer to request ${message.id} was not delivered (output closed?)`),
+      (e) => host.log.warn(`notebook: could not answer request ${message.id}: ${e}`),
     );
   const trusted = host.isTrusted();
   if (!mayRun(trusted, message.run)) {
-    await reply({ type: 'explainFailed', requestId, message: UNTRUSTED_MESSAGE, needsTrust: true });
+    await reply({ type: 'explainFailed', message: UNTRUSTED_MESSAGE, needsTrust: true });
     return;
   }
   const uri = editor.notebook.uri;
@@ -161,10 +165,10 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
     const faces: [number, number] | undefined =
       request.faceA === undefined && request.faceB === undefined ? undefined : [request.faceA ?? 0, request.faceB ?? 0];
     const payload = await host.explain(images, { model, threshold: request.threshold, faces });
-    await reply({ type: 'explained', requestId, payload: warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload });
+    await reply({ type: 'explained', payload: warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload });
   } catch (e) {
     if (e instanceof RequestError) host.log.warn(`notebook: refused a request: ${e.message}`);
     const text = e instanceof RequestError ? e.message : e instanceof CancelledError ? 'cancelled' : host.failureText(e);
-    await reply({ type: 'explainFailed', requestId, message: text });
+    await reply({ type: 'explainFailed', message: text });
   }
 }

@@ -123,7 +123,7 @@ function explain(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot:
 
 async function openPair(host: PairListHost, out: vscode.Uri, record: PairListRecord, model: 'model-a' | 'model-b'): Promise<void> {
   try {
-    const { payload } = await host.engine.explain({ kind: 'pairListPair', out: out.fsPath, index: record.index, model });
+    const { payload } = await host.engine.pairListPair({ out: out.fsPath, index: record.index, model });
     host.showExplanation(payload, [vscode.Uri.file(record.a), vscode.Uri.file(record.b)]);
   } catch (e) {
     host.report(e);

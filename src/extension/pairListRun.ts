@@ -4,7 +4,7 @@
 // No vscode import, so it runs in plain Node tests.
 import { type ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
-import type { CancellationTokenLike } from './engineClient';
+import type { CancellationTokenLike } from '../shared/requests';
 import { type Progress, cliEnvironment, parseProgress } from './taskDefinition';
 
 export interface PairListJob {

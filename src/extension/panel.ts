@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { mapsNpy } from '../engine/npy';
 import type { ExplanationPayload, ExplanationResult } from '../shared/result';
-import { type HostMessage, type ViewerMessage, type ViewPreferences, parseViewerMessage } from '../shared/protocol';
+import { type Envelope, type PanelHostMessage, type PanelMessage, parsePanelMessage, unexpected, type ViewPreferences } from '../shared/protocol';
+import { Envelopes } from '../shared/requests';
 import { restoredPair } from './images';
 import { LatestRunner } from './latestRunner';
 import { newNonce, scriptPage } from './webviewHtml';
@@ -43,6 +44,7 @@ export class ExplanationPanel {
   private static current?: ExplanationPanel;
 
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly envelopes = new Envelopes('host-');
   private shown: Shown;
   /** The viewer posted 'ready': its script runs and messages reach it. */
   private ready = false;
@@ -137,15 +139,15 @@ export class ExplanationPanel {
     });
   }
 
-  private post(message: HostMessage): Thenable<boolean> {
-    return this.panel.webview.postMessage(message);
+  private post(message: PanelHostMessage): Thenable<boolean> {
+    return this.panel.webview.postMessage(this.envelopes.message(message));
   }
 
   /** Acts on a message from the viewer, once it passes validation (tests send theirs here too). */
   receive(raw: unknown): void {
-    let message: ViewerMessage;
+    let message: Envelope<PanelMessage>;
     try {
-      message = parseViewerMessage(raw);
+      message = parsePanelMessage(raw);
     } catch (e) {
       this.host.log(`panel: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -170,9 +172,8 @@ export class ExplanationPanel {
       case 'chooseFace':
         void this.chooseFace(message.side, message.face);
         break;
-      case 'explain':
-        this.host.log('panel: ignored an "explain" request (notebook outputs only)');
-        break;
+      default:
+        unexpected(message);
     }
   }
 

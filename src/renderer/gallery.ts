@@ -2,13 +2,14 @@
 // empty <body> and this script with a nonce, which the gallery's <style> elements reuse so the
 // CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data. The run's
 // folder is kept in the webview state: after a window reload the host reads the list from there.
-import type { GalleryHostMessage, GalleryMessage } from '../shared/protocol';
+import { type Envelope, type GalleryHostMessage, type GalleryMessage, unexpected } from '../shared/protocol';
+import { Envelopes } from '../shared/requests';
 import { type GalleryHandle, renderGallery } from './galleryView';
 import { renderNotice } from './viewer';
 
 /** The part of the webview API (acquireVsCodeApi()) the gallery uses. */
 export interface GalleryWebviewApi {
-  postMessage(message: GalleryMessage): void;
+  postMessage(message: Envelope<GalleryMessage>): void;
   setState(state: GalleryState): void;
 }
 
@@ -19,17 +20,18 @@ export interface GalleryState {
 declare function acquireVsCodeApi(): GalleryWebviewApi;
 
 /** Starts the gallery in `doc`, posts `ready`, and returns the handler of host messages. */
-export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?: string): (message: GalleryHostMessage) => void {
+export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?: string): (message: Envelope<GalleryHostMessage>) => void {
   const status = doc.createElement('div');
   const root = doc.createElement('div');
   doc.body.append(status, root);
-  const host = { post: (m: GalleryMessage) => api.postMessage(m) };
+  const envelopes = new Envelopes('gallery-');
+  const host = { post: (m: GalleryMessage) => api.postMessage(envelopes.message(m)) };
   let gallery: GalleryHandle | undefined;
   renderNotice(status, 'xSSAB: loading the pair list…', 'progress');
-  api.postMessage({ type: 'ready' });
+  host.post({ type: 'ready' });
 
   return (message) => {
-    switch (message?.type) {
+    switch (message.type) {
       case 'gallery':
         try {
           if (gallery) gallery.update(message.data);
@@ -43,6 +45,8 @@ export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?:
       case 'error':
         renderNotice(status, message.message, 'error');
         break;
+      default:
+        unexpected(message);
     }
   };
 }
@@ -50,5 +54,5 @@ export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?:
 if (typeof acquireVsCodeApi === 'function') {
   const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce;
   const handle = startGallery(acquireVsCodeApi(), document, nonce || undefined);
-  window.addEventListener('message', (e: MessageEvent<GalleryHostMessage>) => handle(e.data));
+  window.addEventListener('message', (e: MessageEvent<Envelope<GalleryHostMessage>>) => handle(e.data));
 }

@@ -5,7 +5,8 @@
 import type { ActivationFunction, OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
 import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../shared/result';
 import { renderGallery } from './galleryView';
-import { type ExplainRequest, type HostMessage, parseExplainRequest, parsePairListOutput, type ViewerMessage } from '../shared/protocol';
+import { type Envelope, type ExplainRequest, type NotebookHostMessage, type NotebookMessage, parseExplainRequest, parsePairListOutput, unexpected } from '../shared/protocol';
+import { Requests, type Settle } from '../shared/requests';
 import { displayName, renderExplanation, renderNotice } from './viewer';
 
 /** How long a request waits for the extension's answer. */
@@ -24,27 +25,22 @@ export class ExplainFailure extends Error {
   }
 }
 
-interface Pending {
-  resolve(payload: ExplanationPayload): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-let requestCount = 0;
-
 /**
- * Sends requests to the extension host and matches the answers by request id. Results are kept per
- * request (the JSON of the validated request), so re-rendering an output, or another output with
- * the same request, does not run the engine again; failures are forgotten so they can be retried.
+ * Sends requests to the extension host and takes its replies. Results are kept per request (the
+ * JSON of the validated request), so re-rendering an output, or another output with the same
+ * request, does not run the engine again; failures are forgotten so they can be retried.
  */
 export class ExplainClient {
   private readonly results = new Map<string, Promise<ExplanationPayload>>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly requests: Requests<NotebookMessage, NotebookHostMessage>;
 
   constructor(
-    private readonly post: (message: ViewerMessage) => void,
+    post: (message: Envelope<NotebookMessage>) => void,
     private readonly timeoutMs = REQUEST_TIMEOUT_MS,
-  ) {}
+  ) {
+    // The host answers every renderer of a notebook on one channel: ids tell their requests apart.
+    this.requests = new Requests(post, { idPrefix: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-` });
+  }
 
   explain(request: ExplainRequest, run: boolean): Promise<ExplanationPayload> {
     const key = JSON.stringify(request);
@@ -58,25 +54,26 @@ export class ExplainClient {
   }
 
   /** Takes a message from the host; answers to requests of other renderers are ignored. */
-  receive(message: HostMessage): void {
-    if (message?.type !== 'explained' && message?.type !== 'explainFailed') return;
-    const pending = this.pending.get(message.requestId);
-    if (!pending) return;
-    this.pending.delete(message.requestId);
-    clearTimeout(pending.timer);
-    if (message.type === 'explained') pending.resolve(message.payload);
-    else pending.reject(new ExplainFailure(message.message, message.needsTrust === true));
+  receive(message: Envelope<NotebookHostMessage>): void {
+    this.requests.receive(message);
   }
 
   private send(request: ExplainRequest, run: boolean): Promise<ExplanationPayload> {
-    const requestId = `${Date.now().toString(36)}-${++requestCount}-${Math.random().toString(36).slice(2, 8)}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new ExplainFailure(`no answer from the xSSAB extension after ${Math.round(this.timeoutMs / 1000)} s`));
-      }, this.timeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
-      this.post({ type: 'explain', requestId, request, run });
+    const onReply = (reply: NotebookHostMessage, settle: Settle<ExplanationPayload>) => {
+      switch (reply.type) {
+        case 'explained':
+          settle.resolve(reply.payload);
+          break;
+        case 'explainFailed':
+          settle.reject(new ExplainFailure(reply.message, reply.needsTrust === true));
+          break;
+        default:
+          unexpected(reply);
+      }
+    };
+    return this.requests.request({ type: 'explain', request, run }, onReply, {
+      timeoutMs: this.timeoutMs,
+      timeoutError: () => new ExplainFailure(`no answer from the xSSAB extension after ${Math.round(this.timeoutMs / 1000)} s`),
     });
   }
 }
@@ -87,7 +84,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export function createRenderer(context: RendererContext<unknown>, timeoutMs = REQUEST_TIMEOUT_MS): RendererApi {
   const post = context.postMessage?.bind(context);
   const client = post ? new ExplainClient(post, timeoutMs) : undefined;
-  if (client) context.onDidReceiveMessage?.((m: HostMessage) => client.receive(m));
+  if (client) context.onDidReceiveMessage?.((m: Envelope<NotebookHostMessage>) => client.receive(m));
   // What each output shows: its viewer, or a pending request whose disposal drops a late answer.
   const outputs = new Map<string, { dispose(): void }>();
 

@@ -3,12 +3,13 @@
 // The last explanation is kept in the webview state, so a panel restored by VS Code shows it
 // before the host answers `ready`.
 import type { ExplanationPayload } from '../shared/result';
-import type { HostMessage, ViewerMessage, ViewPreferences } from '../shared/protocol';
+import { type Envelope, type PanelHostMessage, type PanelMessage, unexpected, type ViewPreferences } from '../shared/protocol';
+import { Envelopes } from '../shared/requests';
 import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
 
 /** The part of the webview API (acquireVsCodeApi()) the panel uses. */
 export interface WebviewApi {
-  postMessage(message: ViewerMessage): void;
+  postMessage(message: Envelope<PanelMessage>): void;
   getState(): unknown;
   setState(state: PanelState): void;
 }
@@ -25,11 +26,12 @@ declare function acquireVsCodeApi(): WebviewApi;
  * Starts the panel in `doc`: restores the saved explanation, posts `ready`, and returns the
  * handler of host messages (which the caller wires to window 'message' events).
  */
-export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string): (message: HostMessage) => void {
+export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string): (message: Envelope<PanelHostMessage>) => void {
   const status = doc.createElement('div');
   const root = doc.createElement('div');
   doc.body.append(status, root);
-  const host = { post: (m: ViewerMessage) => api.postMessage(m) };
+  const envelopes = new Envelopes('panel-');
+  const host = { post: (m: PanelMessage) => api.postMessage(envelopes.message(m)) };
   let viewer: ViewerHandle | undefined;
 
   function show(state: PanelState): void {
@@ -45,10 +47,10 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
 
   const saved = api.getState() as PanelState | undefined;
   if (saved?.payload) show(saved);
-  api.postMessage({ type: 'ready' });
+  host.post({ type: 'ready' });
 
   return (message) => {
-    switch (message?.type) {
+    switch (message.type) {
       case 'explanation':
         show({ payload: message.payload, photos: message.photos, view: message.view });
         break;
@@ -59,7 +61,7 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
         renderNotice(status, message.message, 'error');
         break;
       default:
-        break; // notebook answers (explained, explainFailed) are not for the panel
+        unexpected(message);
     }
   };
 }
@@ -67,5 +69,5 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
 if (typeof acquireVsCodeApi === 'function') {
   const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce;
   const handle = startPanel(acquireVsCodeApi(), document, nonce || undefined);
-  window.addEventListener('message', (e: MessageEvent<HostMessage>) => handle(e.data));
+  window.addEventListener('message', (e: MessageEvent<Envelope<PanelHostMessage>>) => handle(e.data));
 }

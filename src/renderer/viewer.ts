@@ -14,12 +14,12 @@ import { colourOf, legendStops, overlayWeight, type Range } from '../shared/colo
 import { applyAffine, invertAffine, type Point } from '../shared/alignment';
 import { decodeMap } from '../shared/mapCodec';
 import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../shared/result';
-import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type ViewerMessage, type ViewPreferences } from '../shared/protocol';
+import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
 import { VIEWER_CSS } from './styles';
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
 export interface ViewerHost {
-  post(message: ViewerMessage): void;
+  post(message: PanelMessage): void;
 }
 
 /** Original photos (data or webview URIs) to show the maps projected onto. */
@@ -353,7 +353,7 @@ class Viewer implements ViewerHandle {
     this.container.remove();
   }
 
-  private post(message: ViewerMessage): void {
+  private post(message: PanelMessage): void {
     if (!this.disposed) this.host?.post(message);
   }
 

@@ -1,9 +1,26 @@
-// Messages between the browser viewer (webview panel or notebook output) and the extension host.
-// Each direction is a discriminated union on `type`; whatever arrives from a webview or notebook
-// passes `parseViewerMessage` before the host acts on it.
+// The messages of every channel, one discriminated union on `type` per channel and direction:
+// explanation panel ↔ host, notebook renderer ↔ host, gallery ↔ host, host ↔ engine worker.
+// Every message travels in an envelope with its own id; a reply also names the message it
+// answers (requests.ts matches them). Whatever arrives from a webview or notebook passes its
+// channel's parse function before the host acts on it.
 import type { GalleryData, ModelEntry } from './pairListSummary';
 import type { ExplanationPayload, MapKind, Side } from './result';
 import { MAP_KINDS } from './result';
+
+export type MessageId = string;
+/** What every message has: its type. */
+export interface Typed {
+  type: string;
+}
+/** A message as sent: with its id, and for a reply the id of the message it answers. */
+export type Envelope<M extends Typed> = M & { id: MessageId; inReplyTo?: MessageId };
+export type Reply<M extends Typed> = M & { id: MessageId; inReplyTo: MessageId };
+
+/** Ends a `switch` over a union: a case left out does not compile, a stray value throws. */
+export function unexpected(message: never): never {
+  const type = (message as Partial<Typed> | null)?.type;
+  throw new ProtocolError(`unexpected message type "${String(type).slice(0, 40)}"`);
+}
 
 /** What a notebook cell may ask for (application/vnd.xssab.request+json). */
 export interface ExplainRequest {
@@ -28,8 +45,10 @@ export interface ViewPreferences {
   opacity?: number;
 }
 
-/** Viewer → host. */
-export type ViewerMessage =
+// ------------------------------------------------------------ explanation panel ↔ host
+
+/** Panel → host. */
+export type PanelMessage =
   | { type: 'ready' }
   | { type: 'setThreshold'; threshold: number }
   | { type: 'exportResult' }
@@ -37,16 +56,28 @@ export type ViewerMessage =
   | { type: 'exportMaps' }
   | { type: 'exportMap'; side: Side; kind: MapKind; png: string }
   /** Explain the pair again with another detected face of one photo (0 = the largest). */
-  | { type: 'chooseFace'; side: Side; face: number }
-  | { type: 'explain'; requestId: string; request: ExplainRequest; run: boolean };
+  | { type: 'chooseFace'; side: Side; face: number };
 
-/** Host → viewer. */
-export type HostMessage =
+const PANEL_MESSAGE_TYPES: readonly string[] = ['ready', 'setThreshold', 'exportResult', 'exportMaps', 'exportMap', 'chooseFace'] satisfies PanelMessage['type'][];
+
+/** Whether `type` is one of the panel's messages (which a notebook output may not send). */
+export const isPanelMessageType = (type: unknown): boolean => PANEL_MESSAGE_TYPES.includes(type as string);
+
+/** Host → panel. */
+export type PanelHostMessage =
   | { type: 'explanation'; payload: ExplanationPayload; photos?: { a: string; b: string }; view?: ViewPreferences }
   | { type: 'progress'; message: string }
-  | { type: 'error'; message: string }
-  | { type: 'explained'; requestId: string; payload: ExplanationPayload }
-  | { type: 'explainFailed'; requestId: string; message: string; needsTrust?: boolean };
+  | { type: 'error'; message: string };
+
+// ------------------------------------------------------------ notebook renderer ↔ host
+
+/** Notebook renderer → host: a request of an output. */
+export type NotebookMessage = { type: 'explain'; request: ExplainRequest; run: boolean };
+
+/** Host → notebook renderer: the answer to an `explain` request (a Reply to it). */
+export type NotebookHostMessage = { type: 'explained'; payload: ExplanationPayload } | { type: 'explainFailed'; message: string; needsTrust?: boolean };
+
+// ------------------------------------------------------------ gallery ↔ host
 
 /** Gallery → host. `shown`: how many pairs the gallery lists after filtering (tests read it). */
 export type GalleryMessage =
@@ -57,6 +88,56 @@ export type GalleryMessage =
 /** Host → gallery. */
 /** `out`: the run's folder on disk, kept in the webview's state so that VS Code can restore the panel. */
 export type GalleryHostMessage = { type: 'gallery'; data: GalleryData; out: string } | { type: 'error'; message: string };
+
+// ------------------------------------------------------------ host ↔ engine worker
+
+/**
+ * An image of a job: a path, which also labels it in the result and in error messages, or encoded
+ * image bytes with their label (a notebook's data URI).
+ */
+export type JobImage = string | { data: Uint8Array; label: string };
+
+export interface ExplainJob {
+  /** Model path; undefined = the bundled model. */
+  model?: string;
+  /** An execution provider choice (engine/runtime.ts); the worker refuses others. */
+  ep: string;
+  a: JobImage;
+  b: JobImage;
+  /** undefined = the model card's threshold. */
+  threshold?: number;
+  /** The detected face used in each image (0 = the largest, the default). */
+  faces?: [number, number];
+}
+
+/** What a caller may set of an explanation besides its images: the model, threshold and faces. */
+export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces'>;
+
+/** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
+export interface PairListPairJob {
+  out: string;
+  index: number;
+  model: ModelEntry['key'];
+}
+
+/** Host → worker. */
+export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'pairListPair'; job: PairListPairJob };
+
+export interface JobFailure {
+  message: string;
+  /** True for the engine's own errors, whose messages are written for users. */
+  known: boolean;
+  stack?: string;
+}
+
+/** Worker → host: replies to a request, any number of progress and fallback notices, then done or failed. */
+export type WorkerReply =
+  | { type: 'progress'; message: string }
+  | { type: 'fallback'; provider: string; reason: string }
+  | { type: 'done'; payload: ExplanationPayload; loadMs?: number }
+  | { type: 'failed'; error: JobFailure };
+
+// ------------------------------------------------------------ validation
 
 /** Longest path or data URI accepted in a request (data URIs of photos up to ~15 MB). */
 export const MAX_REQUEST_FIELD = 20 * 1024 * 1024;
@@ -102,50 +183,65 @@ export function parseExplainRequest(v: unknown): ExplainRequest {
   return request;
 }
 
-/** Validates a message from a viewer; throws ProtocolError on anything unexpected. */
-export function parseViewerMessage(v: unknown): ViewerMessage {
+/** Longest message id accepted from a webview or notebook. */
+const MAX_ID = 128;
+
+/** `body` in the envelope of `v`: the id it carries (the messages parsed here answer none). */
+function envelope<M extends Typed>(v: Record<string, unknown>, body: M): Envelope<M> {
+  return { ...body, id: text(v.id, 'id', MAX_ID) };
+}
+
+function typed(v: unknown): Record<string, unknown> & Typed {
   if (!isRecord(v) || typeof v.type !== 'string') throw new ProtocolError('message without a type');
+  return v as Record<string, unknown> & Typed;
+}
+
+const unknownType = (type: string) => new ProtocolError(`unknown message type "${type.slice(0, 40)}"`);
+
+/** Validates a message from the explanation panel; throws ProtocolError on anything unexpected. */
+export function parsePanelMessage(raw: unknown): Envelope<PanelMessage> {
+  const v = typed(raw);
   switch (v.type) {
     case 'ready':
     case 'exportResult':
     case 'exportMaps':
-      return { type: v.type };
+      return envelope(v, { type: v.type });
     case 'setThreshold':
-      return { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) };
+      return envelope(v, { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) });
     case 'exportMap': {
       const side = parseSide(v.side);
       if (!MAP_KINDS.includes(v.kind as MapKind)) throw new ProtocolError(`kind must be one of ${MAP_KINDS.join(', ')}`);
       const png = text(v.png, 'png', 8 * 1024 * 1024);
       if (!PNG_DATA_URI.test(png)) throw new ProtocolError('png must be a PNG data URI');
-      return { type: 'exportMap', side, kind: v.kind as MapKind, png };
+      return envelope(v, { type: 'exportMap', side, kind: v.kind as MapKind, png });
     }
     case 'chooseFace':
-      return { type: 'chooseFace', side: parseSide(v.side), face: count(v.face, 'face') };
-    case 'explain':
-      return {
-        type: 'explain',
-        requestId: text(v.requestId, 'requestId', 128),
-        request: parseExplainRequest(v.request),
-        run: v.run === true,
-      };
+      return envelope(v, { type: 'chooseFace', side: parseSide(v.side), face: count(v.face, 'face') });
     default:
-      throw new ProtocolError(`unknown message type "${String(v.type).slice(0, 40)}"`);
+      throw unknownType(v.type);
   }
 }
 
+/** Validates a message from a notebook output; throws ProtocolError on anything unexpected. */
+export function parseNotebookMessage(raw: unknown): Envelope<NotebookMessage> {
+  const v = typed(raw);
+  if (v.type !== 'explain') throw unknownType(v.type);
+  return envelope(v, { type: 'explain', request: parseExplainRequest(v.request), run: v.run === true });
+}
+
 /** Validates a message from the gallery; throws ProtocolError on anything unexpected. */
-export function parseGalleryMessage(v: unknown): GalleryMessage {
-  if (!isRecord(v) || typeof v.type !== 'string') throw new ProtocolError('message without a type');
+export function parseGalleryMessage(raw: unknown): Envelope<GalleryMessage> {
+  const v = typed(raw);
   switch (v.type) {
     case 'ready':
-      return { type: 'ready' };
+      return envelope(v, { type: 'ready' });
     case 'shown':
-      return { type: 'shown', pairs: count(v.pairs, 'pairs') };
+      return envelope(v, { type: 'shown', pairs: count(v.pairs, 'pairs') });
     case 'openPair':
       if (v.model !== 'model-a' && v.model !== 'model-b') throw new ProtocolError('model must be "model-a" or "model-b"');
-      return { type: 'openPair', index: count(v.index, 'index'), model: v.model };
+      return envelope(v, { type: 'openPair', index: count(v.index, 'index'), model: v.model });
     default:
-      throw new ProtocolError(`unknown message type "${String(v.type).slice(0, 40)}"`);
+      throw unknownType(v.type);
   }
 }
 

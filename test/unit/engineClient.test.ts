@@ -1,14 +1,16 @@
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
 import type { ExplanationPayload } from '../../src/shared/result';
-import { CancelledError, EngineClient, EngineFailure, type WorkerLike } from '../../src/extension/engineClient';
-import type { ExplainJob, WorkerReply, WorkerRequest } from '../../src/extension/engineWorker';
+import { EngineClient, EngineFailure, type WorkerLike } from '../../src/extension/engineClient';
+import type { Envelope, ExplainJob, WorkerReply, WorkerRequest } from '../../src/shared/protocol';
+import { CancelledError } from '../../src/shared/requests';
 
 /** A worker that records requests; the test answers them in any order. */
 class FakeWorker extends EventEmitter implements WorkerLike {
-  readonly requests: WorkerRequest[] = [];
+  readonly requests: Envelope<WorkerRequest>[] = [];
   terminated = false;
-  postMessage(request: WorkerRequest): void {
+  private replies = 0;
+  postMessage(request: Envelope<WorkerRequest>): void {
     this.requests.push(request);
   }
   terminate(): Promise<number> {
@@ -16,8 +18,9 @@ class FakeWorker extends EventEmitter implements WorkerLike {
     this.emit('exit', 1); // as worker_threads does after terminate()
     return Promise.resolve(1);
   }
-  reply(r: WorkerReply): void {
-    this.emit('message', r);
+  /** Answers the request with id `inReplyTo`, in an envelope as the worker sends it. */
+  reply(inReplyTo: string, r: WorkerReply): void {
+    this.emit('message', { ...r, id: `worker-${++this.replies}`, inReplyTo });
   }
 }
 
@@ -58,10 +61,10 @@ describe('engine client', () => {
     const second = client.explain(job('2.png'));
     assert.equal(workers.length, 1, 'one worker serves both');
     const [r1, r2] = workers[0].requests;
-    assert.deepEqual([r1.job, r2.job], [job('1.png'), job('2.png')]);
+    assert.deepEqual([r1, r2].map((r) => r.type === 'explain' && r.job), [job('1.png'), job('2.png')]);
     assert.notEqual(r1.id, r2.id);
-    workers[0].reply({ id: r2.id, kind: 'done', payload: payload(0.2), loadMs: 5 });
-    workers[0].reply({ id: r1.id, kind: 'done', payload: payload(0.1) });
+    workers[0].reply(r2.id, { type: 'done', payload: payload(0.2), loadMs: 5 });
+    workers[0].reply(r1.id, { type: 'done', payload: payload(0.1) });
     assert.deepEqual(await first, { payload: payload(0.1), loadMs: undefined });
     assert.deepEqual(await second, { payload: payload(0.2), loadMs: 5 });
   });
@@ -72,11 +75,11 @@ describe('engine client', () => {
     const done = client.explain(job('1.png'), { onProgress: (m) => seen.push(`progress ${m}`), onFallback: (p, r) => seen.push(`fallback ${p}: ${r}`) });
     const otherFails = assert.rejects(client.explain(job('2.png'), { onProgress: (m) => seen.push(`other ${m}`) }));
     const [r1, r2] = workers[0].requests;
-    workers[0].reply({ id: r1.id, kind: 'progress', message: 'Loading the model…' });
-    workers[0].reply({ id: r1.id, kind: 'fallback', provider: 'cuda', reason: 'no driver' });
-    workers[0].reply({ id: r1.id, kind: 'done', payload: payload(0.5) });
-    workers[0].reply({ id: r1.id, kind: 'progress', message: 'late' }); // after the end: dropped
-    workers[0].reply({ id: r2.id, kind: 'failed', error: { message: 'x', known: true } });
+    workers[0].reply(r1.id, { type: 'progress', message: 'Loading the model…' });
+    workers[0].reply(r1.id, { type: 'fallback', provider: 'cuda', reason: 'no driver' });
+    workers[0].reply(r1.id, { type: 'done', payload: payload(0.5) });
+    workers[0].reply(r1.id, { type: 'progress', message: 'late' }); // after the end: dropped
+    workers[0].reply(r2.id, { type: 'failed', error: { message: 'x', known: true } });
     await done;
     await otherFails;
     assert.deepEqual(seen, ['progress Loading the model…', 'fallback cuda: no driver']);
@@ -85,7 +88,7 @@ describe('engine client', () => {
   it("rejects with the engine's message and whether it is one of the engine's own errors", async () => {
     const { client, workers } = setup();
     const p = client.explain(job('notes.png'));
-    workers[0].reply({ id: workers[0].requests[0].id, kind: 'failed', error: { message: 'notes.png: not an image', known: true, stack: 'S' } });
+    workers[0].reply(workers[0].requests[0].id, { type: 'failed', error: { message: 'notes.png: not an image', known: true, stack: 'S' } });
     await assert.rejects(p, (e: unknown) => {
       assert.ok(e instanceof EngineFailure);
       assert.equal(e.message, 'notes.png: not an image');
@@ -110,10 +113,10 @@ describe('engine client', () => {
     assert.equal(workers[0].terminated, true);
     assert.equal(workers.length, 2);
     const resent = workers[1].requests;
-    assert.deepEqual(resent.map((r) => r.job), [job('2.png')]);
+    assert.deepEqual(resent.map((r) => r.type === 'explain' && r.job), [job('2.png')]);
     // A late reply from the stopped worker changes nothing; the fresh one answers.
-    workers[0].reply({ id: resent[0].id, kind: 'done', payload: payload(-1) });
-    workers[1].reply({ id: resent[0].id, kind: 'done', payload: payload(0.7) });
+    workers[0].reply(resent[0].id, { type: 'done', payload: payload(-1) });
+    workers[1].reply(resent[0].id, { type: 'done', payload: payload(0.7) });
     assert.equal((await kept).payload.score, 0.7);
     assert.equal(token.listening, 0, 'the cancellation listener is released');
   });
@@ -133,7 +136,7 @@ describe('engine client', () => {
     await assert.rejects(p, (e: unknown) => e instanceof EngineFailure && !e.known && /out of memory/.test(e.message));
     const q = client.explain(job('2.png'));
     assert.equal(workers.length, 2);
-    workers[1].reply({ id: workers[1].requests[0].id, kind: 'done', payload: payload(0.3) });
+    workers[1].reply(workers[1].requests[0].id, { type: 'done', payload: payload(0.3) });
     assert.equal((await q).payload.score, 0.3);
   });
 

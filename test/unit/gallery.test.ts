@@ -16,7 +16,7 @@ import {
 import { type GalleryState, startGallery } from '../../src/renderer/gallery';
 import { renderGallery } from '../../src/renderer/galleryView';
 import { createRenderer } from '../../src/renderer/notebook';
-import { type GalleryMessage, parseGalleryMessage, parsePairListOutput } from '../../src/shared/protocol';
+import { type Envelope, type GalleryMessage, parseGalleryMessage, parsePairListOutput } from '../../src/shared/protocol';
 import { jsdom, PNG } from './explanationFixture';
 
 const THRESHOLD = 0.3;
@@ -102,7 +102,13 @@ describe('gallery view (JSDOM)', () => {
     const root = doc.body.appendChild(doc.createElement('div'));
     const posted: GalleryMessage[] = [];
     const data = { summary: summary(count), files: { base: BASE } };
-    const gallery = renderGallery(root, data, { post: (m) => posted.push(parseGalleryMessage(m)) });
+    // What the host receives is validated there (in its envelope); check it here the same way.
+    const gallery = renderGallery(root, data, {
+      post: (m) => {
+        const { id: _id, ...message } = parseGalleryMessage({ ...m, id: 'gallery-1' });
+        posted.push(message as GalleryMessage);
+      },
+    });
     const scroller = root.querySelector<HTMLElement>('.xssab-gallery-scroller')!;
     return { dom, doc, root, posted, gallery, scroller, errors, data };
   }
@@ -165,22 +171,23 @@ describe('gallery view (JSDOM)', () => {
 
 describe('gallery messages', () => {
   it('accepts the gallery messages and refuses anything else', () => {
-    assert.deepEqual(parseGalleryMessage({ type: 'ready' }), { type: 'ready' });
-    assert.deepEqual(parseGalleryMessage({ type: 'shown', pairs: 12, extra: 1 }), { type: 'shown', pairs: 12 });
-    assert.deepEqual(parseGalleryMessage({ type: 'openPair', index: 3, model: 'model-b' }), { type: 'openPair', index: 3, model: 'model-b' });
-    for (const bad of [null, 'ready', { type: 'openPair', index: -1, model: 'model-a' }, { type: 'openPair', index: 1.5, model: 'model-a' }, { type: 'openPair', index: 1, model: 'model-c' }, { type: 'shown', pairs: '3' }, { type: 'exportResult' }]) {
+    assert.deepEqual(parseGalleryMessage({ type: 'ready', id: 'g1' }), { type: 'ready', id: 'g1' });
+    assert.deepEqual(parseGalleryMessage({ type: 'shown', id: 'g2', pairs: 12, extra: 1 }), { type: 'shown', id: 'g2', pairs: 12 });
+    assert.deepEqual(parseGalleryMessage({ type: 'openPair', id: 'g3', index: 3, model: 'model-b' }), { type: 'openPair', id: 'g3', index: 3, model: 'model-b' });
+    const id = 'g4';
+    for (const bad of [null, 'ready', { type: 'openPair', id, index: -1, model: 'model-a' }, { type: 'openPair', id, index: 1.5, model: 'model-a' }, { type: 'openPair', id, index: 1, model: 'model-c' }, { type: 'shown', id, pairs: '3' }, { type: 'exportResult', id }, { type: 'ready' }]) {
       assert.throws(() => parseGalleryMessage(bad), /must be|unknown message type|without a type/, JSON.stringify(bad));
     }
   });
 
   it('posts ready, shows the host\'s gallery and keeps its run folder in the webview state', () => {
     const { dom, errors } = jsdom();
-    const posted: GalleryMessage[] = [];
+    const posted: Envelope<GalleryMessage>[] = [];
     let state: GalleryState | undefined;
     const handle = startGallery({ postMessage: (m) => posted.push(m), setState: (s) => (state = s) }, dom.window.document);
-    assert.deepEqual(posted[0], { type: 'ready' });
+    assert.deepEqual(posted[0], { type: 'ready', id: 'gallery-1' });
     assert.equal(state, undefined);
-    handle({ type: 'gallery', data: { summary: summary(3), files: { base: 'https://webview/run/' } }, out: '/data/run' });
+    handle({ id: 'host-1', type: 'gallery', data: { summary: summary(3), files: { base: 'https://webview/run/' } }, out: '/data/run' });
     assert.equal(dom.window.document.querySelectorAll('.xssab-gallery-card').length, 3);
     assert.deepEqual(state, { out: '/data/run' });
     assert.deepEqual(errors, []);

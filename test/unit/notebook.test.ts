@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import type { OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
 import { EXPLANATION_MIME, REQUEST_MIME } from '../../src/shared/result';
 import { createRenderer, NO_MESSAGING } from '../../src/renderer/notebook';
-import { type HostMessage, parseViewerMessage, type ViewerMessage } from '../../src/shared/protocol';
+import { type Envelope, type NotebookHostMessage, type NotebookMessage, parseNotebookMessage } from '../../src/shared/protocol';
 import { goldenPayload, jsdom } from './explanationFixture';
 
 function outputItem(id: string, mime: string, data: unknown): OutputItem {
@@ -20,15 +20,15 @@ function outputItem(id: string, mime: string, data: unknown): OutputItem {
 
 interface Notebook {
   renderer: RendererApi;
-  posted: ViewerMessage[];
-  reply(message: HostMessage): void;
+  posted: Envelope<NotebookMessage>[];
+  reply(message: Envelope<NotebookHostMessage>): void;
   element(): HTMLElement;
   errors: Error[];
 }
 
 function notebook(options: { messaging?: boolean; timeoutMs?: number } = {}): Notebook {
   const { dom, errors } = jsdom();
-  const posted: ViewerMessage[] = [];
+  const posted: Envelope<NotebookMessage>[] = [];
   let listener: ((m: unknown) => void) | undefined;
   const context: RendererContext<unknown> = {
     setState: () => undefined,
@@ -39,7 +39,7 @@ function notebook(options: { messaging?: boolean; timeoutMs?: number } = {}): No
       ? {}
       : {
           // What the host receives is validated there; check it here the same way.
-          postMessage: (m: unknown) => posted.push(parseViewerMessage(m)),
+          postMessage: (m: unknown) => posted.push(parseNotebookMessage(m)),
           onDidReceiveMessage: (l: (m: unknown) => void) => {
             listener = l;
             return { dispose: () => (listener = undefined) };
@@ -90,10 +90,10 @@ describe('notebook renderer', () => {
     assert.deepEqual(sent.request, request);
     assert.equal(sent.run, false);
     assert.equal(element.textContent, 'xSSAB: explaining alice.png and bob.jpg…');
-    nb.reply({ type: 'explained', requestId: 'someone-else', payload: goldenPayload() }); // another output's answer
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: 'someone-else', payload: goldenPayload() }); // another output's answer
     await flush();
     assert.equal(element.querySelector('.xssab-viewer'), null);
-    nb.reply({ type: 'explained', requestId: sent.requestId, payload: goldenPayload() });
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: sent.id, payload: goldenPayload() });
     await flush();
     assert.equal(element.querySelectorAll('.xssab-face').length, 2);
     assert.match(element.querySelector('header')!.textContent!, /Score \(cosine\)0\.3420/);
@@ -110,18 +110,18 @@ describe('notebook renderer', () => {
     const nb = notebook();
     const element = nb.element();
     await nb.renderer.renderOutputItem(outputItem('o1', REQUEST_MIME, request), element, new AbortController().signal);
-    const first = nb.posted[0] as Extract<ViewerMessage, { type: 'explain' }>;
-    nb.reply({ type: 'explainFailed', requestId: first.requestId, message: 'this workspace is not trusted', needsTrust: true });
+    const first = nb.posted[0];
+    nb.reply({ type: 'explainFailed', id: 'host-1', inReplyTo: first.id, message: 'this workspace is not trusted', needsTrust: true });
     await flush();
     assert.equal(element.querySelector('[role="alert"]')?.textContent, 'xSSAB: this workspace is not trusted');
     const button = element.querySelector('button')!;
     assert.equal(button.textContent, 'Run xSSAB');
     button.click();
     assert.equal(nb.posted.length, 2);
-    const second = nb.posted[1] as Extract<ViewerMessage, { type: 'explain' }>;
+    const second = nb.posted[1];
     assert.equal(second.run, true);
-    assert.notEqual(second.requestId, first.requestId);
-    nb.reply({ type: 'explained', requestId: second.requestId, payload: goldenPayload() });
+    assert.notEqual(second.id, first.id);
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: second.id, payload: goldenPayload() });
     await flush();
     assert.equal(element.querySelectorAll('.xssab-face').length, 2);
   });
@@ -130,8 +130,8 @@ describe('notebook renderer', () => {
     const nb = notebook();
     const element = nb.element();
     await nb.renderer.renderOutputItem(outputItem('o1', REQUEST_MIME, request), element, new AbortController().signal);
-    const sent = nb.posted[0] as Extract<ViewerMessage, { type: 'explain' }>;
-    nb.reply({ type: 'explainFailed', requestId: sent.requestId, message: 'photos/alice.png: no face found' });
+    const sent = nb.posted[0];
+    nb.reply({ type: 'explainFailed', id: 'host-1', inReplyTo: sent.id, message: 'photos/alice.png: no face found' });
     await flush();
     assert.equal(element.textContent, 'xSSAB: photos/alice.png: no face found');
     assert.equal(element.querySelector('button'), null);
@@ -158,8 +158,8 @@ describe('notebook renderer', () => {
     const other = nb.element();
     await nb.renderer.renderOutputItem(outputItem('o2', REQUEST_MIME, { a: 'c.png', b: 'd.png' }), other, new AbortController().signal);
     nb.renderer.disposeOutputItem!(undefined);
-    const sent = nb.posted[nb.posted.length - 1] as Extract<ViewerMessage, { type: 'explain' }>;
-    nb.reply({ type: 'explained', requestId: sent.requestId, payload: goldenPayload() });
+    const sent = nb.posted[nb.posted.length - 1];
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: sent.id, payload: goldenPayload() });
     await flush();
     assert.equal(other.querySelector('.xssab-viewer'), null);
   });

@@ -5,7 +5,6 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../../src/shared/result';
 import { EngineFailure } from '../../src/extension/engineClient';
-import type { JobImage } from '../../src/extension/engineWorker';
 import {
   MAX_DATA_URI_BYTES,
   type NotebookHost,
@@ -21,7 +20,7 @@ import {
   requestModel,
   resolveInside,
 } from '../../src/extension/notebookMessaging';
-import type { HostMessage } from '../../src/shared/protocol';
+import type { JobImage, NotebookHostMessage, Reply } from '../../src/shared/protocol';
 
 // A 1×1 grey PNG.
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
@@ -173,13 +172,16 @@ describe('notebook requests', () => {
     const payload = { score: 0.5, warnings: ['from the engine'] } as ExplanationPayload;
 
     function setup(options: { trusted?: boolean; fail?: unknown } = {}) {
-      const replies: { message: HostMessage; editor: unknown }[] = [];
+      // Replies without their own (host-chosen) id; each names the request it answers.
+      const replies: { message: NotebookHostMessage & { inReplyTo: string }; editor: unknown }[] = [];
       const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number; faces?: [number, number] } }[] = [];
       const warnings: string[] = [];
       const messaging: NotebookMessaging = {
         onDidReceiveMessage: () => ({ dispose() {} }),
         postMessage: (message, target) => {
-          replies.push({ message: message as HostMessage, editor: target });
+          const { id, ...reply } = message as Reply<NotebookHostMessage>;
+          assert.equal(typeof id, 'string');
+          replies.push({ message: reply, editor: target });
           return Promise.resolve(true);
         },
       };
@@ -196,14 +198,14 @@ describe('notebook requests', () => {
       };
       return { replies, jobs, warnings, messaging, host };
     }
-    const explain = (request: object, run = false) => ({ type: 'explain', requestId: 'r1', request, run });
+    const explain = (request: object, run = false) => ({ type: 'explain', id: 'r1', request, run });
 
     it('runs a valid request with paths relative to the notebook and replies to its editor', async () => {
       const t = setup();
       const nb = editor(path.join(work, 'nb'));
       await answer(t.messaging, t.host, nb, explain({ a: '../face.png', b: '../face.png', threshold: 0.3 }));
       assert.deepEqual(t.jobs, [{ images: [path.join(work, 'face.png'), path.join(work, 'face.png')], options: { model: undefined, threshold: 0.3, faces: undefined } }]);
-      assert.deepEqual(t.replies, [{ message: { type: 'explained', requestId: 'r1', payload }, editor: nb }]);
+      assert.deepEqual(t.replies, [{ message: { type: 'explained', inReplyTo: 'r1', payload }, editor: nb }]);
     });
 
     it('passes the faces a request names, the largest for the one it does not', async () => {
@@ -218,7 +220,7 @@ describe('notebook requests', () => {
     it('in an untrusted workspace asks for the button, and runs once it is pressed', async () => {
       const t = setup({ trusted: false });
       await answer(t.messaging, t.host, editor(work), explain({ a: 'face.png', b: 'face.png' }));
-      assert.deepEqual(t.replies.map((r) => r.message), [{ type: 'explainFailed', requestId: 'r1', message: UNTRUSTED_MESSAGE, needsTrust: true }]);
+      assert.deepEqual(t.replies.map((r) => r.message), [{ type: 'explainFailed', inReplyTo: 'r1', message: UNTRUSTED_MESSAGE, needsTrust: true }]);
       assert.equal(t.jobs.length, 0);
       await answer(t.messaging, t.host, editor(work), explain({ a: 'face.png', b: 'face.png' }, true));
       assert.equal(t.jobs.length, 1);
@@ -248,13 +250,13 @@ describe('notebook requests', () => {
     it("replies with the engine's message when it fails", async () => {
       const t = setup({ fail: new EngineFailure({ message: 'face.png: no face found', known: true }) });
       await answer(t.messaging, t.host, editor(work), explain({ a: 'face.png', b: 'face.png' }));
-      assert.deepEqual(t.replies.map((r) => r.message), [{ type: 'explainFailed', requestId: 'r1', message: 'text for face.png: no face found' }]);
+      assert.deepEqual(t.replies.map((r) => r.message), [{ type: 'explainFailed', inReplyTo: 'r1', message: 'text for face.png: no face found' }]);
     });
 
     it('ignores (and logs) invalid messages and messages other than explain', async () => {
       const t = setup();
       await answer(t.messaging, t.host, editor(work), { type: 'setThreshold', threshold: 0.2 });
-      await answer(t.messaging, t.host, editor(work), { type: 'explain', requestId: 'r2', request: { a: 1, b: 'x' } });
+      await answer(t.messaging, t.host, editor(work), { type: 'explain', id: 'r2', request: { a: 1, b: 'x' } });
       assert.equal(t.replies.length, 0);
       assert.equal(t.jobs.length, 0);
       assert.deepEqual(t.warnings, [

@@ -1,13 +1,13 @@
 import { strict as assert } from 'assert';
 import { type PanelState, startPanel, type WebviewApi } from '../../src/renderer/panel';
-import type { ViewerMessage } from '../../src/shared/protocol';
+import type { Envelope, PanelMessage } from '../../src/shared/protocol';
 import { goldenPayload, jsdom, PHOTO } from './explanationFixture';
 
-function api(saved?: PanelState): WebviewApi & { posted: ViewerMessage[]; state?: PanelState } {
+function api(saved?: PanelState): WebviewApi & { posted: Envelope<PanelMessage>[]; state?: PanelState } {
   const fake = {
-    posted: [] as ViewerMessage[],
+    posted: [] as Envelope<PanelMessage>[],
     state: saved,
-    postMessage: (m: ViewerMessage) => fake.posted.push(m),
+    postMessage: (m: Envelope<PanelMessage>) => fake.posted.push(m),
     getState: () => fake.state,
     setState: (s: PanelState) => (fake.state = s),
   };
@@ -20,18 +20,18 @@ describe('webview panel', () => {
     const doc = dom.window.document;
     const webview = api();
     const handle = startPanel(webview, doc);
-    assert.deepEqual(webview.posted, [{ type: 'ready' }]);
-    handle({ type: 'progress', message: 'Loading the model…' });
+    assert.deepEqual(webview.posted, [{ type: 'ready', id: 'panel-1' }]);
+    handle({ id: 'host-1', type: 'progress', message: 'Loading the model…' });
     assert.equal(doc.querySelector('[role="status"][aria-busy="true"]')?.textContent, 'Loading the model…');
     const payload = goldenPayload();
-    handle({ type: 'explanation', payload, photos: { a: PHOTO, b: PHOTO } });
+    handle({ id: 'host-1', type: 'explanation', payload, photos: { a: PHOTO, b: PHOTO } });
     assert.equal(doc.querySelectorAll('.xssab-face').length, 2);
     assert.equal(doc.querySelector('[aria-busy="true"]'), null, 'the progress line is cleared');
     assert.equal(webview.state?.payload, payload);
-    handle({ type: 'explanation', payload: { ...payload, score: 0.5 } });
+    handle({ id: 'host-1', type: 'explanation', payload: { ...payload, score: 0.5 } });
     assert.equal(doc.querySelectorAll('.xssab-viewer').length, 1, 'the viewer is updated, not duplicated');
     assert.match(doc.querySelector('header')!.textContent!, /Score \(cosine\)0\.5000/);
-    handle({ type: 'error', message: 'xSSAB: no face found in b.png' });
+    handle({ id: 'host-1', type: 'error', message: 'xSSAB: no face found in b.png' });
     assert.equal(doc.querySelector('[role="alert"]')?.textContent, 'xSSAB: no face found in b.png');
     assert.equal(doc.querySelectorAll('.xssab-face').length, 2, 'an error leaves the last explanation visible');
     assert.deepEqual(errors, []);

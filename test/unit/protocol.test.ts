@@ -1,5 +1,14 @@
 import { strict as assert } from 'assert';
-import { MAX_REQUEST_FIELD, parseExplainRequest, parseViewerMessage, ProtocolError, type ViewerMessage } from '../../src/shared/protocol';
+import {
+  type Envelope,
+  MAX_REQUEST_FIELD,
+  type NotebookMessage,
+  type PanelMessage,
+  parseExplainRequest,
+  parseNotebookMessage,
+  parsePanelMessage,
+  ProtocolError,
+} from '../../src/shared/protocol';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
 
@@ -14,66 +23,78 @@ function refuses(parse: (v: unknown) => unknown, value: unknown, message: string
   );
 }
 
-describe('protocol: parseViewerMessage', () => {
+describe('protocol: parsePanelMessage and parseNotebookMessage', () => {
   it('passes every valid message unchanged', () => {
-    const valid: ViewerMessage[] = [
-      { type: 'ready' },
-      { type: 'exportResult' },
-      { type: 'exportMaps' },
-      { type: 'setThreshold', threshold: -0.25 },
-      { type: 'setThreshold', threshold: 1 },
-      { type: 'exportMap', side: 'b', kind: 'dissimilarity', png: PNG },
-      { type: 'chooseFace', side: 'a', face: 2 },
-      { type: 'chooseFace', side: 'b', face: 0 },
-      { type: 'explain', requestId: 'r-1', request: { a: 'x/a.png', b: PNG, model: 'm.onnx', threshold: 0.3 }, run: true },
-      { type: 'explain', requestId: 'r-2', request: { a: 'a.jpg', b: 'b.jpg' }, run: false },
+    const panel: Envelope<PanelMessage>[] = [
+      { type: 'ready', id: 'p1' },
+      { type: 'exportResult', id: 'p2' },
+      { type: 'exportMaps', id: 'p3' },
+      { type: 'setThreshold', id: 'p4', threshold: -0.25 },
+      { type: 'setThreshold', id: 'p5', threshold: 1 },
+      { type: 'exportMap', id: 'p6', side: 'b', kind: 'dissimilarity', png: PNG },
+      { type: 'chooseFace', id: 'p7', side: 'a', face: 2 },
+      { type: 'chooseFace', id: 'p8', side: 'b', face: 0 },
     ];
-    for (const m of valid) assert.deepEqual(parseViewerMessage(m), m);
+    for (const m of panel) assert.deepEqual(parsePanelMessage(m), m);
+    const notebook: Envelope<NotebookMessage>[] = [
+      { type: 'explain', id: 'r-1', request: { a: 'x/a.png', b: PNG, model: 'm.onnx', threshold: 0.3 }, run: true },
+      { type: 'explain', id: 'r-2', request: { a: 'a.jpg', b: 'b.jpg' }, run: false },
+    ];
+    for (const m of notebook) assert.deepEqual(parseNotebookMessage(m), m);
   });
 
   it('drops fields a message type does not have, and reads run only when it is true', () => {
-    assert.deepEqual(parseViewerMessage({ type: 'ready', html: '<script>' }), { type: 'ready' });
-    const explain = parseViewerMessage({ type: 'explain', requestId: 'r', request: { a: 'a', b: 'b' }, run: 'yes' });
-    assert.deepEqual(explain, { type: 'explain', requestId: 'r', request: { a: 'a', b: 'b' }, run: false });
+    assert.deepEqual(parsePanelMessage({ type: 'ready', id: 'p', html: '<script>', inReplyTo: 'x' }), { type: 'ready', id: 'p' });
+    const explain = parseNotebookMessage({ type: 'explain', id: 'r', request: { a: 'a', b: 'b' }, run: 'yes' });
+    assert.deepEqual(explain, { type: 'explain', id: 'r', request: { a: 'a', b: 'b' }, run: false });
   });
 
-  it('refuses messages without a type and unknown types', () => {
-    for (const v of [null, undefined, 42, 'ready', [], { type: 5 }, {}]) refuses(parseViewerMessage, v, 'message without a type');
-    refuses(parseViewerMessage, { type: 'runScript' }, 'unknown message type "runScript"');
-    refuses(parseViewerMessage, { type: 'x'.repeat(100) }, `unknown message type "${'x'.repeat(40)}"`);
+  it('refuses messages without a type and unknown types, also the other channel\'s', () => {
+    for (const parse of [parsePanelMessage, parseNotebookMessage]) {
+      for (const v of [null, undefined, 42, 'ready', [], { type: 5 }, {}]) refuses(parse, v, 'message without a type');
+      refuses(parse, { type: 'runScript', id: 'p' }, 'unknown message type "runScript"');
+      refuses(parse, { type: 'x'.repeat(100), id: 'p' }, `unknown message type "${'x'.repeat(40)}"`);
+    }
+    refuses(parsePanelMessage, { type: 'explain', id: 'r', request: { a: 'a', b: 'b' }, run: true }, 'unknown message type "explain"');
+    refuses(parseNotebookMessage, { type: 'setThreshold', id: 'p', threshold: 0 }, 'unknown message type "setThreshold"');
+  });
+
+  it('refuses messages without an id, or with one that is not a short string', () => {
+    refuses(parsePanelMessage, { type: 'ready' }, 'id must be a non-empty string');
+    refuses(parsePanelMessage, { type: 'ready', id: 7 }, 'id must be a non-empty string');
+    const request = { a: 'a.png', b: 'b.png' };
+    refuses(parseNotebookMessage, { type: 'explain', id: 7, request }, 'id must be a non-empty string');
+    refuses(parseNotebookMessage, { type: 'explain', id: 'r'.repeat(129), request }, 'id is too long (129 characters, at most 128)');
   });
 
   it('refuses face choices with a bad side or a face that is not a whole number ≥ 0', () => {
-    refuses(parseViewerMessage, { type: 'chooseFace', side: 'c', face: 1 }, 'side must be "a" or "b"');
+    refuses(parsePanelMessage, { type: 'chooseFace', id: 'p', side: 'c', face: 1 }, 'side must be "a" or "b"');
     for (const face of [-1, 1.5, '1', NaN, null, undefined, 2 ** 60]) {
-      refuses(parseViewerMessage, { type: 'chooseFace', side: 'a', face }, 'face must be a whole number ≥ 0');
+      refuses(parsePanelMessage, { type: 'chooseFace', id: 'p', side: 'a', face }, 'face must be a whole number ≥ 0');
     }
   });
 
   it('refuses thresholds that are not finite numbers in [-1, 1]', () => {
     for (const threshold of ['0.3', 1.5, -1.01, NaN, Infinity, null, undefined]) {
-      refuses(parseViewerMessage, { type: 'setThreshold', threshold }, 'threshold must be a number in [-1, 1]');
+      refuses(parsePanelMessage, { type: 'setThreshold', id: 'p', threshold }, 'threshold must be a number in [-1, 1]');
     }
   });
 
   it('refuses map exports with a bad side, kind or PNG', () => {
-    const ok = { type: 'exportMap', side: 'a', kind: 'combined', png: PNG };
-    refuses(parseViewerMessage, { ...ok, side: 'c' }, 'side must be "a" or "b"');
-    refuses(parseViewerMessage, { ...ok, kind: 'none' }, 'kind must be one of similarity, dissimilarity, combined');
-    refuses(parseViewerMessage, { ...ok, png: '' }, 'png must be a non-empty string');
-    refuses(parseViewerMessage, { ...ok, png: 'data:image/jpeg;base64,AAAA' }, 'png must be a PNG data URI');
-    refuses(parseViewerMessage, { ...ok, png: 'data:image/png;base64,AA"><script>' }, 'png must be a PNG data URI');
-    refuses(parseViewerMessage, { ...ok, png: 'file:///etc/passwd' }, 'png must be a PNG data URI');
+    const ok = { type: 'exportMap', id: 'p', side: 'a', kind: 'combined', png: PNG };
+    refuses(parsePanelMessage, { ...ok, side: 'c' }, 'side must be "a" or "b"');
+    refuses(parsePanelMessage, { ...ok, kind: 'none' }, 'kind must be one of similarity, dissimilarity, combined');
+    refuses(parsePanelMessage, { ...ok, png: '' }, 'png must be a non-empty string');
+    refuses(parsePanelMessage, { ...ok, png: 'data:image/jpeg;base64,AAAA' }, 'png must be a PNG data URI');
+    refuses(parsePanelMessage, { ...ok, png: 'data:image/png;base64,AA"><script>' }, 'png must be a PNG data URI');
+    refuses(parsePanelMessage, { ...ok, png: 'file:///etc/passwd' }, 'png must be a PNG data URI');
     const big = `data:image/png;base64,${'A'.repeat(8 * 1024 * 1024)}`;
-    refuses(parseViewerMessage, { ...ok, png: big }, `png is too long (${big.length} characters, at most ${8 * 1024 * 1024})`);
+    refuses(parsePanelMessage, { ...ok, png: big }, `png is too long (${big.length} characters, at most ${8 * 1024 * 1024})`);
   });
 
-  it('refuses explain messages with a bad request id or request', () => {
-    const request = { a: 'a.png', b: 'b.png' };
-    refuses(parseViewerMessage, { type: 'explain', requestId: 7, request }, 'requestId must be a non-empty string');
-    refuses(parseViewerMessage, { type: 'explain', requestId: 'r'.repeat(129), request }, 'requestId is too long (129 characters, at most 128)');
-    refuses(parseViewerMessage, { type: 'explain', requestId: 'r', request: 'a.png b.png' }, 'the request must be a JSON object with "a" and "b"');
-    refuses(parseViewerMessage, { type: 'explain', requestId: 'r', request: { ...request, threshold: 2 } }, '"threshold" must be a number in [-1, 1]');
+  it('refuses explain messages with a bad request', () => {
+    refuses(parseNotebookMessage, { type: 'explain', id: 'r', request: 'a.png b.png' }, 'the request must be a JSON object with "a" and "b"');
+    refuses(parseNotebookMessage, { type: 'explain', id: 'r', request: { a: 'a.png', b: 'b.png', threshold: 2 } }, '"threshold" must be a number in [-1, 1]');
   });
 });
 

@@ -3,7 +3,7 @@ import type { JSDOM } from 'jsdom';
 import { overlay } from '../../src/shared/colour';
 import { encodeMap } from '../../src/shared/mapCodec';
 import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
-import { parseViewerMessage, type ViewerMessage, type ViewPreferences } from '../../src/shared/protocol';
+import { type PanelMessage, parsePanelMessage, type ViewPreferences } from '../../src/shared/protocol';
 import {
   clientToPixel,
   cropToPhotoCanvasMatrix,
@@ -23,7 +23,7 @@ interface Fixture {
   document: Document;
   window: JSDOM['window'];
   root: HTMLElement;
-  posted: ViewerMessage[];
+  posted: PanelMessage[];
   viewer: ViewerHandle;
   errors: Error[];
 }
@@ -32,8 +32,8 @@ function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number;
   const { dom, errors } = jsdom();
   const document = dom.window.document;
   const root = document.body.appendChild(document.createElement('div'));
-  const posted: ViewerMessage[] = [];
-  const host = options.host === false ? null : { post: (m: ViewerMessage) => posted.push(m) };
+  const posted: PanelMessage[] = [];
+  const host = options.host === false ? null : { post: (m: PanelMessage) => posted.push(m) };
   const viewer = renderExplanation(root, options.payload ?? goldenPayload(), host, {
     photos: options.photos ? { a: PHOTO, b: PHOTO } : undefined,
     thresholdDebounceMs: options.debounceMs,
@@ -150,8 +150,8 @@ describe('viewer: rendered into JSDOM', () => {
   afterEach(() => {
     f.viewer.dispose();
     assert.deepEqual(f.errors, []);
-    // Whatever the viewer posts passes the host's validator unchanged.
-    for (const m of f.posted) assert.deepEqual(parseViewerMessage(m), m);
+    // Whatever the viewer posts passes the host's validator unchanged (in the envelope the panel adds).
+    for (const m of f.posted) assert.deepEqual(parsePanelMessage({ ...m, id: 'panel-1' }), { ...m, id: 'panel-1' });
   });
 
   it('renders the header, two faces and legends with the payload ranges', () => {

@@ -111,8 +111,8 @@ describe('xSSAB extension', () => {
     await until('the panel to receive the explanation', () => (api.panelState()?.delivered === first ? true : undefined));
 
     const notices = api.notifications.length;
-    api.panelMessage({ type: 'chooseFace', side: 'a', face: 7 }); // not detected: ignored (logged)
-    api.panelMessage({ type: 'chooseFace', side: 'a', face: 2 });
+    api.panelMessage({ type: 'chooseFace', id: 'e2e-1', side: 'a', face: 7 }); // not detected: ignored (logged)
+    api.panelMessage({ type: 'chooseFace', id: 'e2e-2', side: 'a', face: 2 });
     const shown = await until('the panel to show face 3 of A', () => {
       const delivered = api.panelState()?.delivered;
       return delivered?.a.faceIndex === 2 ? delivered : undefined;
