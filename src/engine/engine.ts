@@ -1,5 +1,8 @@
 // The engine's front door: from two photos (or aligned crops) to an explained pair. Holds the
 // model sessions and the face detector, built once and reused for every pair.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { mapRanges } from '../shared/colour';
 import { dot, stackFaces, unitEmbeddings } from './embeddings';
 import type { PairLabel } from '../shared/pairListSummary';
@@ -11,6 +14,7 @@ import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
 import type { ExplanationResult, ImageInfo } from '../shared/result';
 import type { ExplainedPair, PreparedFace } from './pair';
+import { RecentMap } from './recentMap';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
 import { Explainer, type ModelGraph } from './xssab';
 
@@ -31,6 +35,23 @@ export interface EngineOptions extends LoadOptions {
   onModelWarning?: (message: string) => void;
   /** What the engine is for: that graph's session opens at once, the other one on first use. */
   purpose?: ModelGraph;
+  /**
+   * How many prepared faces explainPair keeps (the extension's worker): explaining a pair again
+   * at another threshold, or with another face of the other image, then neither decodes,
+   * detects nor aligns an image it has prepared. None by default.
+   */
+  cachedFaces?: number;
+}
+
+/**
+ * What identifies an image's content: its path with the file's size and modification time (a
+ * changed file is prepared afresh), or a hash of its bytes. Undefined for a file that cannot be
+ * read (preparing it then reports why).
+ */
+async function imageIdentity(source: string | Buffer): Promise<string | undefined> {
+  if (typeof source !== 'string') return `sha256 ${crypto.createHash('sha256').update(source).digest('hex')}`;
+  const stat = await fs.promises.stat(source).catch(() => undefined);
+  return stat && `${path.resolve(source)} ${stat.size} ${stat.mtimeMs}`;
 }
 
 /** Preprocessed NCHW float data of one crop: (v − mean) / std in the model's channel order. */
@@ -57,17 +78,21 @@ export function defaultBatch(ep: string, gpu: number): number {
 
 export class Engine {
   private detector?: Promise<FaceDetector>;
+  private readonly preparedFaces?: RecentMap<string, Promise<PreparedFace>>;
 
   private constructor(
     readonly model: FrModel,
     readonly explainer: Explainer,
-  ) {}
+    cachedFaces = 0,
+  ) {
+    if (cachedFaces > 0) this.preparedFaces = new RecentMap(cachedFaces);
+  }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const model = await loadFrModel(options.model || defaultModelPath(), options);
     for (const w of model.warnings) options.onModelWarning?.(w);
     const explainer = await Explainer.create(model, options.ep ?? 'cpu', options.onFallback, options.purpose);
-    return new Engine(model, explainer);
+    return new Engine(model, explainer, options.cachedFaces);
   }
 
   get ep(): string {
@@ -108,6 +133,23 @@ export class Engine {
     return { photo, crop: warpAffine(photo, transform, width, height), info, warnings: [] };
   }
 
+  /** prepareFace, through the cache of prepared faces when the engine keeps one (failures are not kept). */
+  private async cachedFace(image: { source: string | Buffer; label: string } & FaceOptions): Promise<PreparedFace> {
+    const prepare = () => this.prepareFace(image.source, image.label, image);
+    const cache = this.preparedFaces;
+    const identity = cache && (await imageIdentity(image.source));
+    if (!cache || identity === undefined) return prepare();
+    // The crop depends on the model's input size too (the engine's model is fixed, the key says it anyway).
+    const key = JSON.stringify([identity, image.label, image.face ?? 0, image.noAlign === true, this.model.inputShape]);
+    let face = cache.get(key);
+    if (!face) {
+      face = prepare();
+      cache.set(key, face);
+      face.catch(() => cache.delete(key));
+    }
+    return face;
+  }
+
   /** Explains one pair of images (paths, or buffers with a label). */
   async explainPair(
     a: { source: string | Buffer; label: string } & FaceOptions,
@@ -116,7 +158,7 @@ export class Engine {
   ): Promise<ExplainedPair> {
     const start = performance.now();
     // Both at once: one photo decodes while the other's faces are detected. A's failure is reported first.
-    const [fa, fb] = await Promise.allSettled([this.prepareFace(a.source, a.label, a), this.prepareFace(b.source, b.label, b)]);
+    const [fa, fb] = await Promise.allSettled([this.cachedFace(a), this.cachedFace(b)]);
     if (fa.status === 'rejected') throw fa.reason;
     if (fb.status === 'rejected') throw fb.reason;
     const faces: [PreparedFace, PreparedFace] = [fa.value, fb.value];

@@ -2,13 +2,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { legendStops, overlay } from '../shared/colour';
-import { encodeMap, float32FromBytes } from '../shared/mapCodec';
+import { encodeMap, float32FromBytes, type MapForm } from '../shared/mapCodec';
 import type { ExplainedPair } from './pair';
 import { projectMapToPhoto } from './face/align';
 import { OutputError, prepareOutputDir } from './files';
 import { encodePng, resizeRgb, type RgbImage } from './image';
 import { npyBytes } from './npy';
-import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapKind, SIDES } from '../shared/result';
+import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapData, type MapKind, SIDES } from '../shared/result';
 
 /** Opacity of the maps in the written overlays. */
 export const OVERLAY_OPACITY = 0.9;
@@ -47,15 +47,17 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   return { data, shape: shape[1].split(',').filter((v) => v.trim()).map(Number) };
 }
 
-/** The explanation MIME payload: result.json plus the aligned crops and the maps. */
-export async function toPayload(pair: ExplainedPair): Promise<ExplanationPayload> {
+/** The explanation MIME payload: result.json plus the aligned crops and the maps (base64 unless another form is asked for). */
+export function toPayload(pair: ExplainedPair): Promise<ExplanationPayload<EncodedMap>>;
+export function toPayload<M extends MapData>(pair: ExplainedPair, form: MapForm<M>): Promise<ExplanationPayload<M>>;
+export async function toPayload(pair: ExplainedPair, form: MapForm<MapData> = encodeMap): Promise<ExplanationPayload> {
   const [h, w] = pair.result.model.inputSize;
   const images = {} as ExplanationPayload['images'];
   const maps = {} as ExplanationPayload['maps'];
   for (const [i, side] of SIDES.entries()) {
     const crop = pair.faces[i].crop;
     images[side] = `data:image/png;base64,${(await encodePng(crop.width, crop.height, 3, crop.data)).toString('base64')}`;
-    maps[side] = Object.fromEntries(MAP_KINDS.map((k) => [k, encodeMap(pair.maps[i][k], [h, w])])) as Record<MapKind, EncodedMap>;
+    maps[side] = Object.fromEntries(MAP_KINDS.map((k) => [k, form(pair.maps[i][k], [h, w])])) as Record<MapKind, MapData>;
   }
   return { ...pair.result, images, maps };
 }

@@ -11,6 +11,7 @@ import { ModelError } from '../engine/model';
 import { toPayload } from '../engine/output';
 import type { Envelope, ExplainJob, JobFailure, JobImage, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { unexpected } from '../shared/protocol';
+import { mapBuffers, rawMap } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
@@ -27,8 +28,16 @@ function describe(e: unknown): JobFailure {
 
 let engine: { key: string; ready: Promise<Engine> } | undefined;
 
-/** Sends one reply to the request being answered. */
-type Replier = (reply: WorkerReply) => void;
+/** Prepared faces the engine keeps: both images of a pair and another face of each (a phone photo's is ~40 MB). */
+const FACES_KEPT = 4;
+
+/** Sends one reply to the request being answered; `transfer`: buffers that move instead of being copied. */
+type Replier = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
+
+/** The last reply of a job: the maps' buffers go to the host without a copy (the worker keeps none). */
+function done(reply: Replier, payload: ExplanationPayload, loadMs?: number): void {
+  reply({ type: 'done', payload, loadMs }, mapBuffers(payload));
+}
 
 async function engineFor(job: ExplainJob, reply: Replier): Promise<{ engine: Engine; loadMs?: number }> {
   if (!EXECUTION_PROVIDERS.includes(job.ep as ExecutionProviderChoice)) {
@@ -39,7 +48,7 @@ async function engineFor(job: ExplainJob, reply: Replier): Promise<{ engine: Eng
   if (engine) await (await engine.ready.catch(() => undefined))?.dispose();
   reply({ type: 'progress', message: 'Loading the model…' });
   const start = performance.now();
-  const ready = Engine.create({ model: job.model, ep: job.ep as ExecutionProviderChoice, onFallback: (provider, reason) => reply({ type: 'fallback', provider, reason }) });
+  const ready = Engine.create({ model: job.model, ep: job.ep as ExecutionProviderChoice, cachedFaces: FACES_KEPT, onFallback: (provider, reason) => reply({ type: 'fallback', provider, reason }) });
   engine = { key, ready };
   try {
     return { engine: await ready, loadMs: performance.now() - start };
@@ -59,14 +68,14 @@ function imageSource(image: JobImage): { source: string | Buffer; label: string 
 function pairListPair(job: PairListPairJob): ExplanationPayload {
   const record = readSummary(job.out).pairs.find((p) => p.index === job.index);
   if (!record) throw new ExplainPairsError(`${job.out}: no pair ${job.index} in this list`);
-  return pairPayload(job.out, record, job.model);
+  return pairPayload(job.out, record, job.model, rawMap);
 }
 
 async function explain(job: ExplainJob, reply: Replier): Promise<void> {
   const { engine, loadMs } = await engineFor(job, reply);
   reply({ type: 'progress', message: 'Computing the maps…' });
   const pair = await engine.explainPair({ ...imageSource(job.a), face: job.faces?.[0] }, { ...imageSource(job.b), face: job.faces?.[1] }, job.threshold);
-  reply({ type: 'done', payload: await toPayload(pair), loadMs });
+  done(reply, await toPayload(pair, rawMap), loadMs);
 }
 
 async function run(request: WorkerRequest, reply: Replier): Promise<void> {
@@ -76,7 +85,7 @@ async function run(request: WorkerRequest, reply: Replier): Promise<void> {
         await explain(request.job, reply);
         break;
       case 'pairListPair':
-        reply({ type: 'done', payload: pairListPair(request.job) });
+        done(reply, pairListPair(request.job));
         break;
       default:
         unexpected(request);
@@ -91,6 +100,6 @@ if (parentPort) {
   const envelopes = new Envelopes('worker-');
   let queue = Promise.resolve();
   port.on('message', (request: Envelope<WorkerRequest>) => {
-    queue = queue.then(() => run(request, (r) => port.postMessage(envelopes.reply(request, r))));
+    queue = queue.then(() => run(request, (r, transfer) => port.postMessage(envelopes.reply(request, r), transfer)));
   });
 }

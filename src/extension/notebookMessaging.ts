@@ -10,6 +10,7 @@ import type * as vscode from 'vscode';
 import type { ExplanationPayload } from '../shared/result';
 import type { Envelope, ExplainOptions, ExplainRequest, JobImage, NotebookHostMessage, NotebookMessage } from '../shared/protocol';
 import { isPanelMessageType, parseNotebookMessage } from '../shared/protocol';
+import { encodePayload } from '../shared/mapCodec';
 import { CancelledError, Envelopes } from '../shared/requests';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';
 
@@ -165,7 +166,8 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
     const faces: [number, number] | undefined =
       request.faceA === undefined && request.faceB === undefined ? undefined : [request.faceA ?? 0, request.faceB ?? 0];
     const payload = await host.explain(images, { model, threshold: request.threshold, faces });
-    await reply({ type: 'explained', payload: warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload });
+    // Base64 maps: the renderer messaging carries JSON.
+    await reply({ type: 'explained', payload: encodePayload(warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload) });
   } catch (e) {
     if (e instanceof RequestError) host.log.warn(`notebook: refused a request: ${e.message}`);
     const text = e instanceof RequestError ? e.message : e instanceof CancelledError ? 'cancelled' : host.failureText(e);

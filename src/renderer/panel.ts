@@ -4,6 +4,7 @@
 // before the host answers `ready`.
 import type { ExplanationPayload } from '../shared/result';
 import { type Envelope, type PanelHostMessage, type PanelMessage, unexpected, type ViewPreferences } from '../shared/protocol';
+import { encodePayload } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
 import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
 
@@ -39,7 +40,8 @@ export function startPanel(api: WebviewApi, doc: Document, styleNonce?: string):
       if (viewer) viewer.update(state.payload, state.photos);
       else viewer = renderExplanation(root, state.payload, host, { photos: state.photos, styleNonce, view: state.view, chooseFace: true });
       status.replaceChildren();
-      api.setState(state);
+      // The saved state is JSON: maps that arrived as values are kept in base64.
+      api.setState({ ...state, payload: encodePayload(state.payload) });
     } catch (e) {
       renderNotice(status, `xSSAB: cannot show this explanation: ${e instanceof Error ? e.message : String(e)}`, 'error');
     }

@@ -13,7 +13,7 @@
 import { colourOf, legendStops, overlayWeight, type Range } from '../shared/colour';
 import { applyAffine, invertAffine, type Point } from '../shared/alignment';
 import { decodeMap } from '../shared/mapCodec';
-import { type Affine, type EncodedMap, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapKind, SIDES, type Side } from '../shared/result';
+import { type Affine, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapData, type MapKind, SIDES, type Side } from '../shared/result';
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
 import { VIEWER_CSS } from './styles';
 
@@ -57,7 +57,7 @@ export interface FaceMaps {
   values: Record<MapKind, Float32Array>;
 }
 
-export function decodeFaceMaps(maps: Record<MapKind, EncodedMap>): FaceMaps {
+export function decodeFaceMaps(maps: Record<MapKind, MapData>): FaceMaps {
   const [height, width] = maps.combined.shape;
   const values = {} as Record<MapKind, Float32Array>;
   for (const kind of MAP_KINDS) {

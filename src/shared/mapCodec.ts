@@ -1,7 +1,8 @@
 // The one float32 map codec: maps as little-endian float32 bytes, row-major (the .npy body), and
 // as base64 of those bytes where JSON carries them (result payloads in notebook outputs and the
-// CLI's --mime). Browser-safe: atob/btoa and DataView, no Buffer.
-import type { EncodedMap } from './result';
+// CLI's --mime); over postMessage they travel as the values (result.ts, MapData).
+// Browser-safe: atob/btoa and DataView, no Buffer.
+import { type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapData, type MapKind, type RawMap, SIDES } from './result';
 
 /** Little-endian float32 bytes of the values, whatever the machine's byte order. */
 export function float32Bytes(values: Float32Array): Uint8Array {
@@ -42,15 +43,42 @@ export function encodeMap(map: Float32Array, shape: [number, number]): EncodedMa
   return { shape, data: toBase64(float32Bytes(map)) };
 }
 
-/** Decodes a transported map; refuses a shape that is not [height, width] or data that does not fill it. */
-export function decodeMap(m: EncodedMap): Float32Array {
+/** The values of a transported map (base64 or raw); refuses a shape that is not [height, width] or data that does not fill it. */
+export function decodeMap(m: MapData): Float32Array {
   const [height, width] = m.shape;
   if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
     throw new Error(`map shape ${JSON.stringify(m.shape)} is not [height, width]`);
   }
-  const bytes = fromBase64(m.data);
-  if (bytes.length !== height * width * 4) {
-    throw new Error(`map data holds ${bytes.length} bytes, a ${height}×${width} float32 map needs ${height * width * 4}`);
+  const bytes = typeof m.data === 'string' ? fromBase64(m.data) : m.data instanceof Float32Array ? m.data : undefined;
+  if (!bytes) throw new Error('map data is neither base64 nor float32 values');
+  if (bytes.byteLength !== height * width * 4) {
+    throw new Error(`map data holds ${bytes.byteLength} bytes, a ${height}×${width} float32 map needs ${height * width * 4}`);
   }
-  return float32FromBytes(bytes);
+  return bytes instanceof Float32Array ? bytes : float32FromBytes(bytes);
 }
+
+/** The payload with every map in its JSON form (base64), for notebook outputs, --mime and saved state; itself when it is in that form. */
+export function encodePayload(payload: ExplanationPayload): ExplanationPayload<EncodedMap> {
+  if (SIDES.every((s) => MAP_KINDS.every((k) => typeof payload.maps[s][k].data === 'string'))) return payload as ExplanationPayload<EncodedMap>;
+  const encoded = (m: MapData): EncodedMap => (typeof m.data === 'string' ? (m as EncodedMap) : encodeMap(m.data, m.shape));
+  const side = (maps: Record<MapKind, MapData>) => Object.fromEntries(MAP_KINDS.map((k) => [k, encoded(maps[k])])) as Record<MapKind, EncodedMap>;
+  return { ...payload, maps: { a: side(payload.maps.a), b: side(payload.maps.b) } };
+}
+
+/** The buffers of a payload's raw maps, each once: the transfer list of a postMessage that carries it. */
+export function mapBuffers(payload: ExplanationPayload): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const side of SIDES) {
+    for (const kind of MAP_KINDS) {
+      const { data } = payload.maps[side][kind];
+      if (typeof data !== 'string' && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+    }
+  }
+  return [...buffers];
+}
+
+/** How a payload's producer puts each map: encodeMap (JSON) or rawMap (postMessage). */
+export type MapForm<M extends MapData> = (values: Float32Array, shape: [number, number]) => M;
+
+/** A map as its values (the form postMessage carries). */
+export const rawMap: MapForm<RawMap> = (data, shape) => ({ shape, data });

@@ -63,14 +63,24 @@ export interface ExplanationResult {
   warnings: string[];
 }
 
-/** A float32 map in transport form: base64 of little-endian float32, row-major. */
+/**
+ * A float32 map (row-major, shape [height, width]) as it crosses a boundary: where JSON carries
+ * it (notebook outputs, the CLI's --mime, a webview's saved state) base64 of little-endian
+ * float32; where postMessage does (the engine worker, the webview panel) the values themselves,
+ * their buffers transferred rather than copied where the channel allows.
+ */
 export interface EncodedMap {
   shape: [number, number];
   data: string;
 }
+export interface RawMap {
+  shape: [number, number];
+  data: Float32Array;
+}
+export type MapData = EncodedMap | RawMap;
 
-/** Payload of the explanation MIME type: result.json plus the crops and maps. */
-export interface ExplanationPayload extends ExplanationResult {
+/** Payload of the explanation MIME type (with EncodedMap): result.json plus the crops and maps. */
+export interface ExplanationPayload<M extends MapData = MapData> extends ExplanationResult {
   images: Record<'a' | 'b', string>; // PNG data URIs of the aligned crops
-  maps: Record<'a' | 'b', Record<MapKind, EncodedMap>>;
+  maps: Record<'a' | 'b', Record<MapKind, M>>;
 }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
-import { decodeMap, encodeMap, float32Bytes, float32FromBytes } from '../../src/shared/mapCodec';
+import { decodeMap, encodeMap, encodePayload, float32Bytes, float32FromBytes, mapBuffers, rawMap } from '../../src/shared/mapCodec';
+import type { ExplanationPayload, MapData } from '../../src/shared/result';
+import { goldenPayload } from './explanationFixture';
 
 describe('map codec', () => {
   it('decodeMap reads back what the engine encodes, little-endian float32', () => {
@@ -31,5 +33,45 @@ describe('map codec', () => {
     buffer.set([0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0], 1);
     assert.deepEqual([...float32FromBytes(buffer.subarray(1))], [1, -2]);
     assert.throws(() => float32FromBytes(buffer.subarray(0, 6)), /6 bytes are not a whole number of float32 values/);
+  });
+});
+
+describe('map codec: payloads', () => {
+  const raw = (seed: number) => Float32Array.from({ length: 4 }, (_, i) => seed + i / 8);
+  const rawPayload = () => {
+    const side = (s: number) => ({ similarity: rawMap(raw(s), [2, 2]), dissimilarity: rawMap(raw(s + 1), [2, 2]), combined: rawMap(raw(s + 2), [2, 2]) });
+    return { ...goldenPayload(), maps: { a: side(0), b: side(10) } } as ExplanationPayload;
+  };
+
+  it('decodeMap takes raw values as they are, and checks their size like base64', () => {
+    const values = raw(1);
+    assert.equal(decodeMap(rawMap(values, [2, 2])), values);
+    assert.throws(() => decodeMap(rawMap(values, [3, 2])), /holds 16 bytes, a 3×2 float32 map needs 24/);
+    assert.throws(() => decodeMap({ shape: [2, 2], data: [1, 2, 3, 4] } as unknown as MapData), /neither base64 nor float32 values/);
+  });
+
+  it('encodePayload puts raw maps in base64, which decodes to the same values, and leaves an encoded payload as it is', () => {
+    const payload = rawPayload();
+    const encoded = encodePayload(payload);
+    assert.equal(typeof encoded.maps.b.combined.data, 'string');
+    assert.deepEqual([...decodeMap(encoded.maps.b.combined)], [12, 12.125, 12.25, 12.375]);
+    assert.equal(encoded.score, payload.score);
+    const golden = goldenPayload();
+    assert.equal(encodePayload(golden), golden);
+  });
+
+  it('mapBuffers lists each raw map buffer once, and none of a base64 payload', () => {
+    const payload = rawPayload();
+    const shared = new Float32Array(8);
+    payload.maps.a.similarity = rawMap(shared.subarray(0, 4), [2, 2]);
+    payload.maps.a.dissimilarity = rawMap(shared.subarray(4), [2, 2]);
+    const buffers = mapBuffers(payload);
+    assert.equal(buffers.length, 5);
+    assert.ok(buffers.includes(shared.buffer as ArrayBuffer));
+    assert.deepEqual(mapBuffers(goldenPayload()), []);
+    // What structuredClone moves with them arrives whole, and leaves the sender's copies empty.
+    const moved = structuredClone(payload, { transfer: buffers });
+    assert.deepEqual([...decodeMap(moved.maps.b.combined)], [12, 12.125, 12.25, 12.375]);
+    assert.equal(payload.maps.b.combined.data.length, 0);
   });
 });

@@ -21,6 +21,9 @@ import {
   resolveInside,
 } from '../../src/extension/notebookMessaging';
 import type { JobImage, NotebookHostMessage, Reply } from '../../src/shared/protocol';
+import { decodeMap, rawMap } from '../../src/shared/mapCodec';
+import { MAP_KINDS, type MapData, type MapKind } from '../../src/shared/result';
+import { goldenPayload } from './explanationFixture';
 
 // A 1×1 grey PNG.
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==';
@@ -169,9 +172,9 @@ describe('notebook requests', () => {
 
   describe('answering the renderer', () => {
     const editor = (folder: string) => ({ notebook: { uri: { scheme: 'file', fsPath: path.join(folder, 'explain.ipynb') } } }) as unknown as vscode.NotebookEditor;
-    const payload = { score: 0.5, warnings: ['from the engine'] } as ExplanationPayload;
+    const payload: ExplanationPayload = { ...goldenPayload(), score: 0.5, warnings: ['from the engine'] };
 
-    function setup(options: { trusted?: boolean; fail?: unknown } = {}) {
+    function setup(options: { trusted?: boolean; fail?: unknown; payload?: ExplanationPayload } = {}) {
       // Replies without their own (host-chosen) id; each names the request it answers.
       const replies: { message: NotebookHostMessage & { inReplyTo: string }; editor: unknown }[] = [];
       const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number; faces?: [number, number] } }[] = [];
@@ -191,7 +194,7 @@ describe('notebook requests', () => {
         explain: async (images, o) => {
           jobs.push({ images, options: o });
           if (options.fail) throw options.fail;
-          return payload;
+          return options.payload ?? payload;
         },
         failureText: (e) => `text for ${(e as Error).message}`,
         log: { info: () => {}, warn: (m: string) => warnings.push(m) } as unknown as NotebookHost['log'],
@@ -206,6 +209,15 @@ describe('notebook requests', () => {
       await answer(t.messaging, t.host, nb, explain({ a: '../face.png', b: '../face.png', threshold: 0.3 }));
       assert.deepEqual(t.jobs, [{ images: [path.join(work, 'face.png'), path.join(work, 'face.png')], options: { model: undefined, threshold: 0.3, faces: undefined } }]);
       assert.deepEqual(t.replies, [{ message: { type: 'explained', inReplyTo: 'r1', payload }, editor: nb }]);
+    });
+
+    it('replies with base64 maps when the engine gave float32 values (renderer messaging carries JSON)', async () => {
+      const raw = (maps: Record<MapKind, MapData>) => Object.fromEntries(MAP_KINDS.map((k) => [k, rawMap(decodeMap(maps[k]), maps[k].shape)])) as Record<MapKind, MapData>;
+      const t = setup({ payload: { ...payload, maps: { a: raw(payload.maps.a), b: raw(payload.maps.b) } } });
+      await answer(t.messaging, t.host, editor(work), explain({ a: 'face.png', b: 'face.png' }));
+      const reply = t.replies[0].message;
+      assert.ok(reply.type === 'explained');
+      assert.deepEqual(reply.payload.maps, payload.maps);
     });
 
     it('passes the faces a request names, the largest for the one it does not', async () => {

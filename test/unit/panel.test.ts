@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import { type PanelState, startPanel, type WebviewApi } from '../../src/renderer/panel';
 import type { Envelope, PanelMessage } from '../../src/shared/protocol';
+import { decodeMap, rawMap } from '../../src/shared/mapCodec';
+import { MAP_KINDS, type MapData, type MapKind } from '../../src/shared/result';
 import { goldenPayload, jsdom, PHOTO } from './explanationFixture';
 
 function api(saved?: PanelState): WebviewApi & { posted: Envelope<PanelMessage>[]; state?: PanelState } {
@@ -34,6 +36,21 @@ describe('webview panel', () => {
     handle({ id: 'host-1', type: 'error', message: 'xSSAB: no face found in b.png' });
     assert.equal(doc.querySelector('[role="alert"]')?.textContent, 'xSSAB: no face found in b.png');
     assert.equal(doc.querySelectorAll('.xssab-face').length, 2, 'an error leaves the last explanation visible');
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows maps that arrive as float32 values, and saves them in base64 (the state is JSON)', () => {
+    const { dom, errors } = jsdom();
+    const doc = dom.window.document;
+    const webview = api();
+    const handle = startPanel(webview, doc);
+    const golden = goldenPayload();
+    const raw = (maps: Record<MapKind, MapData>) => Object.fromEntries(MAP_KINDS.map((k) => [k, rawMap(decodeMap(maps[k]), maps[k].shape)])) as Record<MapKind, MapData>;
+    handle({ id: 'host-1', type: 'explanation', payload: { ...golden, maps: { a: raw(golden.maps.a), b: raw(golden.maps.b) } } });
+    assert.equal(doc.querySelectorAll('.xssab-face').length, 2);
+    assert.equal(doc.querySelector('.xssab-legend-high')?.textContent, '6.35e-2');
+    const saved = JSON.parse(JSON.stringify(webview.state));
+    assert.deepEqual(saved.payload.maps, JSON.parse(JSON.stringify(golden.maps)));
     assert.deepEqual(errors, []);
   });
 

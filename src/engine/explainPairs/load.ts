@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy } from '../output';
-import { encodeMap } from '../../shared/mapCodec';
-import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapKind } from '../../shared/result';
+import { encodeMap, type MapForm } from '../../shared/mapCodec';
+import { type EncodedMap, type ExplanationPayload, type ExplanationResult, MAP_KINDS, type MapData, type MapKind } from '../../shared/result';
 import { ExplainPairsError, SUMMARY_FILE } from './run';
 import { thumbnailPairs } from './summary';
 import type { MapFiles, ModelEntry, PairListOutput, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
@@ -15,15 +15,17 @@ export function readSummary(out: string): PairListSummary {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as PairListSummary;
 }
 
-/** One explained pair of the list, as one model explained it, in the viewer's payload form. */
-export function pairPayload(out: string, record: PairListRecord, key: ModelEntry['key'] = 'model-a'): ExplanationPayload {
+/** One explained pair of the list, as one model explained it, in the viewer's payload form (maps in base64 unless another form is asked for). */
+export function pairPayload(out: string, record: PairListRecord, key?: ModelEntry['key']): ExplanationPayload<EncodedMap>;
+export function pairPayload<M extends MapData>(out: string, record: PairListRecord, key: ModelEntry['key'], form: MapForm<M>): ExplanationPayload<M>;
+export function pairPayload(out: string, record: PairListRecord, key: ModelEntry['key'] = 'model-a', form: MapForm<MapData> = encodeMap): ExplanationPayload {
   if (!record.outcomes) throw new ExplainPairsError(`pair ${record.index} was not explained: ${record.failed}`);
   const dir = path.join(out, record.dir, key);
   const result = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')) as ExplanationResult;
   const [h, w] = result.model.inputSize;
   const image = (side: 'a' | 'b') => `data:image/png;base64,${fs.readFileSync(path.join(dir, `${side}_aligned.png`)).toString('base64')}`;
   const maps = (side: 'a' | 'b') =>
-    Object.fromEntries(MAP_KINDS.map((k) => [k, encodeMap(readNpy(path.join(dir, `${side}_${k}.npy`)).data, [h, w])])) as Record<MapKind, EncodedMap>;
+    Object.fromEntries(MAP_KINDS.map((k) => [k, form(readNpy(path.join(dir, `${side}_${k}.npy`)).data, [h, w])])) as Record<MapKind, MapData>;
   return {
     ...result,
     images: { a: image('a'), b: image('b') },
