@@ -29,6 +29,9 @@ const entries = [
     format: 'cjs',
     external: nodeExternal,
     plugins: [vegaCanvasWithoutNodeCanvas],
+    // jsonc-parser's `main` is a UMD build whose require('./impl/…') calls esbuild cannot follow
+    // (the extension then fails to load); its ES module build bundles.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   },
   // Notebook renderers are ES modules; the webview panels (explanation, gallery) load classic scripts.
   { entryPoints: { 'renderer/notebook': 'src/renderer/notebook.ts' }, platform: 'browser', format: 'esm' },
