@@ -3,7 +3,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { mapRanges } from '../shared/colour';
+import { DEFAULT_RANGE_PERCENTILE, mapRanges } from '../shared/colour';
 import { dot, stackFaces, unitEmbeddings } from './embeddings';
 import type { PairLabel } from '../shared/pairListSummary';
 import { type EqualErrorRate, equalErrorRate } from './verification';
@@ -194,6 +194,7 @@ export class Engine {
         a: faces[0].info,
         b: faces[1].info,
         ranges: { a: mapRanges(pair.maps[0]), b: mapRanges(pair.maps[1]) },
+        rangePercentile: DEFAULT_RANGE_PERCENTILE,
         warnings: [...m.warnings, ...faces.flatMap((f) => f.warnings)],
       };
       return { result, faces, maps: pair.maps };

@@ -1,7 +1,7 @@
 // Writing an explained pair: result.json, the maps as .npy, PNG overlays and a self-contained report.
 import * as fs from 'fs';
 import * as path from 'path';
-import { legendStops, overlay } from '../shared/colour';
+import { legendStops, overlay, rangeNote } from '../shared/colour';
 import { encodeMap, float32FromBytes, type MapForm } from '../shared/mapCodec';
 import type { ExplainedPair } from './pair';
 import { projectMapToPhoto } from './face/align';
@@ -105,8 +105,9 @@ export async function writeExplanation(dir: string, pair: ExplainedPair, { overl
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number, digits = 4) => v.toFixed(digits);
 
-function legend(kind: MapKind, [lo, hi]: [number, number]): string {
-  return `<div class="legend"><span>${lo.toExponential(2)}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi.toExponential(2)}</span></div>`;
+function legend(kind: MapKind, [lo, hi]: [number, number], percentile: number): string {
+  const notes = [kind === 'combined' ? '' : 'shared by similarity and dissimilarity', rangeNote(percentile)].filter(Boolean).join('; ');
+  return `<div class="legend"><span>${lo.toExponential(2)}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi.toExponential(2)}</span></div><small>${notes}</small>`;
 }
 
 /** A self-contained HTML page (images inline) summarising one explanation. */
@@ -126,7 +127,7 @@ export function reportHtml(pair: ExplainedPair, pngs: Record<string, string>): s
   const faces = SIDES.map((side) => {
     const info = r[side];
     const cells = MAP_KINDS.map(
-      (kind) => `<figure><img alt="${side} ${kind}" src="data:image/png;base64,${pngs[`${side}_${kind}`]}"><figcaption>${kind}</figcaption>${legend(kind, r.ranges[side][kind])}</figure>`,
+      (kind) => `<figure><img alt="${side} ${kind}" src="data:image/png;base64,${pngs[`${side}_${kind}`]}"><figcaption>${kind}</figcaption>${legend(kind, r.ranges[side][kind], r.rangePercentile ?? 100)}</figure>`,
     ).join('');
     return `<section><h2>${side.toUpperCase()}: ${escapeHtml(path.basename(info.path))}</h2><div class="row"><figure><img alt="${side} aligned" src="data:image/png;base64,${pngs[`${side}_aligned`]}"><figcaption>aligned (${info.alignment})</figcaption></figure>${cells}</div></section>`;
   }).join('');
@@ -136,7 +137,7 @@ export function reportHtml(pair: ExplainedPair, pngs: Record<string, string>): s
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
 .row{display:flex;flex-wrap:wrap;gap:12px}
 figure{margin:0;text-align:center}img{width:168px;height:168px;image-rendering:pixelated}
-.legend{display:flex;align-items:center;gap:4px;font-size:11px}.legend i{display:inline-block;width:80px;height:10px}
+.legend{display:flex;align-items:center;gap:4px;font-size:11px}figure small{display:block;max-width:168px;font-size:10px;color:#555}.legend i{display:inline-block;width:80px;height:10px}
 table{border-collapse:collapse}td{padding:2px 8px}td:nth-child(2){width:240px}
 b{display:block;height:10px}b.sup{background:#1a9850}b.opp{background:#d73027}
 .match{color:#1a7a3a}.nomatch{color:#b22}

@@ -24,25 +24,44 @@ const TABLES: Record<MapKind, Uint8Array> = {
   combined: lookupTable(interpolateRdYlGn),
 };
 
-function extent(values: ArrayLike<number>): Range {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+/** The default colour range: the 99th percentile of |values|, so a handful of peak pixels do not set it. */
+export const DEFAULT_RANGE_PERCENTILE = 99;
+
+/**
+ * The p-th percentile (0..100) of |v| over all non-NaN values of the given maps, linearly
+ * interpolated between ranks as numpy's default does; 100 is the maximum, 0 for no values.
+ */
+export function absPercentile(maps: readonly ArrayLike<number>[], p: number): number {
+  const total = maps.reduce((n, m) => n + m.length, 0);
+  const all = new Float32Array(total);
+  let n = 0;
+  for (const m of maps) {
+    for (let i = 0; i < m.length; i++) if (!Number.isNaN(m[i])) all[n++] = Math.abs(m[i]);
   }
-  return lo <= hi ? [lo, hi] : [0, 0];
+  if (n === 0) return 0;
+  const sorted = all.subarray(0, n).sort();
+  const rank = (Math.min(Math.max(p, 0), 100) / 100) * (n - 1);
+  const i = Math.floor(rank);
+  return i + 1 < n ? sorted[i] + (sorted[i + 1] - sorted[i]) * (rank - i) : sorted[i];
 }
 
-/** Legend ranges of one image's maps: similarity and dissimilarity share min..max, combined is ±max|C|. */
-export function mapRanges(maps: Record<MapKind, ArrayLike<number>>): Record<MapKind, Range> {
-  const [s, d] = [extent(maps.similarity), extent(maps.dissimilarity)];
-  const shared: Range = [Math.min(s[0], d[0]), Math.max(s[1], d[1])];
-  const [lo, hi] = extent(maps.combined);
-  const m = Math.max(Math.abs(lo), Math.abs(hi));
-  return { similarity: shared, dissimilarity: [...shared], combined: [-m, m] };
+/**
+ * Colour ranges of one image's maps at the p-th percentile of |values| (values beyond are
+ * saturated): similarity and dissimilarity share [0, r] with r taken over both maps; the
+ * combined map is symmetric, [−r, r].
+ */
+export function mapRanges(maps: Record<MapKind, ArrayLike<number>>, percentile = DEFAULT_RANGE_PERCENTILE): Record<MapKind, Range> {
+  const shared = absPercentile([maps.similarity, maps.dissimilarity], percentile);
+  const c = absPercentile([maps.combined], percentile);
+  return { similarity: [0, shared], dissimilarity: [0, shared], combined: [-c, c] };
+}
+
+/** How a legend says where its range ends: "clipped at the 99th percentile", or "maximum". */
+export function rangeNote(percentile: number): string {
+  if (percentile >= 100) return 'range: the maximum';
+  const n = Math.round(percentile * 10) / 10;
+  const suffix = n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th';
+  return `clipped at the ${n}${suffix} percentile`;
 }
 
 /** Position of a value on its scale, 0..1 (0.5 for an empty range). */

@@ -58,8 +58,14 @@ export interface ExplanationResult {
   timings: { totalMs: number; [stage: string]: number };
   a: ImageInfo;
   b: ImageInfo;
-  /** Value range of each map per image, for legends. */
+  /**
+   * Colour range of each map per image, used by every overlay, legend and viewer: the
+   * rangePercentile-th percentile of |values| (similarity and dissimilarity share one), values
+   * beyond it drawn saturated.
+   */
   ranges: Record<'a' | 'b', Record<MapKind, [number, number]>>;
+  /** The percentile the ranges were taken at; 100 is the maximum (results written before it had one). */
+  rangePercentile?: number;
   warnings: string[];
 }
 
