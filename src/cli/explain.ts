@@ -1,7 +1,8 @@
 // `xssab explain A B`: explain one pair of face images.
 import * as path from 'path';
 import { toPayload, writeExplanation } from '../engine/output';
-import { EXPLANATION_MIME } from '../shared/result';
+import { regionSummary } from '../shared/regions';
+import { EXPLANATION_MIME, SIDES } from '../shared/result';
 import { EXECUTION_PROVIDERS } from '../engine/runtime';
 import { UsageError, faceIndex, number, parseModelCommand } from './args';
 import { engineOptions, withEngine } from './lifecycle';
@@ -47,6 +48,7 @@ export async function explainCommand(args: string[]): Promise<void> {
     else {
       const r = pair.result;
       console.log(`${r.decision.toUpperCase()}: score ${r.score.toFixed(4)}, threshold ${r.threshold.toFixed(4)} (margin ${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(4)})`);
+      for (const side of SIDES) if (r[side].regions) console.log(`${side.toUpperCase()} ${regionSummary(r[side].regions!)}`);
       console.log(`outputs in ${path.resolve(out)} (open report.html)`);
     }
   });

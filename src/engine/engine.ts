@@ -9,14 +9,15 @@ import type { PairLabel } from '../shared/pairListSummary';
 import { type EqualErrorRate, equalErrorRate } from './verification';
 import { FaceDetector } from './face/detector';
 import { warpAffine } from './face/align';
-import { similarityTransform, templateFor } from '../shared/alignment';
+import { type Point, applyAffine, similarityTransform, templateFor } from '../shared/alignment';
 import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
+import { regionLabels, regionSums, templateLandmarks } from '../shared/regions';
 import type { ExplanationResult, ImageInfo } from '../shared/result';
 import type { ExplainedPair, PreparedFace } from './pair';
 import { RecentMap } from './recentMap';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
-import { Explainer, type ModelGraph } from './xssab';
+import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
 
 export class FaceError extends Error {}
 
@@ -25,6 +26,13 @@ export interface FaceOptions {
   face?: number;
   /** Use the image as the aligned crop (resized to the model's input size when needed). */
   noAlign?: boolean;
+}
+
+/** One explained face's result entry: its info with the maps summed over its face regions. */
+function withRegions(face: PreparedFace, maps: FaceMaps): ImageInfo {
+  const { width, height } = face.crop;
+  const landmarks = face.info.regionLandmarks ?? templateLandmarks(width, height);
+  return { ...face.info, regions: regionSums(maps, regionLabels(landmarks, width, height)) };
 }
 
 export interface EngineOptions extends LoadOptions {
@@ -129,7 +137,8 @@ export class Engine {
       throw new FaceError(`${label}: face ${index} asked for, but ${faces.length} face(s) were found (numbered 0–${faces.length - 1} by size)`);
     }
     const transform = similarityTransform(faces[index].landmarks, templateFor(width, height));
-    Object.assign(info, { alignment: 'detected', transform, faces, faceIndex: index });
+    const regionLandmarks = faces[index].points68.map((p) => applyAffine(transform, p).map((v) => Math.round(v * 10) / 10) as Point);
+    Object.assign(info, { alignment: 'detected', transform, faces: faces.map(({ points68: _, ...face }) => face), faceIndex: index, regionLandmarks });
     return { photo, crop: warpAffine(photo, transform, width, height), info, warnings: [] };
   }
 
@@ -191,8 +200,8 @@ export class Engine {
         arguments: Array.from(pair.arguments),
         ep: this.ep,
         timings: { totalMs: explainMs, explainMs },
-        a: faces[0].info,
-        b: faces[1].info,
+        a: withRegions(faces[0], pair.maps[0]),
+        b: withRegions(faces[1], pair.maps[1]),
         ranges: { a: mapRanges(pair.maps[0]), b: mapRanges(pair.maps[1]) },
         rangePercentile: DEFAULT_RANGE_PERCENTILE,
         warnings: [...m.warnings, ...faces.flatMap((f) => f.warnings)],

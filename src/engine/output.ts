@@ -8,7 +8,8 @@ import { projectMapToPhoto } from './face/align';
 import { OutputError, prepareOutputDir } from './files';
 import { encodePng, resizeRgb, type RgbImage } from './image';
 import { npyBytes } from './npy';
-import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapData, type MapKind, SIDES } from '../shared/result';
+import { regionSummary } from '../shared/regions';
+import { type Affine, type EncodedMap, type ExplanationPayload, MAP_KINDS, type MapData, type MapKind, type RegionSum, SIDES } from '../shared/result';
 
 /** Opacity of the maps in the written overlays. */
 export const OVERLAY_OPACITY = 0.9;
@@ -110,6 +111,16 @@ function legend(kind: MapKind, [lo, hi]: [number, number], percentile: number): 
   return `<div class="legend"><span>${lo.toExponential(2)}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi.toExponential(2)}</span></div><small>${notes}</small>`;
 }
 
+/** The maps summed over face regions: each region's share of the image's similarity and dissimilarity, and its combined sum. */
+function regionTable(regions: readonly RegionSum[], fromTemplate: boolean): string {
+  const total = (kind: 'similarity' | 'dissimilarity') => regions.reduce((s, r) => s + r[kind], 0) || 1;
+  const [s, d] = [total('similarity'), total('dissimilarity')];
+  const rows = regions
+    .map((r) => `<tr><td>${r.name}</td><td>${r.pixels}</td><td>${((100 * r.similarity) / s).toFixed(1)} %</td><td>${((100 * r.dissimilarity) / d).toFixed(1)} %</td><td class="${r.combined >= 0 ? 'match' : 'nomatch'}">${r.combined.toExponential(2)}</td></tr>`)
+    .join('');
+  return `<table class="regions"><caption>Face regions (${fromTemplate ? "the aligned template's" : "from the face's 68 landmarks"}; left/right as seen): ${regionSummary(regions)}</caption><tr><th>region</th><th>pixels</th><th>supports (share of similarity)</th><th>opposes (share of dissimilarity)</th><th>combined sum</th></tr>${rows}</table>`;
+}
+
 /** A self-contained HTML page (images inline) summarising one explanation. */
 export function reportHtml(pair: ExplainedPair, pngs: Record<string, string>): string {
   const r = pair.result;
@@ -129,7 +140,7 @@ export function reportHtml(pair: ExplainedPair, pngs: Record<string, string>): s
     const cells = MAP_KINDS.map(
       (kind) => `<figure><img alt="${side} ${kind}" src="data:image/png;base64,${pngs[`${side}_${kind}`]}"><figcaption>${kind}</figcaption>${legend(kind, r.ranges[side][kind], r.rangePercentile ?? 100)}</figure>`,
     ).join('');
-    return `<section><h2>${side.toUpperCase()}: ${escapeHtml(path.basename(info.path))}</h2><div class="row"><figure><img alt="${side} aligned" src="data:image/png;base64,${pngs[`${side}_aligned`]}"><figcaption>aligned (${info.alignment})</figcaption></figure>${cells}</div></section>`;
+    return `<section><h2>${side.toUpperCase()}: ${escapeHtml(path.basename(info.path))}</h2><div class="row"><figure><img alt="${side} aligned" src="data:image/png;base64,${pngs[`${side}_aligned`]}"><figcaption>aligned (${info.alignment})</figcaption></figure>${cells}</div>${info.regions ? regionTable(info.regions, !info.regionLandmarks) : ''}</section>`;
   }).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>xSSAB: ${escapeHtml(path.basename(r.a.path))} vs ${escapeHtml(path.basename(r.b.path))}</title>
@@ -139,6 +150,7 @@ body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
 figure{margin:0;text-align:center}img{width:168px;height:168px;image-rendering:pixelated}
 .legend{display:flex;align-items:center;gap:4px;font-size:11px}figure small{display:block;max-width:168px;font-size:10px;color:#555}.legend i{display:inline-block;width:80px;height:10px}
 table{border-collapse:collapse}td{padding:2px 8px}td:nth-child(2){width:240px}
+table.regions{margin-top:8px;font-size:12px}table.regions td,table.regions th{width:auto;text-align:right;padding:1px 8px}table.regions caption{text-align:left}
 b{display:block;height:10px}b.sup{background:#1a9850}b.opp{background:#d73027}
 .match{color:#1a7a3a}.nomatch{color:#b22}
 </style></head><body>

@@ -32,6 +32,19 @@ export interface ImageInfo {
   transform?: Affine;
   faces?: DetectedFace[];
   faceIndex?: number;
+  /** The 68 landmarks (crop pixels) the regions were taken from; absent: the template's (regions.ts). */
+  regionLandmarks?: [number, number][];
+  /** The maps summed over named face regions (regions.ts); they add up to each map's total. */
+  regions?: RegionSum[];
+}
+
+/** One face region's sums of an image's three maps, and its size in pixels. */
+export interface RegionSum {
+  name: string;
+  similarity: number;
+  dissimilarity: number;
+  combined: number;
+  pixels: number;
 }
 
 export interface ScoreSplit {

@@ -34,6 +34,11 @@ interface Box {
   score: number;
 }
 
+/** A detected face with its 68 iBUG landmarks (photo pixels), from which the face regions are taken. */
+export interface FoundFace extends DetectedFace {
+  points68: Point[];
+}
+
 export class FaceDetector {
   private constructor(
     private readonly detector: Session,
@@ -61,16 +66,17 @@ export class FaceDetector {
     return new FaceDetector(detector, landmarker, { ...DEFAULT_DETECTOR_OPTIONS, ...options });
   }
 
-  /** All faces in the photo, largest box first, with five landmarks in photo pixels. */
-  async detect(img: RgbImage): Promise<DetectedFace[]> {
+  /** All faces in the photo, largest box first, with five landmarks (and the 68 they come from) in photo pixels. */
+  async detect(img: RgbImage): Promise<FoundFace[]> {
     const boxes = nonMaximumSuppression(await this.detectBoxes(img), this.options.nmsIou);
-    const faces: DetectedFace[] = [];
+    const faces: FoundFace[] = [];
     for (const box of boxes) {
       const points68 = await this.landmarks68(img, box);
       faces.push({
         box: [box.x1, box.y1, box.x2 - box.x1, box.y2 - box.y1],
         landmarks: fivePointsFrom68(points68),
         score: box.score,
+        points68,
       });
     }
     return faces.sort((p, q) => q.box[2] * q.box[3] - p.box[2] * p.box[3]);
