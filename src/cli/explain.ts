@@ -1,6 +1,7 @@
 // `xssab explain A B`: explain one pair of face images.
 import * as path from 'path';
 import { toPayload, writeExplanation } from '../engine/output';
+import { checkSummary } from '../engine/trustCheck';
 import { regionSummary } from '../shared/regions';
 import { EXPLANATION_MIME, SIDES } from '../shared/result';
 import { EXECUTION_PROVIDERS } from '../engine/runtime';
@@ -19,6 +20,8 @@ export const EXPLAIN_OPTIONS_USAGE = `Options of explain:
   --ep EP              execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default: cpu)
   --face-a N, --face-b N   use the N-th largest detected face (0 = largest)
   --no-align           use the images as aligned crops (resized to the model's input size)
+  --check              trust check: rescore each image with 5 … 50 % of its pixels blurred in the
+                       map's order vs a random order (result.json check)
   --mean M, --std S, --bgr  preprocessing of a model without a card: (v − M) / S, BGR channel order`;
 
 export async function explainCommand(args: string[]): Promise<void> {
@@ -29,6 +32,7 @@ export async function explainCommand(args: string[]): Promise<void> {
     'face-a': { type: 'string' },
     'face-b': { type: 'string' },
     'no-align': { type: 'boolean' },
+    check: { type: 'boolean' },
   });
   if (positionals.length !== 2) throw new UsageError(`explain needs two images, got ${positionals.length}`);
   const threshold = number(values.threshold, 'threshold');
@@ -41,6 +45,7 @@ export async function explainCommand(args: string[]): Promise<void> {
     // One folder per pair by default, so explanations (and the demo's) keep each other's files.
     const stem = (p: string) => path.parse(p).name;
     const out = values.out ?? path.join('xssab-out', `${stem(a)}_vs_${stem(b)}`);
+    if (values.check) pair.result.check = await engine.checkPair(pair);
     await writeExplanation(out, pair);
     for (const w of pair.result.warnings.filter((w) => !engine.model.warnings.includes(w))) console.error(`xssab: warning: ${w}`);
     if (values.mime) console.log(JSON.stringify({ [EXPLANATION_MIME]: await toPayload(pair) }));
@@ -49,6 +54,7 @@ export async function explainCommand(args: string[]): Promise<void> {
       const r = pair.result;
       console.log(`${r.decision.toUpperCase()}: score ${r.score.toFixed(4)}, threshold ${r.threshold.toFixed(4)} (margin ${r.margin >= 0 ? '+' : ''}${r.margin.toFixed(4)})`);
       for (const side of SIDES) if (r[side].regions) console.log(`${side.toUpperCase()} ${regionSummary(r[side].regions!)}`);
+      if (r.check) console.log(checkSummary(r.check));
       console.log(`outputs in ${path.resolve(out)} (open report.html)`);
     }
   });

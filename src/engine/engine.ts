@@ -13,9 +13,10 @@ import { type Point, applyAffine, similarityTransform, templateFor } from '../sh
 import { type RgbImage, decodeImage, resizeRgb } from './image';
 import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, loadFrModel } from './model';
 import { regionLabels, regionSums, templateLandmarks } from '../shared/regions';
-import type { ExplanationResult, ImageInfo } from '../shared/result';
+import type { ExplanationResult, ImageInfo, TrustCheck } from '../shared/result';
 import type { ExplainedPair, PreparedFace } from './pair';
 import { RecentMap } from './recentMap';
+import { trustCheck } from './trustCheck';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
 import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
 
@@ -208,6 +209,14 @@ export class Engine {
       };
       return { result, faces, maps: pair.maps };
     });
+  }
+
+  /** The trust check of an explained pair (trustCheck.ts): its deletion curves, in one embedding run. */
+  async checkPair(pair: ExplainedPair): Promise<TrustCheck> {
+    const [h, w] = pair.result.model.inputSize;
+    const faces = pair.faces.map((f) => toModelInput(f.crop, this.model.preprocessing)) as [Float32Array, Float32Array];
+    const embed = (inputs: Float32Array[]) => unitEmbeddings(this.explainer, inputs, inputs.length);
+    return trustCheck(embed, { faces, combined: [pair.maps[0].combined, pair.maps[1].combined], width: w, height: h, accepted: pair.result.decision === 'match' });
   }
 
   /** Unit-length embeddings of images (each decoded, detected and aligned), in batches. */

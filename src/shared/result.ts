@@ -80,6 +80,38 @@ export interface ExplanationResult {
   /** The percentile the ranges were taken at; 100 is the maximum (results written before it had one). */
   rangePercentile?: number;
   warnings: string[];
+  /** The trust check of this pair's maps (`explain --check`, the viewer's "Check this map"). */
+  check?: TrustCheck;
+}
+
+/** One image's deletion curves: the pair's score as more of the image is replaced by its blurred copy. */
+export interface CheckCurve {
+  /** At each level of TrustCheck.levels, pixels taken in the map's order. */
+  map: number[];
+  /** The same with pixels in a fixed random order. */
+  random: number[];
+  /**
+   * Area between the curves over the replaced share (0…0.5), signed so that it is positive when
+   * the map's order moves the score toward the other decision faster than the random order.
+   */
+  area: number;
+}
+
+/**
+ * DPR's decision-based deletion curve on this pair alone: each image's pixels replaced by a
+ * blurred copy in the combined map's order (highest first for an accepted pair, lowest first
+ * for a rejected one) against a fixed random order, scored against the other image unchanged.
+ */
+export interface TrustCheck {
+  /** Replaced share in percent, 0 first. */
+  levels: number[];
+  order: 'highest first' | 'lowest first';
+  /** σ of the blurred copy, in crop pixels. */
+  blurSigma: number;
+  seed: number;
+  a: CheckCurve;
+  b: CheckCurve;
+  ms: number;
 }
 
 /**
