@@ -5,7 +5,7 @@
 import { type Envelope, type GalleryHostMessage, type GalleryMessage, unexpected } from '../shared/protocol';
 import { Envelopes } from '../shared/requests';
 import { type GalleryHandle, renderGallery } from './galleryView';
-import { renderNotice } from './viewer';
+import { renderNotice } from './dom';
 
 /** The part of the webview API (acquireVsCodeApi()) the gallery uses. */
 export interface GalleryWebviewApi {

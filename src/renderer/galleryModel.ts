@@ -1,5 +1,6 @@
 // The gallery's pure logic: what it shows (a summary and where its images are), the pairs as
 // sortable, filterable items, and which rows of the virtual grid are on screen. No DOM here.
+import { displayName } from './format';
 import { type ErrorKind, type GalleryData, type ModelOutcome, type PairLabel, type PairListSummary, THUMB_FACE } from '../shared/pairListSummary';
 
 /** The URI of a file of the output folder, or undefined when the data does not carry it. */
@@ -65,9 +66,6 @@ export interface GalleryQuery {
 
 export const DEFAULT_QUERY: GalleryQuery = { sort: 'index', descending: false, kind: 'all', label: 'all', text: '' };
 
-/** The last part of a path (either separator). */
-export const fileName = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
-
 const sortValue: Record<SortKey, (item: GalleryItem) => number | undefined> = {
   score: (item) => item.outcome?.score,
   margin: (item) => item.outcome?.margin,
@@ -83,7 +81,7 @@ export function queryItems(items: readonly GalleryItem[], query: GalleryQuery): 
     (item) =>
       (query.kind === 'all' || item.kind === query.kind) &&
       (query.label === 'all' || item.label === query.label) &&
-      (!text || fileName(item.a).toLowerCase().includes(text) || fileName(item.b).toLowerCase().includes(text)),
+      (!text || displayName(item.a).toLowerCase().includes(text) || displayName(item.b).toLowerCase().includes(text)),
   );
   const value = sortValue[query.sort];
   const sign = query.descending ? -1 : 1;

@@ -8,7 +8,6 @@ import { THUMB_FACE } from '../shared/pairListSummary';
 import {
   columnsFor,
   DEFAULT_QUERY,
-  fileName,
   fileUri,
   type GalleryItem,
   type GalleryQuery,
@@ -25,7 +24,8 @@ import {
 } from './galleryModel';
 import type { GalleryMessage } from '../shared/protocol';
 import { GALLERY_CSS } from './styles';
-import { el, formatScore, formatSigned, injectStyles } from './viewer';
+import { el, injectStyles } from './dom';
+import { displayName, formatPercent, formatScore, formatSigned } from './format';
 
 /** Where the gallery sends its requests; null in a notebook output without messaging. */
 export interface GalleryHost {
@@ -48,7 +48,6 @@ export interface GalleryHandle {
 /** Viewport size assumed where layout is unknown (a hidden webview, JSDOM). */
 const FALLBACK_VIEWPORT = { width: 800, height: 600 };
 
-const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const outcomeText = (o: ModelOutcome) => `${formatScore(o.score)} · ${o.decision}`;
 
 class Gallery implements GalleryHandle {
@@ -176,11 +175,11 @@ class Gallery implements GalleryHandle {
     for (const m of s.models) {
       facts.append(
         el(doc, 'dt', {}, `${m.key}: ${m.name}`),
-        el(doc, 'dd', {}, `threshold ${formatScore(m.threshold)} (${m.thresholdSource}) · FMR ${pct(m.fmr)} (${m.counts['false match']} of ${m.impostor}) · FNMR ${pct(m.fnmr)} (${m.counts['false non-match']} of ${m.genuine})`),
+        el(doc, 'dd', {}, `threshold ${formatScore(m.threshold)} (${m.thresholdSource}) · FMR ${formatPercent(m.fmr)} (${m.counts['false match']} of ${m.impostor}) · FNMR ${formatPercent(m.fnmr)} (${m.counts['false non-match']} of ${m.genuine})`),
       );
     }
     if (s.comparison) facts.append(el(doc, 'dt', {}, 'Decisions differ'), el(doc, 'dd', {}, `${s.comparison.disagreements.length} pair(s)`));
-    this.header.replaceChildren(el(doc, 'h2', {}, `xSSAB: ${fileName(s.list)}`), facts);
+    this.header.replaceChildren(el(doc, 'h2', {}, `xSSAB: ${displayName(s.list)}`), facts);
   }
 
   /** The headline maps (FNM − TM) first, then each model's group means, then A − B per group. */
@@ -259,8 +258,8 @@ class Gallery implements GalleryHandle {
       type: 'button',
       class: `xssab-gallery-card${item.index === this.selected ? ' xssab-selected' : ''}`,
       tabindex: position === this.focus ? '0' : '-1',
-      title: `${fileName(item.a)} ↔ ${fileName(item.b)}`,
-      'aria-label': `Pair ${item.index}: ${fileName(item.a)} and ${fileName(item.b)}; ${lines.slice(1).join('; ')}`,
+      title: `${displayName(item.a)} ↔ ${displayName(item.b)}`,
+      'aria-label': `Pair ${item.index}: ${displayName(item.a)} and ${displayName(item.b)}; ${lines.slice(1).join('; ')}`,
       'data-position': String(position),
     },
       this.thumb(item, thumbRows(this.data.summary) * THUMB_FACE),

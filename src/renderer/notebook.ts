@@ -7,7 +7,9 @@ import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME 
 import { renderGallery } from './galleryView';
 import { type Envelope, type ExplainRequest, type NotebookHostMessage, type NotebookMessage, parseExplainRequest, parsePairListOutput, unexpected } from '../shared/protocol';
 import { Requests, type Settle } from '../shared/requests';
-import { displayName, renderExplanation, renderNotice } from './viewer';
+import { renderNotice } from './dom';
+import { displayName } from './format';
+import { renderExplanation } from './viewer';
 
 /** How long a request waits for the extension's answer. */
 export const REQUEST_TIMEOUT_MS = 120_000;

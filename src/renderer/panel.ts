@@ -6,7 +6,8 @@ import type { ExplanationPayload } from '../shared/result';
 import { type Envelope, type PanelHostMessage, type PanelMessage, unexpected, type ViewPreferences } from '../shared/protocol';
 import { encodePayload } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
-import { type Photos, renderExplanation, renderNotice, type ViewerHandle } from './viewer';
+import { renderNotice } from './dom';
+import { type Photos, renderExplanation, type ViewerHandle } from './viewer';
 
 /** The part of the webview API (acquireVsCodeApi()) the panel uses. */
 export interface WebviewApi {

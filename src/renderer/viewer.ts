@@ -8,14 +8,16 @@
 // which CSP does not restrict. Images are data: URIs; canvases export through toDataURL. No inline
 // event handler attributes, no eval, no network.
 //
-// Coordinates follow the engine's convention: the centre of pixel (column i, row j) is (i, j), in
-// both the aligned crop and the photo; a result's `transform` maps photo → crop.
-import { colourOf, legendStops, overlayWeight, type Range } from '../shared/colour';
+// Its parts: dom.ts (element helpers), format.ts (numbers and names for people), viewerModel.ts
+// (the logic without the DOM: decoding, values, colours, geometry), argumentChart.ts.
+import { legendStops } from '../shared/colour';
 import { applyAffine, invertAffine, type Point } from '../shared/alignment';
-import { decodeMap } from '../shared/mapCodec';
-import { type Affine, type ExplanationPayload, type ImageInfo, MAP_KINDS, type MapData, type MapKind, SIDES, type Side } from '../shared/result';
+import { type ExplanationPayload, type ImageInfo, type MapKind, SIDES, type Side } from '../shared/result';
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
-import { VIEWER_CSS } from './styles';
+import { argumentChart, CHART_ARGUMENTS } from './argumentChart';
+import { type Child, el, injectStyles, uniqueId } from './dom';
+import { decisionText, displayName, formatDuration, formatMapValue, formatScore, formatSigned, readoutText } from './format';
+import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, type FaceMaps, mapRgba, photoTransform, topArguments, valuesAt } from './viewerModel';
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
 export interface ViewerHost {
@@ -43,171 +45,7 @@ export interface ViewerHandle {
   dispose(): void;
 }
 
-/** Bars per group (supporting, opposing) in the decomposition chart. */
-export const CHART_ARGUMENTS = 8;
 const THRESHOLD_DEBOUNCE_MS = 300;
-const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
-
-// ---------------------------------------------------------------- pure logic
-
-/** The three decoded maps of one face. */
-export interface FaceMaps {
-  width: number;
-  height: number;
-  values: Record<MapKind, Float32Array>;
-}
-
-export function decodeFaceMaps(maps: Record<MapKind, MapData>): FaceMaps {
-  const [height, width] = maps.combined.shape;
-  const values = {} as Record<MapKind, Float32Array>;
-  for (const kind of MAP_KINDS) {
-    const [h, w] = maps[kind].shape;
-    if (h !== height || w !== width) throw new Error(`the ${kind} map is ${h}×${w}, the combined map ${height}×${width}`);
-    values[kind] = decodeMap(maps[kind]);
-  }
-  return { width, height, values };
-}
-
-/** The three map values at pixel (x, y); null outside the map or between pixels. */
-export function valuesAt(maps: FaceMaps, x: number, y: number): Record<MapKind, number> | null {
-  if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= maps.width || y >= maps.height) return null;
-  const i = y * maps.width + x;
-  return { combined: maps.values.combined[i], similarity: maps.values.similarity[i], dissimilarity: maps.values.dissimilarity[i] };
-}
-
-export interface Argument {
-  dim: number;
-  value: number;
-}
-
-/**
- * The `count` largest supporting arguments (a_n ≥ β, largest first) and the `count` largest
- * opposing ones (a_n < β, most negative first), ties by dimension.
- */
-export function topArguments(args: readonly number[], beta: number, count: number): { supporting: Argument[]; opposing: Argument[] } {
-  const all = args.map((value, dim) => ({ dim, value }));
-  const supporting = all.filter((a) => a.value >= beta).sort((p, q) => q.value - p.value || p.dim - q.dim);
-  const opposing = all.filter((a) => a.value < beta).sort((p, q) => p.value - q.value || p.dim - q.dim);
-  return { supporting: supporting.slice(0, count), opposing: opposing.slice(0, count) };
-}
-
-/** Map values (raw gradient magnitudes, often tiny): three significant digits. */
-export function formatMapValue(v: number): string {
-  return Number.isNaN(v) ? 'n/a' : v.toExponential(2);
-}
-
-/** Scores, thresholds, sums: four decimals. */
-export function formatScore(v: number): string {
-  return v.toFixed(4);
-}
-
-export function formatSigned(v: number): string {
-  return `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(4)}`;
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-/** A short name for an image given as a path (either separator) or a data URI. */
-export function displayName(path: string): string {
-  if (path.startsWith('data:')) return 'image (data URI)';
-  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
-}
-
-export function decisionText(p: Pick<ExplanationPayload, 'decision' | 'margin'>): string {
-  const where = p.margin >= 0 ? 'above' : 'below';
-  return `${p.decision === 'match' ? 'Match' : 'No match'} (${formatSigned(p.margin)} ${where} the threshold)`;
-}
-
-/** The hover read-out of one face at crop pixel (x, y). */
-export function readoutText(x: number, y: number, values: Record<MapKind, number> | null): string {
-  if (!values) return `(${x}, ${y}): outside the map`;
-  return `(${x}, ${y}): ${MAP_KINDS.map((k) => `${k} ${formatMapValue(values[k])}`).join(', ')}`;
-}
-
-/** The pixel under a client position, for an element showing a width×height image; null outside. */
-export function clientToPixel(
-  rect: { left: number; top: number; width: number; height: number },
-  clientX: number,
-  clientY: number,
-  width: number,
-  height: number,
-): Point | null {
-  if (!(rect.width > 0 && rect.height > 0)) return null;
-  const x = Math.floor(((clientX - rect.left) / rect.width) * width);
-  const y = Math.floor(((clientY - rect.top) / rect.height) * height);
-  return x >= 0 && y >= 0 && x < width && y < height ? [x, y] : null;
-}
-
-/**
- * RGBA pixels of a map: the colour of each value on its scale, with alpha = the value's overlay
- * weight. Drawn over the face at opacity o, this gives colour.ts `overlay(…, o, …)`.
- */
-export function mapRgba(values: ArrayLike<number>, kind: MapKind, range: Range): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(values.length * 4);
-  for (let p = 0; p < values.length; p++) {
-    if (Number.isNaN(values[p])) continue; // transparent
-    out.set(colourOf(kind, values[p], range), p * 4);
-    out[p * 4 + 3] = Math.round(255 * overlayWeight(kind, values[p], range));
-  }
-  return out;
-}
-
-/** Photo → crop transform of a face, when the viewer can project its maps onto the photo. */
-export function photoTransform(info: ImageInfo): Affine | undefined {
-  return info.transform ?? (info.alignment === 'crop' ? IDENTITY : undefined);
-}
-
-/**
- * The canvas matrix (ctx.setTransform order a, b, c, d, e, f) that draws a crop-sized canvas onto
- * a photo-sized canvas. Canvas coordinates put pixel centres at +0.5, hence the shifts around
- * the inverse of the photo → crop transform.
- */
-export function cropToPhotoCanvasMatrix(transform: Affine): [number, number, number, number, number, number] {
-  const [a, b, c, d, e, f] = invertAffine(transform);
-  return [a, d, b, e, c + 0.5 - 0.5 * (a + b), f + 0.5 - 0.5 * (d + e)];
-}
-
-// ---------------------------------------------------------------- DOM helpers
-
-type Child = Node | string;
-const SVG_NS = 'http://www.w3.org/2000/svg';
-let nextId = 0;
-
-export function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = doc.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-function svg(doc: Document, tag: string, attrs: Record<string, string | number>, ...children: Child[]): SVGElement {
-  const node = doc.createElementNS(SVG_NS, tag) as SVGElement;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  node.append(...children);
-  return node;
-}
-
-/** Adds a stylesheet (the viewer's by default) once per document or shadow root. */
-export function injectStyles(root: HTMLElement, nonce: string | undefined, name = 'viewer', css = VIEWER_CSS): void {
-  const scope = root.getRootNode() as Document | ShadowRoot;
-  if (scope.querySelector?.(`style[data-xssab-${name}]`)) return;
-  const doc = root.ownerDocument;
-  const style = el(doc, 'style', { [`data-xssab-${name}`]: '' }, css);
-  if (nonce) style.nonce = nonce;
-  ('head' in scope && scope.head ? scope.head : scope).append(style);
-}
-
-/** Replaces the content of `root` with one line of text (progress, information or an error). */
-export function renderNotice(root: HTMLElement, text: string, kind: 'progress' | 'info' | 'error' = 'info'): HTMLElement {
-  const p = el(root.ownerDocument, 'p', { class: `xssab-notice xssab-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-  if (kind === 'progress') p.setAttribute('aria-busy', 'true');
-  root.replaceChildren(p);
-  return p;
-}
-
-// ---------------------------------------------------------------- the viewer
 
 interface FaceView {
   figure: HTMLElement;
@@ -263,7 +101,7 @@ class Viewer implements ViewerHandle {
     this.opacity = options.view?.opacity ?? this.opacity;
     injectStyles(root, options.styleNonce);
     const doc = this.doc;
-    const id = `xssab-${++nextId}`;
+    const id = uniqueId();
 
     this.kindSelect = el(doc, 'select', { 'aria-label': 'Map shown over the faces' }, ...MAP_CHOICES.map((k) => el(doc, 'option', { value: k }, k)));
     this.kindSelect.value = this.kind;
@@ -604,44 +442,7 @@ class Viewer implements ViewerHandle {
       `Opposing (aₙ < β): ${split.opposing.count} dimensions, sum ${formatSigned(split.opposing.sum)}. `,
       `β = t / d = ${split.beta.toPrecision(3)}; the sums add up to the score ${formatScore(this.payload.score)}.`,
     );
-    this.decomposition.replaceChildren(el(doc, 'h3', { id: this.decompositionHeadingId }, 'Score decomposition'), summary, this.argumentChart(topArguments(args, split.beta, CHART_ARGUMENTS)));
-  }
-
-  /** A diverging bar chart around 0: the largest supporting arguments, then the largest opposing ones. */
-  private argumentChart(top: { supporting: Argument[]; opposing: Argument[] }): SVGElement {
-    const doc = this.doc;
-    const [rowHeight, labelWidth, barWidth, valueWidth] = [18, 64, 360, 72];
-    const width = labelWidth + barWidth + valueWidth;
-    const largest = Math.max(1e-12, ...[...top.supporting, ...top.opposing].map((a) => Math.abs(a.value)));
-    const hasNegative = top.opposing.some((a) => a.value < 0);
-    // With no negative argument shown the axis sits at the left; otherwise in the middle.
-    const zero = labelWidth + (hasNegative ? barWidth / 2 : 0);
-    const scale = (hasNegative ? barWidth / 2 : barWidth) / largest;
-    const rows: SVGElement[] = [];
-    let y = 0;
-    const group = (title: string, items: Argument[], cls: string, role: string) => {
-      rows.push(svg(doc, 'text', { x: 0, y: y + 13, 'font-weight': 'bold' }, items.length ? title : `${title}: none`));
-      y += rowHeight;
-      for (const { dim, value } of items) {
-        const x = value >= 0 ? zero : zero + value * scale;
-        const label = `dimension ${dim}: ${formatSigned(value)} (${role})`;
-        rows.push(
-          svg(doc, 'text', { x: 0, y: y + 13 }, `dim ${dim}`),
-          svg(doc, 'rect', { class: cls, x, y: y + 3, width: Math.max(Math.abs(value) * scale, 1), height: rowHeight - 6 }, svg(doc, 'title', {}, label)),
-          svg(doc, 'text', { x: labelWidth + barWidth + 6, y: y + 13 }, formatSigned(value)),
-        );
-        y += rowHeight;
-      }
-    };
-    group('Largest supporting arguments', top.supporting, 'xssab-bar-supporting', 'supporting');
-    group('Largest opposing arguments', top.opposing, 'xssab-bar-opposing', 'opposing');
-    rows.push(svg(doc, 'line', { class: 'xssab-axis', x1: zero, x2: zero, y1: rowHeight, y2: y }));
-    return svg(doc, 'svg', {
-      class: 'xssab-chart',
-      viewBox: `0 0 ${width} ${y}`,
-      role: 'img',
-      'aria-label': `Embedding dimensions with the largest supporting and opposing arguments`,
-    }, ...rows);
+    this.decomposition.replaceChildren(el(doc, 'h3', { id: this.decompositionHeadingId }, 'Score decomposition'), summary, argumentChart(doc, topArguments(args, split.beta, CHART_ARGUMENTS)));
   }
 }
 

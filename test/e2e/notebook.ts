@@ -7,7 +7,7 @@ import type { Frame, Page } from 'playwright-core';
 import { Engine } from '../../src/engine/engine';
 import { EXPLANATION_MIME, type ExplanationPayload, REQUEST_MIME } from '../../src/shared/result';
 import type { ExplainRequest } from '../../src/shared/protocol';
-import { formatScore } from '../../src/renderer/viewer';
+import { formatScore } from '../../src/renderer/format';
 import { repoRoot } from './build';
 import { NOTEBOOK } from './pair';
 

@@ -4,19 +4,9 @@ import { overlay } from '../../src/shared/colour';
 import { encodeMap } from '../../src/shared/mapCodec';
 import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
 import { type PanelMessage, parsePanelMessage, type ViewPreferences } from '../../src/shared/protocol';
-import {
-  clientToPixel,
-  cropToPhotoCanvasMatrix,
-  decodeFaceMaps,
-  displayName,
-  formatMapValue,
-  mapRgba,
-  readoutText,
-  renderExplanation,
-  topArguments,
-  valuesAt,
-  type ViewerHandle,
-} from '../../src/renderer/viewer';
+import { displayName, formatMapValue, readoutText } from '../../src/renderer/format';
+import { renderExplanation, type ViewerHandle } from '../../src/renderer/viewer';
+import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, mapRgba, topArguments, valuesAt } from '../../src/renderer/viewerModel';
 import { encoded, goldenMaps, goldenPayload, jsdom, PHOTO, PNG, SIZE } from './explanationFixture';
 
 interface Fixture {

@@ -1,0 +1,96 @@
+// The viewer's model: the pure logic under the explanation view (no DOM): decoding the
+// transported maps, the values under the cursor, the strongest arguments, map colours, and the
+// geometry between the crop, the photo and the canvases.
+//
+// Coordinates follow the engine's convention: the centre of pixel (column i, row j) is (i, j), in
+// both the aligned crop and the photo; a result's `transform` maps photo → crop.
+import { colourOf, overlayWeight, type Range } from '../shared/colour';
+import { invertAffine, type Point } from '../shared/alignment';
+import { decodeMap } from '../shared/mapCodec';
+import { type Affine, type ImageInfo, MAP_KINDS, type MapData, type MapKind } from '../shared/result';
+
+const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
+
+/** The three decoded maps of one face. */
+export interface FaceMaps {
+  width: number;
+  height: number;
+  values: Record<MapKind, Float32Array>;
+}
+
+export function decodeFaceMaps(maps: Record<MapKind, MapData>): FaceMaps {
+  const [height, width] = maps.combined.shape;
+  const values = {} as Record<MapKind, Float32Array>;
+  for (const kind of MAP_KINDS) {
+    const [h, w] = maps[kind].shape;
+    if (h !== height || w !== width) throw new Error(`the ${kind} map is ${h}×${w}, the combined map ${height}×${width}`);
+    values[kind] = decodeMap(maps[kind]);
+  }
+  return { width, height, values };
+}
+
+/** The three map values at pixel (x, y); null outside the map or between pixels. */
+export function valuesAt(maps: FaceMaps, x: number, y: number): Record<MapKind, number> | null {
+  if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= maps.width || y >= maps.height) return null;
+  const i = y * maps.width + x;
+  return { combined: maps.values.combined[i], similarity: maps.values.similarity[i], dissimilarity: maps.values.dissimilarity[i] };
+}
+
+export interface Argument {
+  dim: number;
+  value: number;
+}
+
+/**
+ * The `count` largest supporting arguments (a_n ≥ β, largest first) and the `count` largest
+ * opposing ones (a_n < β, most negative first), ties by dimension.
+ */
+export function topArguments(args: readonly number[], beta: number, count: number): { supporting: Argument[]; opposing: Argument[] } {
+  const all = args.map((value, dim) => ({ dim, value }));
+  const supporting = all.filter((a) => a.value >= beta).sort((p, q) => q.value - p.value || p.dim - q.dim);
+  const opposing = all.filter((a) => a.value < beta).sort((p, q) => p.value - q.value || p.dim - q.dim);
+  return { supporting: supporting.slice(0, count), opposing: opposing.slice(0, count) };
+}
+
+/** The pixel under a client position, for an element showing a width×height image; null outside. */
+export function clientToPixel(
+  rect: { left: number; top: number; width: number; height: number },
+  clientX: number,
+  clientY: number,
+  width: number,
+  height: number,
+): Point | null {
+  if (!(rect.width > 0 && rect.height > 0)) return null;
+  const x = Math.floor(((clientX - rect.left) / rect.width) * width);
+  const y = Math.floor(((clientY - rect.top) / rect.height) * height);
+  return x >= 0 && y >= 0 && x < width && y < height ? [x, y] : null;
+}
+
+/**
+ * RGBA pixels of a map: the colour of each value on its scale, with alpha = the value's overlay
+ * weight. Drawn over the face at opacity o, this gives colour.ts `overlay(…, o, …)`.
+ */
+export function mapRgba(values: ArrayLike<number>, kind: MapKind, range: Range): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(values.length * 4);
+  for (let p = 0; p < values.length; p++) {
+    if (Number.isNaN(values[p])) continue; // transparent
+    out.set(colourOf(kind, values[p], range), p * 4);
+    out[p * 4 + 3] = Math.round(255 * overlayWeight(kind, values[p], range));
+  }
+  return out;
+}
+
+/** Photo → crop transform of a face, when the viewer can project its maps onto the photo. */
+export function photoTransform(info: ImageInfo): Affine | undefined {
+  return info.transform ?? (info.alignment === 'crop' ? IDENTITY : undefined);
+}
+
+/**
+ * The canvas matrix (ctx.setTransform order a, b, c, d, e, f) that draws a crop-sized canvas onto
+ * a photo-sized canvas. Canvas coordinates put pixel centres at +0.5, hence the shifts around
+ * the inverse of the photo → crop transform.
+ */
+export function cropToPhotoCanvasMatrix(transform: Affine): [number, number, number, number, number, number] {
+  const [a, b, c, d, e, f] = invertAffine(transform);
+  return [a, d, b, e, c + 0.5 - 0.5 * (a + b), f + 0.5 - 0.5 * (d + e)];
+}
