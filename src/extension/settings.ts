@@ -5,6 +5,7 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 // Types only from the engine: its runtime module loads onnxruntime, which belongs in the worker.
 import type { ExecutionProviderChoice } from '../engine/runtime';
+import { DEFAULT_RANGE_PERCENTILE } from '../shared/colour';
 import { DEFAULT_OPACITY, MAP_CHOICES, type ViewPreferences } from '../shared/protocol';
 
 export const SECTION = 'xssab';
@@ -49,6 +50,8 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
   const ep = config.get<string>('executionProvider');
   const map = config.get<string>('defaultMap');
   const opacity = config.get<number>('overlayOpacity');
+  const colourRange = config.get<number>('colourRange');
+  const smoothing = config.get<number>('displaySmoothing');
   return {
     model: chosen ? path.resolve(base, expandHome(chosen)) : undefined,
     modelSource: chosen ? (useWorkspace ? 'workspace' : 'user') : 'bundled',
@@ -58,6 +61,8 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
     view: {
       map: MAP_CHOICES.find((m) => m === map) ?? 'combined',
       opacity: typeof opacity === 'number' && opacity >= 0 && opacity <= 1 ? opacity : DEFAULT_OPACITY,
+      colourRange: typeof colourRange === 'number' && colourRange >= 90 && colourRange <= 100 ? colourRange : DEFAULT_RANGE_PERCENTILE,
+      smoothing: typeof smoothing === 'number' && smoothing >= 0 && smoothing <= 8 ? smoothing : 0,
     },
   };
 }

@@ -1,4 +1,5 @@
 // How the views write numbers and names for people.
+import { type Range, rangeNote } from '../shared/colour';
 import { type ExplanationPayload, MAP_KINDS, type MapKind } from '../shared/result';
 
 /** Map values (raw gradient magnitudes, often tiny): three significant digits. */
@@ -35,9 +36,31 @@ export function decisionText(p: Pick<ExplanationPayload, 'decision' | 'margin'>)
   return `${p.decision === 'match' ? 'Match' : 'No match'} (${formatSigned(p.margin)} ${where} the threshold)`;
 }
 
-/** The hover read-out of one face at crop pixel (x, y). */
-export function readoutText(x: number, y: number, values: Record<MapKind, number> | null): string {
+/**
+ * A map value as a share of its colour range, measured from the scale's neutral end (0 of a
+ * sequential map's [lo, hi], the centre of the combined map's [−r, r]); beyond 100 % it is drawn
+ * saturated.
+ */
+export function formatShare(kind: MapKind, v: number, [lo, hi]: Range): string {
+  if (Number.isNaN(v) || !(hi > lo)) return 'n/a';
+  const share = kind === 'combined' ? (2 * (v - lo)) / (hi - lo) - 1 : (v - lo) / (hi - lo);
+  const percent = Math.round(100 * share);
+  return `${kind === 'combined' && percent > 0 ? '+' : ''}${percent} %`;
+}
+
+/**
+ * The hover read-out of one face at crop pixel (x, y): with the colour ranges, each value as a
+ * share of its range with the raw value beside it; without, the raw values.
+ */
+export function readoutText(x: number, y: number, values: Record<MapKind, number> | null, ranges?: Record<MapKind, Range>): string {
   if (!values) return `(${x}, ${y}): outside the map`;
-  return `(${x}, ${y}): ${MAP_KINDS.map((k) => `${k} ${formatMapValue(values[k])}`).join(', ')}`;
+  const value = (k: MapKind) => (ranges ? `${formatShare(k, values[k], ranges[k])} (${formatMapValue(values[k])})` : formatMapValue(values[k]));
+  return `(${x}, ${y}): ${MAP_KINDS.map((k) => `${k} ${value(k)}`).join(', ')}`;
+}
+
+/** What a legend says about its range: shared or not, where it is clipped, smoothing. */
+export function legendNote(kind: MapKind, percentile: number, smoothing: number): string {
+  const notes = [kind === 'combined' ? '' : 'shared by similarity and dissimilarity', rangeNote(percentile), smoothing > 0 ? `smoothed for display (σ ${smoothing} px)` : ''];
+  return notes.filter(Boolean).join(' · ');
 }
 

@@ -1,3 +1,18 @@
+import { contrastRatio } from '../shared/colour';
+
+/**
+ * The decision label: white text on a dark green or red badge in every theme (light, dark,
+ * high contrast), so its contrast does not depend on the theme's colours: 6.6:1 for both
+ * (WCAG AA asks 4.5:1). High-contrast themes add their border; forced colours use the system's.
+ */
+export const DECISION_COLOURS = {
+  match: { text: '#ffffff', background: '#1a6b32' },
+  nomatch: { text: '#ffffff', background: '#b42318' },
+} as const;
+for (const { text, background } of Object.values(DECISION_COLOURS)) {
+  if (contrastRatio(text, background) < 4.5) throw new Error(`decision label contrast ${text} on ${background} is under 4.5:1`);
+}
+
 // The viewer's stylesheet. Colours come from VS Code's theme variables (present in webviews and
 // notebook outputs), with fallbacks for anywhere else; in high-contrast themes
 // --vscode-contrastBorder is set, so every box, bar and control gets a visible border there.
@@ -17,9 +32,9 @@ export const VIEWER_CSS = `
 .xssab-facts { display: grid; grid-template-columns: fit-content(40%) minmax(0, 1fr); gap: 2px 12px; margin: 0; }
 .xssab-facts dt { color: var(--vscode-descriptionForeground, #6b6b6b); overflow-wrap: anywhere; }
 .xssab-facts dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
-.xssab-decision { font-weight: 600; padding: 0 4px; border: 1px solid currentColor; border-radius: 2px; }
-.xssab-decision.xssab-match { color: var(--vscode-testing-iconPassed, #1a7a3a); }
-.xssab-decision.xssab-nomatch { color: var(--vscode-errorForeground, #b42318); }
+.xssab-decision { font-weight: 600; padding: 0 4px; border: 1px solid var(--vscode-contrastBorder, transparent); border-radius: 2px; }
+.xssab-decision.xssab-match { color: ${DECISION_COLOURS.match.text}; background: ${DECISION_COLOURS.match.background}; }
+.xssab-decision.xssab-nomatch { color: ${DECISION_COLOURS.nomatch.text}; background: ${DECISION_COLOURS.nomatch.background}; }
 .xssab-warnings { margin: 0.4em 0 0; padding-left: 1.2em; color: var(--vscode-editorWarning-foreground, #8a5a00); }
 .xssab-controls { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; margin: 12px 0; }
 .xssab-controls label { display: inline-flex; gap: 6px; align-items: center; }
@@ -44,8 +59,11 @@ export const VIEWER_CSS = `
 .xssab-viewer button:disabled { opacity: 0.5; cursor: default; }
 .xssab-threshold { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .xssab-note { color: var(--vscode-descriptionForeground, #6b6b6b); }
-.xssab-faces { display: flex; flex-wrap: wrap; gap: 16px; }
-.xssab-face { margin: 0; flex: 1 1 200px; max-width: 360px; min-width: 0; }
+/* The two faces stay side by side in any width (down to a 320-px panel): they shrink, not stack. */
+.xssab-faces { display: flex; flex-wrap: nowrap; gap: clamp(6px, 2vw, 16px); }
+.xssab-face { margin: 0; flex: 1 1 0; max-width: 360px; min-width: 0; }
+.xssab-face button { max-width: 100%; white-space: normal; }
+.xssab-legend-note { display: block; font-size: 0.85em; color: var(--vscode-descriptionForeground, #6b6b6b); }
 .xssab-face figcaption { font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
 .xssab-face-choice { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
 .xssab-stage { position: relative; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
@@ -66,6 +84,7 @@ export const VIEWER_CSS = `
 .xssab-bar-supporting { fill: var(--vscode-charts-green, #1a9850); }
 .xssab-bar-opposing { fill: var(--vscode-charts-red, #d73027); }
 @media (forced-colors: active) {
+  .xssab-decision { color: CanvasText; background: Canvas; border-color: CanvasText; }
   .xssab-bar-supporting, .xssab-bar-opposing { fill: CanvasText; }
   .xssab-cursor { border-color: Highlight; outline-color: CanvasText; }
 }

@@ -16,8 +16,21 @@ import { type ExplanationPayload, type ImageInfo, type MapKind, SIDES, type Side
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
 import { argumentChart, CHART_ARGUMENTS } from './argumentChart';
 import { type Child, el, injectStyles, uniqueId } from './dom';
-import { decisionText, displayName, formatDuration, formatMapValue, formatScore, formatSigned, readoutText } from './format';
-import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, type FaceMaps, mapRgba, photoTransform, topArguments, valuesAt } from './viewerModel';
+import { decisionText, displayName, formatDuration, formatMapValue, formatScore, formatSigned, legendNote, readoutText } from './format';
+import {
+  clientToPixel,
+  cropToPhotoCanvasMatrix,
+  decodeFaceMaps,
+  DEFAULT_DISPLAY,
+  type Display,
+  displayedMaps,
+  type FaceMaps,
+  mapRgba,
+  photoTransform,
+  SMOOTHING_MAX,
+  topArguments,
+  valuesAt,
+} from './viewerModel';
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
 export interface ViewerHost {
@@ -37,6 +50,8 @@ export interface ViewerOptions {
   thresholdDebounceMs?: number;
   /** The host explains the pair again with another detected face (the panel; not notebooks). */
   chooseFace?: boolean;
+  /** The 2-D context of a canvas (default: its own); tests inject one to read what is drawn. */
+  context?: (canvas: HTMLCanvasElement) => CanvasRenderingContext2D | null;
 }
 
 export interface ViewerHandle {
@@ -58,6 +73,7 @@ interface FaceView {
   legendLow: HTMLElement;
   legendBar: HTMLElement;
   legendHigh: HTMLElement;
+  legendNote: HTMLElement;
   readout: HTMLOutputElement;
   exportButton?: HTMLButtonElement;
   /** Which detected face of the photo is explained; shown when the photo has more than one. */
@@ -73,6 +89,10 @@ class Viewer implements ViewerHandle {
   private readonly kindSelect: HTMLSelectElement;
   private readonly opacityInput: HTMLInputElement;
   private readonly opacityText: HTMLOutputElement;
+  private readonly contrastInput: HTMLInputElement;
+  private readonly contrastText: HTMLOutputElement;
+  private readonly smoothingInput: HTMLInputElement;
+  private readonly smoothingText: HTMLOutputElement;
   private readonly photoToggle: HTMLLabelElement;
   private readonly photoCheckbox: HTMLInputElement;
   private readonly thresholdNumber?: HTMLInputElement;
@@ -82,6 +102,9 @@ class Viewer implements ViewerHandle {
   private payload!: ExplanationPayload;
   private photos?: Photos;
   private maps!: Record<Side, FaceMaps>;
+  /** The maps as drawn: values (smoothed when asked) and colour ranges (at the chosen contrast). */
+  private shown!: Record<Side, ReturnType<typeof displayedMaps>>;
+  private display: Display = { ...DEFAULT_DISPLAY };
   private kind: MapChoice = 'combined';
   private opacity = DEFAULT_OPACITY;
   private showPhotos = false;
@@ -99,6 +122,7 @@ class Viewer implements ViewerHandle {
     this.doc = root.ownerDocument;
     this.kind = options.view?.map ?? this.kind;
     this.opacity = options.view?.opacity ?? this.opacity;
+    this.display = { percentile: options.view?.colourRange ?? this.display.percentile, smoothing: options.view?.smoothing ?? this.display.smoothing };
     injectStyles(root, options.styleNonce);
     const doc = this.doc;
     const id = uniqueId();
@@ -118,6 +142,21 @@ class Viewer implements ViewerHandle {
       this.applyOpacity();
     });
 
+    this.contrastInput = el(doc, 'input', { type: 'range', min: '90', max: '100', step: '0.5', 'aria-label': 'Contrast: the percentile of the map values at which the colours saturate' });
+    this.contrastInput.value = String(this.display.percentile);
+    this.contrastText = el(doc, 'output', { 'aria-hidden': 'true' });
+    this.contrastInput.addEventListener('input', () => {
+      this.display.percentile = Number(this.contrastInput.value);
+      this.refreshDisplay();
+    });
+    this.smoothingInput = el(doc, 'input', { type: 'range', min: '0', max: String(SMOOTHING_MAX), step: '0.5', 'aria-label': 'Smoothing of the shown maps (display only), σ in pixels' });
+    this.smoothingInput.value = String(this.display.smoothing);
+    this.smoothingText = el(doc, 'output', { 'aria-hidden': 'true' });
+    this.smoothingInput.addEventListener('input', () => {
+      this.display.smoothing = Number(this.smoothingInput.value);
+      this.refreshDisplay();
+    });
+
     this.photoCheckbox = el(doc, 'input', { type: 'checkbox' });
     this.photoToggle = el(doc, 'label', {}, this.photoCheckbox, 'Original photos');
     this.photoCheckbox.addEventListener('change', () => {
@@ -129,6 +168,8 @@ class Viewer implements ViewerHandle {
     const controls = el(doc, 'div', { class: 'xssab-controls', role: 'group', 'aria-label': 'Viewer controls' },
       el(doc, 'label', {}, 'Map', this.kindSelect),
       el(doc, 'label', {}, 'Opacity', this.opacityInput, this.opacityText),
+      el(doc, 'label', {}, 'Contrast', this.contrastInput, this.contrastText),
+      el(doc, 'label', {}, 'Smoothing', this.smoothingInput, this.smoothingText),
       this.photoToggle,
     );
     if (host) {
@@ -168,6 +209,7 @@ class Viewer implements ViewerHandle {
     this.payload = payload;
     this.maps = maps;
     this.photos = photos;
+    this.shown = this.displayed();
     const canShowPhotos = !!photos && SIDES.every((s) => photoTransform(payload[s]));
     this.photoToggle.hidden = !canShowPhotos;
     if (!canShowPhotos) this.photoCheckbox.checked = this.showPhotos = false;
@@ -183,6 +225,21 @@ class Viewer implements ViewerHandle {
     this.renderHeader();
     this.renderDecomposition();
     this.drawFaces();
+  }
+
+  private displayed(): Record<Side, ReturnType<typeof displayedMaps>> {
+    const shown = (side: Side) => displayedMaps(this.maps[side], this.payload.ranges[side], this.payload.rangePercentile, this.display);
+    return { a: shown('a'), b: shown('b') };
+  }
+
+  /** Redraws the faces after a contrast or smoothing change. */
+  private refreshDisplay(): void {
+    this.shown = this.displayed();
+    this.drawFaces();
+  }
+
+  private context(canvas: HTMLCanvasElement): CanvasRenderingContext2D | null {
+    return this.options.context ? this.options.context(canvas) : canvas.getContext('2d');
   }
 
   dispose(): void {
@@ -218,6 +275,7 @@ class Viewer implements ViewerHandle {
       legendLow: el(doc, 'span', { class: 'xssab-legend-low' }),
       legendBar: el(doc, 'span', { class: 'xssab-legend-bar', 'aria-hidden': 'true' }),
       legendHigh: el(doc, 'span', { class: 'xssab-legend-high' }),
+      legendNote: el(doc, 'small', { class: 'xssab-legend-note' }),
       readout,
     };
     face.stage.append(face.image, canvas, face.cursor);
@@ -229,7 +287,7 @@ class Viewer implements ViewerHandle {
       face.faceChoice = { label: el(doc, 'label', { class: 'xssab-face-choice', hidden: '' }, 'Face', select), select };
       face.figure.append(face.faceChoice.label);
     }
-    face.figure.append(face.stage, face.legend, readout);
+    face.figure.append(face.stage, face.legend, face.legendNote, readout);
     if (this.host) {
       face.exportButton = el(doc, 'button', { type: 'button' }, `Export map ${label} (PNG)`);
       face.exportButton.addEventListener('click', () => void this.exportMap(side));
@@ -279,7 +337,7 @@ class Viewer implements ViewerHandle {
         face.readout.textContent = '';
         continue;
       }
-      face.readout.textContent = `${side.toUpperCase()} ${readoutText(p[0], p[1], valuesAt(this.maps[side], p[0], p[1]))}`;
+      face.readout.textContent = `${side.toUpperCase()} ${readoutText(p[0], p[1], valuesAt(this.maps[side], p[0], p[1]), this.shown[side].ranges)}`;
       const [w, h] = this.shownSize(side);
       const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
       const [x, y] = transform ? applyAffine(invertAffine(transform), p) : p;
@@ -327,10 +385,11 @@ class Viewer implements ViewerHandle {
       face.stage.style.aspectRatio = `${w} / ${h}`;
       face.canvas.width = w;
       face.canvas.height = h;
-      face.legend.hidden = !kind;
+      face.legend.hidden = face.legendNote.hidden = !kind;
       if (face.exportButton) face.exportButton.disabled = !kind;
       if (kind) {
-        const [lo, hi] = this.payload.ranges[side][kind];
+        const [lo, hi] = this.shown[side].ranges[kind];
+        face.legendNote.textContent = legendNote(kind, this.display.percentile, this.display.smoothing);
         face.legendLow.textContent = formatMapValue(lo);
         face.legendHigh.textContent = formatMapValue(hi);
         face.legendBar.style.backgroundImage = `linear-gradient(to right, ${legendStops(kind).join(', ')})`;
@@ -338,6 +397,9 @@ class Viewer implements ViewerHandle {
         this.paintMap(side, kind, face.canvas);
       }
     }
+    const percent = this.display.percentile;
+    this.contrastText.textContent = percent >= 100 ? 'maximum' : `${percent}th pct`;
+    this.smoothingText.textContent = this.display.smoothing > 0 ? `σ ${this.display.smoothing} px, display only` : 'off';
     this.applyOpacity();
     this.setCursor(this.cursor);
   }
@@ -354,7 +416,7 @@ class Viewer implements ViewerHandle {
 
   /** Draws a face's map onto its canvas: directly on the crop, or through the inverse alignment on the photo. */
   private paintMap(side: Side, kind: MapKind, canvas: HTMLCanvasElement): void {
-    const ctx = canvas.getContext('2d');
+    const ctx = this.context(canvas);
     if (!ctx) return; // no canvas support (e.g. JSDOM): the read-outs still work
     const crop = this.mapCanvas(side, kind);
     if (!crop) return;
@@ -372,14 +434,15 @@ class Viewer implements ViewerHandle {
     }
   }
 
-  /** The map at crop resolution on a canvas of its own. */
-  private mapCanvas(side: Side, kind: MapKind): HTMLCanvasElement | null {
-    const { width, height, values } = this.maps[side];
+  /** The map at crop resolution on a canvas of its own: as shown, or (`recorded`) raw on the explanation's own range. */
+  private mapCanvas(side: Side, kind: MapKind, recorded = false): HTMLCanvasElement | null {
+    const { width, height } = this.maps[side];
+    const { values, ranges } = recorded ? { values: this.maps[side].values, ranges: this.payload.ranges[side] } : this.shown[side];
     const canvas = el(this.doc, 'canvas', { width: String(width), height: String(height) });
-    const ctx = canvas.getContext('2d');
+    const ctx = this.context(canvas);
     if (!ctx) return null;
     const image = ctx.createImageData(width, height);
-    image.data.set(mapRgba(values[kind], kind, this.payload.ranges[side][kind]));
+    image.data.set(mapRgba(values[kind], kind, ranges[kind]));
     ctx.putImageData(image, 0, 0);
     return canvas;
   }
@@ -415,8 +478,8 @@ class Viewer implements ViewerHandle {
     const kind = this.kind;
     const { width, height } = this.maps[side];
     const canvas = el(this.doc, 'canvas', { width: String(width), height: String(height) });
-    const ctx = canvas.getContext('2d');
-    const map = this.mapCanvas(side, kind);
+    const ctx = this.context(canvas);
+    const map = this.mapCanvas(side, kind, true);
     if (!ctx || !map) {
       this.status.textContent = 'Exporting a map needs canvas support, which is not available here.';
       return;

@@ -4,7 +4,8 @@
 //
 // Coordinates follow the engine's convention: the centre of pixel (column i, row j) is (i, j), in
 // both the aligned crop and the photo; a result's `transform` maps photo → crop.
-import { colourOf, overlayWeight, type Range } from '../shared/colour';
+import { gaussianBlur } from '../shared/blur';
+import { colourOf, DEFAULT_RANGE_PERCENTILE, mapRanges, overlayWeight, type Range } from '../shared/colour';
 import { invertAffine, type Point } from '../shared/alignment';
 import { decodeMap } from '../shared/mapCodec';
 import { type Affine, type ImageInfo, MAP_KINDS, type MapData, type MapKind } from '../shared/result';
@@ -94,3 +95,32 @@ export function cropToPhotoCanvasMatrix(transform: Affine): [number, number, num
   const [a, b, c, d, e, f] = invertAffine(transform);
   return [a, d, b, e, c + 0.5 - 0.5 * (a + b), f + 0.5 - 0.5 * (d + e)];
 }
+
+/** How a face's maps are shown: the contrast (the range's percentile, 100 = the maximum) and the display-only smoothing σ in crop pixels. */
+export interface Display {
+  percentile: number;
+  smoothing: number;
+}
+
+export const SMOOTHING_MAX = 8;
+
+/**
+ * The values and colour ranges a face's maps are drawn with. As recorded (the explanation's own
+ * ranges) unless the contrast differs from the recorded percentile or smoothing is on; smoothed
+ * maps get their ranges from the smoothed values.
+ */
+export function displayedMaps(
+  maps: FaceMaps,
+  recorded: Record<MapKind, Range>,
+  recordedPercentile: number | undefined,
+  display: Display,
+): { values: Record<MapKind, Float32Array>; ranges: Record<MapKind, Range> } {
+  const smooth = display.smoothing > 0;
+  if (!smooth && display.percentile === (recordedPercentile ?? 100)) return { values: maps.values, ranges: recorded };
+  const values = smooth
+    ? (Object.fromEntries(MAP_KINDS.map((k) => [k, gaussianBlur(maps.values[k], maps.width, maps.height, display.smoothing)])) as Record<MapKind, Float32Array>)
+    : maps.values;
+  return { values, ranges: mapRanges(values, display.percentile) };
+}
+
+export const DEFAULT_DISPLAY: Display = { percentile: DEFAULT_RANGE_PERCENTILE, smoothing: 0 };

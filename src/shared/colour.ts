@@ -64,6 +64,19 @@ export function rangeNote(percentile: number): string {
   return `clipped at the ${n}${suffix} percentile`;
 }
 
+/** WCAG 2 contrast ratio of two #rrggbb colours, 1…21. */
+export function contrastRatio(a: string, b: string): number {
+  const luminance = (hex: string) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 /** Position of a value on its scale, 0..1 (0.5 for an empty range). */
 export function scalePosition(value: number, [lo, hi]: Range): number {
   if (!(hi > lo)) return 0.5;

@@ -43,6 +43,10 @@ export const DEFAULT_OPACITY = 0.6;
 export interface ViewPreferences {
   map?: MapChoice;
   opacity?: number;
+  /** Contrast: the percentile of |values| the colour range is taken at (90…100; 100 = the maximum). */
+  colourRange?: number;
+  /** Display-only Gaussian smoothing of the maps, σ in crop pixels (0 = off … 8). */
+  smoothing?: number;
 }
 
 // ------------------------------------------------------------ explanation panel ↔ host

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { absPercentile, mapRanges, rangeNote } from '../../src/shared/colour';
+import { absPercentile, contrastRatio, mapRanges, rangeNote } from '../../src/shared/colour';
+import { DECISION_COLOURS, VIEWER_CSS } from '../../src/renderer/styles';
 
 describe('robust colour ranges', () => {
   // 1..100 with its sign alternating, and one huge peak the range must not follow.
@@ -34,5 +35,22 @@ describe('robust colour ranges', () => {
     assert.equal(rangeNote(91), 'clipped at the 91st percentile');
     assert.equal(rangeNote(92), 'clipped at the 92nd percentile');
     assert.equal(rangeNote(100), 'range: the maximum');
+  });
+});
+
+describe('decision label contrast', () => {
+  it('computes WCAG contrast ratios', () => {
+    assert.ok(Math.abs(contrastRatio('#000000', '#ffffff') - 21) < 1e-9);
+    assert.equal(contrastRatio('#777777', '#777777'), 1);
+    assert.ok(Math.abs(contrastRatio('#767676', '#ffffff') - 4.54) < 0.01); // the lightest grey that passes AA on white
+  });
+
+  it('meets WCAG AA (4.5:1) for both decisions in every theme: the badge carries its own colours', () => {
+    for (const [decision, { text, background }] of Object.entries(DECISION_COLOURS)) {
+      assert.ok(Math.abs(contrastRatio(text, background) - 6.6) < 0.05, `${decision}: ${contrastRatio(text, background).toFixed(2)}`);
+    }
+    // The same in light, dark and high-contrast themes: the rules name these colours, no theme variable.
+    assert.match(VIEWER_CSS, new RegExp(`\\.xssab-match \\{ color: ${DECISION_COLOURS.match.text}; background: ${DECISION_COLOURS.match.background}; \\}`));
+    assert.match(VIEWER_CSS, new RegExp(`\\.xssab-nomatch \\{ color: ${DECISION_COLOURS.nomatch.text}; background: ${DECISION_COLOURS.nomatch.background}; \\}`));
   });
 });

@@ -45,6 +45,7 @@ export function goldenPayload(): ExplanationPayload {
       a: { similarity: [5e-4, 0.064], dissimilarity: [5e-4, 0.064], combined: [-0.0635, 0.0635] },
       b: { similarity: [1e-3, 0.128], dissimilarity: [1e-3, 0.128], combined: [-0.127, 0.127] },
     },
+    rangePercentile: 99,
     warnings: [],
     images: { a: PNG, b: PNG },
     maps: { a: encoded(goldenMaps(1)), b: encoded(goldenMaps(2)) },

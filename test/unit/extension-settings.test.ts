@@ -30,13 +30,21 @@ describe('extension settings', () => {
       threshold: undefined,
       executionProvider: 'auto',
       ignoredWorkspaceModel: undefined,
-      view: { map: 'combined', opacity: 0.6 },
+      view: { map: 'combined', opacity: 0.6, colourRange: 99, smoothing: 0 },
     });
   });
 
   it('takes the panel\'s starting map and opacity, and refuses values outside their range', () => {
-    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'dissimilarity' }, overlayOpacity: { globalValue: 0.25 } }), true, WORKSPACE).view, { map: 'dissimilarity', opacity: 0.25 });
-    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'heat' }, overlayOpacity: { globalValue: 1.5 } }), true, WORKSPACE).view, { map: 'combined', opacity: 0.6 });
+    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'dissimilarity' }, overlayOpacity: { globalValue: 0.25 } }), true, WORKSPACE).view, { map: 'dissimilarity', opacity: 0.25, colourRange: 99, smoothing: 0 });
+    assert.deepEqual(resolveSettings(config({ defaultMap: { globalValue: 'heat' }, overlayOpacity: { globalValue: 1.5 } }), true, WORKSPACE).view, { map: 'combined', opacity: 0.6, colourRange: 99, smoothing: 0 });
+  });
+
+  it('takes the contrast (a percentile from 90 to 100) and the display smoothing (σ 0 to 8), and refuses values outside', () => {
+    const view = (colourRange: unknown, displaySmoothing: unknown) => resolveSettings(config({ colourRange: { globalValue: colourRange }, displaySmoothing: { globalValue: displaySmoothing } }), true, WORKSPACE).view;
+    assert.deepEqual(view(95, 2.5), { map: 'combined', opacity: 0.6, colourRange: 95, smoothing: 2.5 });
+    assert.deepEqual(view(100, 8), { map: 'combined', opacity: 0.6, colourRange: 100, smoothing: 8 });
+    assert.deepEqual(view(80, 9), { map: 'combined', opacity: 0.6, colourRange: 99, smoothing: 0 });
+    assert.deepEqual(view('max', -1), { map: 'combined', opacity: 0.6, colourRange: 99, smoothing: 0 });
   });
 
   it('in a trusted workspace, takes the workspace model, relative to the workspace folder', () => {

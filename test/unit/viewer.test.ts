@@ -1,12 +1,13 @@
 import { strict as assert } from 'assert';
 import type { JSDOM } from 'jsdom';
-import { overlay } from '../../src/shared/colour';
+import { colourOf, mapRanges, overlay, overlayWeight } from '../../src/shared/colour';
 import { encodeMap } from '../../src/shared/mapCodec';
 import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
 import { type PanelMessage, parsePanelMessage, type ViewPreferences } from '../../src/shared/protocol';
-import { displayName, formatMapValue, readoutText } from '../../src/renderer/format';
-import { renderExplanation, type ViewerHandle } from '../../src/renderer/viewer';
-import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, mapRgba, topArguments, valuesAt } from '../../src/renderer/viewerModel';
+import { displayName, formatMapValue, formatShare, legendNote, readoutText } from '../../src/renderer/format';
+import { renderExplanation, type ViewerHandle, type ViewerOptions } from '../../src/renderer/viewer';
+import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, displayedMaps, mapRgba, topArguments, valuesAt } from '../../src/renderer/viewerModel';
+import { gaussianBlur } from '../../src/shared/blur';
 import { encoded, goldenMaps, goldenPayload, jsdom, PHOTO, PNG, SIZE } from './explanationFixture';
 
 interface Fixture {
@@ -18,7 +19,7 @@ interface Fixture {
   errors: Error[];
 }
 
-function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number; view?: ViewPreferences; chooseFace?: boolean; payload?: ExplanationPayload } = {}): Fixture {
+function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number; view?: ViewPreferences; chooseFace?: boolean; payload?: ExplanationPayload; context?: ViewerOptions['context'] } = {}): Fixture {
   const { dom, errors } = jsdom();
   const document = dom.window.document;
   const root = document.body.appendChild(document.createElement('div'));
@@ -29,6 +30,7 @@ function mount(options: { host?: boolean; photos?: boolean; debounceMs?: number;
     thresholdDebounceMs: options.debounceMs,
     view: options.view,
     chooseFace: options.chooseFace,
+    context: options.context,
   });
   return { document, window: dom.window, root, posted, viewer, errors };
 }
@@ -52,6 +54,32 @@ function selectKind(f: Fixture, kind: string): void {
   const select = f.root.querySelector('select')!;
   select.value = kind;
   select.dispatchEvent(new f.window.Event('change'));
+}
+
+
+/**
+ * A 2-D context that records what is drawn, for JSDOM (which has no canvas): each canvas's
+ * put pixels, and which canvases were drawn onto it.
+ */
+function recordingContexts() {
+  const contexts = new Map<HTMLCanvasElement, { pixels?: Uint8ClampedArray; drawn: HTMLCanvasElement[] }>();
+  const context = (canvas: HTMLCanvasElement) => {
+    const record = contexts.get(canvas) ?? { drawn: [] };
+    contexts.set(canvas, record);
+    return {
+      createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+      putImageData: (image: ImageData) => (record.pixels = Uint8ClampedArray.from(image.data)),
+      drawImage: (source: HTMLCanvasElement) => record.drawn.push(source),
+      setTransform: () => undefined,
+      strokeRect: () => undefined,
+    } as unknown as CanvasRenderingContext2D;
+  };
+  /** The RGBA pixels of the map last drawn onto a face's canvas. */
+  const drawnMap = (canvas: HTMLCanvasElement) => {
+    const drawn = contexts.get(canvas)!.drawn;
+    return contexts.get(drawn[drawn.length - 1])!.pixels!;
+  };
+  return { context, drawnMap };
 }
 
 describe('viewer: pure logic', () => {
@@ -90,6 +118,21 @@ describe('viewer: pure logic', () => {
     assert.equal(displayName('C:\\photos\\bob.jpg'), 'bob.jpg');
     assert.equal(displayName('data:image/png;base64,AAAA'), 'image (data URI)');
     assert.equal(readoutText(1, 2, null), '(1, 2): outside the map');
+  });
+
+  it('writes map values as a share of their range from the neutral end, and what a legend range is', () => {
+    assert.equal(formatShare('similarity', 0.03, [0, 0.06]), '50 %');
+    assert.equal(formatShare('similarity', 0.09, [0, 0.06]), '150 %'); // beyond the range: drawn saturated
+    assert.equal(formatShare('combined', -0.01, [-0.04, 0.04]), '-25 %');
+    assert.equal(formatShare('combined', 0.04, [-0.04, 0.04]), '+100 %');
+    assert.equal(formatShare('combined', 0, [0, 0]), 'n/a');
+    assert.equal(readoutText(1, 2, { similarity: 0.03, dissimilarity: 0, combined: 0.03 }, { similarity: [0, 0.06], dissimilarity: [0, 0.06], combined: [-0.06, 0.06] }), '(1, 2): similarity 50 % (3.00e-2), dissimilarity 0 % (0.00e+0), combined +50 % (3.00e-2)');
+    assert.equal(legendNote('combined', 100, 0), 'range: the maximum');
+    assert.equal(legendNote('dissimilarity', 99, 1.5), 'shared by similarity and dissimilarity · clipped at the 99th percentile · smoothed for display (σ 1.5 px)');
+    const maps = decodeFaceMaps(encoded(goldenMaps(1)));
+    const recorded = goldenPayload().ranges.a;
+    assert.equal(displayedMaps(maps, recorded, 99, { percentile: 99, smoothing: 0 }).ranges, recorded);
+    assert.deepEqual(displayedMaps(maps, recorded, undefined, { percentile: 99, smoothing: 0 }).ranges, mapRanges(goldenMaps(1), 99)); // an older result: ranges at the maximum
   });
 
   it('clientToPixel maps a client position through the element box', () => {
@@ -180,6 +223,43 @@ describe('viewer: rendered into JSDOM', () => {
     assert.equal(f.root.querySelector('select')!.value, 'similarity');
   });
 
+  it('draws each pixel in its scale colour at its clipped value, with its overlay weight as alpha (injected 2-D context)', () => {
+    const { context, drawnMap } = recordingContexts();
+    f = mount({ context });
+    const golden = goldenMaps(1);
+    const check = (kind: 'combined' | 'similarity', range: [number, number], values = golden[kind]) => {
+      const pixels = drawnMap(canvasOf(f, 'a'));
+      for (let p = 0; p < SIZE * SIZE; p++) {
+        const clipped = Math.min(Math.max(values[p], range[0]), range[1]);
+        assert.deepEqual(Array.from(pixels.subarray(p * 4, p * 4 + 3)), colourOf(kind, clipped, range), `${kind} pixel ${p}`);
+        assert.equal(pixels[p * 4 + 3], Math.round(255 * overlayWeight(kind, clipped, range)));
+      }
+      return pixels;
+    };
+    check('combined', goldenPayload().ranges.a.combined);
+    // Contrast at the 90th percentile: the largest values lie beyond the range and saturate.
+    const contrast = f.root.querySelector<HTMLInputElement>('input[aria-label^="Contrast"]')!;
+    contrast.value = '90';
+    contrast.dispatchEvent(new f.window.Event('input'));
+    const r90 = mapRanges(golden, 90);
+    assert.ok(r90.combined[1] < 0.0635 - 1e-3);
+    const pixels = check('combined', r90.combined);
+    assert.deepEqual(Array.from(pixels.subarray(63 * 4, 63 * 4 + 4)), [...colourOf('combined', r90.combined[1], r90.combined), 255]); // C = 0.0635 > r: the scale's end
+    assert.equal(text(faceOf(f, 'a').querySelector('.xssab-legend-high')), formatMapValue(r90.combined[1]));
+    assert.equal(text(faceOf(f, 'a').querySelector('.xssab-legend-note')), 'clipped at the 90th percentile');
+    selectKind(f, 'similarity');
+    check('similarity', r90.similarity);
+    assert.equal(text(faceOf(f, 'a').querySelector('.xssab-legend-note')), 'shared by similarity and dissimilarity · clipped at the 90th percentile');
+    // Display smoothing: the drawn values are the blurred map, on the blurred map's range; the label says display only.
+    const smoothing = f.root.querySelector<HTMLInputElement>('input[aria-label^="Smoothing"]')!;
+    smoothing.value = '2';
+    smoothing.dispatchEvent(new f.window.Event('input'));
+    const blurred = { similarity: gaussianBlur(golden.similarity, SIZE, SIZE, 2), dissimilarity: gaussianBlur(golden.dissimilarity, SIZE, SIZE, 2), combined: gaussianBlur(golden.combined, SIZE, SIZE, 2) };
+    check('similarity', mapRanges(blurred, 90).similarity, blurred.similarity);
+    assert.match(text(faceOf(f, 'a').querySelector('.xssab-legend-note')), /smoothed for display \(σ 2 px\)$/);
+    assert.match(text(f.root.querySelector('.xssab-controls')), /σ 2 px, display only/);
+  });
+
   it('hovering a pixel shows the three map values there on both faces and moves the linked cursor', () => {
     f = mount();
     placeCanvas(f, 'a', 10, 20, 20);
@@ -187,9 +267,10 @@ describe('viewer: rendered into JSDOM', () => {
     const a = decodeFaceMaps(goldenPayload().maps.a);
     const b = decodeFaceMaps(goldenPayload().maps.b);
     const readout = (side: 'a' | 'b') => text(faceOf(f, side).querySelector('output.xssab-readout'));
-    assert.equal(readout('a'), `A ${readoutText(5, 3, valuesAt(a, 5, 3))}`);
-    assert.equal(readout('a'), 'A (5, 3): similarity 3.00e-2, dissimilarity 1.75e-2, combined 1.25e-2');
-    assert.equal(readout('b'), 'B (5, 3): similarity 6.00e-2, dissimilarity 3.50e-2, combined 2.50e-2');
+    assert.equal(readout('a'), `A ${readoutText(5, 3, valuesAt(a, 5, 3), goldenPayload().ranges.a)}`);
+    // Shares of the payload's ranges (a: [5e-4, 0.064] and ±0.0635), raw values beside them.
+    assert.equal(readout('a'), 'A (5, 3): similarity 46 % (3.00e-2), dissimilarity 27 % (1.75e-2), combined +20 % (1.25e-2)');
+    assert.equal(readout('b'), 'B (5, 3): similarity 46 % (6.00e-2), dissimilarity 27 % (3.50e-2), combined +20 % (2.50e-2)');
     assert.equal(b.values.similarity[3 * SIZE + 5], Math.fround(0.06));
     const cursor = (side: 'a' | 'b') => faceOf(f, side).querySelector<HTMLElement>('.xssab-cursor')!;
     for (const side of ['a', 'b'] as const) {
@@ -210,7 +291,7 @@ describe('viewer: rendered into JSDOM', () => {
     key('ArrowRight');
     key('ArrowUp');
     const readout = text(faceOf(f, 'a').querySelector('output.xssab-readout'));
-    assert.equal(readout, `A ${readoutText(5, 3, valuesAt(decodeFaceMaps(goldenPayload().maps.a), 5, 3))}`);
+    assert.equal(readout, `A ${readoutText(5, 3, valuesAt(decodeFaceMaps(goldenPayload().maps.a), 5, 3), goldenPayload().ranges.a)}`);
     key('ArrowDown', true); // 8 pixels, clamped at the border
     assert.match(text(faceOf(f, 'b').querySelector('output.xssab-readout')), /^B \(5, 7\):/);
     assert.equal(canvas.getAttribute('tabindex'), '0');
@@ -327,7 +408,7 @@ describe('viewer: rendered into JSDOM', () => {
     assert.equal(canvasOf(f, 'a').width, 16);
     placeCanvas(f, 'a', 0, 0, 10);
     hover(f, 'a', 10 * 10 + 5, 6 * 10 + 5); // photo pixel (10, 6) = crop pixel (5, 3)
-    assert.match(text(faceOf(f, 'b').querySelector('output.xssab-readout')), /^B \(5, 3\): similarity 6\.00e-2/);
+    assert.match(text(faceOf(f, 'b').querySelector('output.xssab-readout')), /^B \(5, 3\): similarity 46 % \(6\.00e-2\)/);
     const cursor = faceOf(f, 'b').querySelector<HTMLElement>('.xssab-cursor')!;
     assert.equal(cursor.style.left, `${(10.5 / 16) * 100}%`);
     // A result without transforms (e.g. resized without alignment) cannot be projected.
