@@ -70,6 +70,12 @@ export const VIEWER_CSS = `
 .xssab-stage img, .xssab-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
 .xssab-stage.xssab-pixelated img, .xssab-stage.xssab-pixelated canvas { image-rendering: pixelated; }
 .xssab-map { cursor: crosshair; }
+.xssab-stage canvas.xssab-outline { pointer-events: none; }
+.xssab-region-chart { max-width: 460px; }
+.xssab-region-row .xssab-region-hit { fill: transparent; stroke: none; }
+.xssab-region-row:hover .xssab-region-hit, .xssab-region-row:focus .xssab-region-hit { fill: var(--vscode-list-hoverBackground, #8882); }
+.xssab-region-row:focus { outline: none; }
+.xssab-region-row:focus-visible .xssab-region-hit { stroke: var(--vscode-focusBorder, #0078d4); }
 .xssab-cursor {
   position: absolute; width: 12px; height: 12px; margin: -7px 0 0 -7px; box-sizing: content-box;
   border: 1px solid #fff; outline: 1px solid #000; border-radius: 50%; pointer-events: none;

@@ -16,6 +16,7 @@ import { type ExplanationPayload, type ImageInfo, type MapKind, SIDES, type Side
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
 import { argumentChart, CHART_ARGUMENTS } from './argumentChart';
 import { type Child, el, injectStyles, uniqueId } from './dom';
+import { regionChart } from './regionChart';
 import { decisionText, displayName, formatDuration, formatMapValue, formatScore, formatSigned, legendNote, readoutText } from './format';
 import {
   clientToPixel,
@@ -26,7 +27,9 @@ import {
   displayedMaps,
   type FaceMaps,
   mapRgba,
+  faceRegionLabels,
   photoTransform,
+  regionOutline,
   SMOOTHING_MAX,
   topArguments,
   valuesAt,
@@ -61,6 +64,8 @@ export interface ViewerHandle {
 }
 
 const THRESHOLD_DEBOUNCE_MS = 300;
+/** Region outlines in cyan: a colour none of the map scales uses. */
+const OUTLINE_COLOUR: [number, number, number] = [0, 229, 255];
 
 interface FaceView {
   figure: HTMLElement;
@@ -68,6 +73,8 @@ interface FaceView {
   stage: HTMLElement;
   image: HTMLImageElement;
   canvas: HTMLCanvasElement;
+  /** The outline of the region hovered in the region chart. */
+  outline: HTMLCanvasElement;
   cursor: HTMLElement;
   legend: HTMLElement;
   legendLow: HTMLElement;
@@ -85,6 +92,7 @@ class Viewer implements ViewerHandle {
   private readonly container: HTMLElement;
   private readonly header: HTMLElement;
   private readonly decomposition: HTMLElement;
+  private readonly regions: HTMLElement;
   private readonly decompositionHeadingId: string;
   private readonly kindSelect: HTMLSelectElement;
   private readonly opacityInput: HTMLInputElement;
@@ -105,6 +113,9 @@ class Viewer implements ViewerHandle {
   /** The maps as drawn: values (smoothed when asked) and colour ranges (at the chosen contrast). */
   private shown!: Record<Side, ReturnType<typeof displayedMaps>>;
   private display: Display = { ...DEFAULT_DISPLAY };
+  /** Each face's region of every crop pixel, and the region outlined (hovered in the chart). */
+  private labels!: Record<Side, Uint8Array>;
+  private highlighted: number | null = null;
   private kind: MapChoice = 'combined';
   private opacity = DEFAULT_OPACITY;
   private showPhotos = false;
@@ -193,10 +204,12 @@ class Viewer implements ViewerHandle {
     this.header = el(doc, 'header', { class: 'xssab-header' });
     this.decompositionHeadingId = `${id}-decomposition`;
     this.decomposition = el(doc, 'section', { class: 'xssab-decomposition', 'aria-labelledby': this.decompositionHeadingId });
+    this.regions = el(doc, 'section', { class: 'xssab-regions', 'aria-labelledby': `${id}-regions` });
     this.container = el(doc, 'div', { class: 'xssab-viewer', 'data-xssab-id': id },
       this.header,
       controls,
       el(doc, 'div', { class: 'xssab-faces' }, this.faces.a.figure, this.faces.b.figure),
+      this.regions,
       this.decomposition,
     );
     this.update(payload, options.photos); // throws on a broken payload before `root` is touched
@@ -210,6 +223,7 @@ class Viewer implements ViewerHandle {
     this.maps = maps;
     this.photos = photos;
     this.shown = this.displayed();
+    this.labels = { a: faceRegionLabels(payload.a, maps.a.width, maps.a.height), b: faceRegionLabels(payload.b, maps.b.width, maps.b.height) };
     const canShowPhotos = !!photos && SIDES.every((s) => photoTransform(payload[s]));
     this.photoToggle.hidden = !canShowPhotos;
     if (!canShowPhotos) this.photoCheckbox.checked = this.showPhotos = false;
@@ -223,8 +237,42 @@ class Viewer implements ViewerHandle {
       if (choice) this.showFaceChoice(choice, payload[side]);
     }
     this.renderHeader();
+    this.renderRegions();
     this.renderDecomposition();
     this.drawFaces();
+  }
+
+  /** The region chart, when the explanation has the faces' region sums (results before them have none). */
+  private renderRegions(): void {
+    const [a, b] = [this.payload.a.regions, this.payload.b.regions];
+    this.regions.hidden = !(a && b);
+    this.highlighted = null;
+    if (!a || !b) return this.regions.replaceChildren();
+    const heading = el(this.doc, 'h3', { id: this.regions.getAttribute('aria-labelledby')! }, 'Face regions');
+    this.regions.replaceChildren(heading, regionChart(this.doc, a, b, (region) => this.highlight(region)));
+  }
+
+  /** Outlines one face region on both faces (null: none). */
+  private highlight(region: number | null): void {
+    this.highlighted = region;
+    for (const side of SIDES) {
+      const { outline } = this.faces[side];
+      const ctx = this.context(outline);
+      if (!ctx) continue;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, outline.width, outline.height);
+      if (region === null) continue;
+      const { width, height } = this.maps[side];
+      const mask = el(this.doc, 'canvas', { width: String(width), height: String(height) });
+      const maskCtx = this.context(mask);
+      if (!maskCtx) continue;
+      const image = maskCtx.createImageData(width, height);
+      image.data.set(regionOutline(this.labels[side], region, width, height, OUTLINE_COLOUR));
+      maskCtx.putImageData(image, 0, 0);
+      const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
+      if (transform) ctx.setTransform(...cropToPhotoCanvasMatrix(transform));
+      ctx.drawImage(mask, 0, 0);
+    }
   }
 
   private displayed(): Record<Side, ReturnType<typeof displayedMaps>> {
@@ -270,6 +318,7 @@ class Viewer implements ViewerHandle {
       stage: el(doc, 'div', { class: 'xssab-stage' }),
       image: el(doc, 'img', { alt: '' }),
       canvas,
+      outline: el(doc, 'canvas', { class: 'xssab-outline', 'aria-hidden': 'true' }),
       cursor: el(doc, 'div', { class: 'xssab-cursor', 'aria-hidden': 'true', hidden: '' }),
       legend: el(doc, 'div', { class: 'xssab-legend' }),
       legendLow: el(doc, 'span', { class: 'xssab-legend-low' }),
@@ -278,7 +327,7 @@ class Viewer implements ViewerHandle {
       legendNote: el(doc, 'small', { class: 'xssab-legend-note' }),
       readout,
     };
-    face.stage.append(face.image, canvas, face.cursor);
+    face.stage.append(face.image, canvas, face.outline, face.cursor);
     face.legend.append(face.legendLow, face.legendBar, face.legendHigh);
     face.figure.append(face.caption);
     if (this.host && this.options.chooseFace) {
@@ -383,8 +432,8 @@ class Viewer implements ViewerHandle {
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;
       face.stage.classList.toggle('xssab-pixelated', !this.showPhotos);
       face.stage.style.aspectRatio = `${w} / ${h}`;
-      face.canvas.width = w;
-      face.canvas.height = h;
+      face.canvas.width = face.outline.width = w;
+      face.canvas.height = face.outline.height = h;
       face.legend.hidden = face.legendNote.hidden = !kind;
       if (face.exportButton) face.exportButton.disabled = !kind;
       if (kind) {
@@ -402,6 +451,7 @@ class Viewer implements ViewerHandle {
     this.smoothingText.textContent = this.display.smoothing > 0 ? `σ ${this.display.smoothing} px, display only` : 'off';
     this.applyOpacity();
     this.setCursor(this.cursor);
+    this.highlight(this.highlighted);
   }
 
   /** Lists the photo's detected faces, largest first, with the explained one selected. */

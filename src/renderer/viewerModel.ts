@@ -8,6 +8,7 @@ import { gaussianBlur } from '../shared/blur';
 import { colourOf, DEFAULT_RANGE_PERCENTILE, mapRanges, overlayWeight, type Range } from '../shared/colour';
 import { invertAffine, type Point } from '../shared/alignment';
 import { decodeMap } from '../shared/mapCodec';
+import { regionLabels, templateLandmarks } from '../shared/regions';
 import { type Affine, type ImageInfo, MAP_KINDS, type MapData, type MapKind } from '../shared/result';
 
 const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
@@ -124,3 +125,25 @@ export function displayedMaps(
 }
 
 export const DEFAULT_DISPLAY: Display = { percentile: DEFAULT_RANGE_PERCENTILE, smoothing: 0 };
+
+/** The face region of every crop pixel, as the engine summed them (regions.ts): from the face's landmarks, else the template's. */
+export function faceRegionLabels(info: ImageInfo, width: number, height: number): Uint8Array {
+  return regionLabels(info.regionLandmarks ?? templateLandmarks(width, height), width, height);
+}
+
+/**
+ * RGBA pixels outlining one region: its pixels that touch another region or the crop's border,
+ * in `colour`, the rest transparent.
+ */
+export function regionOutline(labels: Uint8Array, region: number, width: number, height: number, colour: [number, number, number]): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(labels.length * 4);
+  const other = (x: number, y: number) => x < 0 || y < 0 || x >= width || y >= height || labels[y * width + x] !== region;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (labels[y * width + x] !== region) continue;
+      if (!(other(x - 1, y) || other(x + 1, y) || other(x, y - 1) || other(x, y + 1))) continue;
+      out.set([...colour, 255], (y * width + x) * 4);
+    }
+  }
+  return out;
+}

@@ -6,7 +6,8 @@ import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
 import { type PanelMessage, parsePanelMessage, type ViewPreferences } from '../../src/shared/protocol';
 import { displayName, formatMapValue, formatShare, legendNote, readoutText } from '../../src/renderer/format';
 import { renderExplanation, type ViewerHandle, type ViewerOptions } from '../../src/renderer/viewer';
-import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, displayedMaps, mapRgba, topArguments, valuesAt } from '../../src/renderer/viewerModel';
+import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, displayedMaps, faceRegionLabels, mapRgba, regionOutline, topArguments, valuesAt } from '../../src/renderer/viewerModel';
+import { REGION_NAMES, regionSums } from '../../src/shared/regions';
 import { gaussianBlur } from '../../src/shared/blur';
 import { encoded, goldenMaps, goldenPayload, jsdom, PHOTO, PNG, SIZE } from './explanationFixture';
 
@@ -72,6 +73,7 @@ function recordingContexts() {
       drawImage: (source: HTMLCanvasElement) => record.drawn.push(source),
       setTransform: () => undefined,
       strokeRect: () => undefined,
+      clearRect: () => (record.pixels = undefined),
     } as unknown as CanvasRenderingContext2D;
   };
   /** The RGBA pixels of the map last drawn onto a face's canvas. */
@@ -79,7 +81,7 @@ function recordingContexts() {
     const drawn = contexts.get(canvas)!.drawn;
     return contexts.get(drawn[drawn.length - 1])!.pixels!;
   };
-  return { context, drawnMap };
+  return { context, drawnMap, contexts };
 }
 
 describe('viewer: pure logic', () => {
@@ -258,6 +260,42 @@ describe('viewer: rendered into JSDOM', () => {
     check('similarity', mapRanges(blurred, 90).similarity, blurred.similarity);
     assert.match(text(faceOf(f, 'a').querySelector('.xssab-legend-note')), /smoothed for display \(σ 2 px\)$/);
     assert.match(text(f.root.querySelector('.xssab-controls')), /σ 2 px, display only/);
+  });
+
+  it('charts the face regions and outlines a hovered region on both faces', () => {
+    const { context, contexts } = recordingContexts();
+    const payload = goldenPayload();
+    for (const [side, scale] of [['a', 1], ['b', 2]] as const) payload[side].regions = regionSums(goldenMaps(scale), faceRegionLabels(payload[side], SIZE, SIZE));
+    f = mount({ context, payload });
+    const rows = [...f.root.querySelectorAll('.xssab-region-row')];
+    assert.equal(rows.length, REGION_NAMES.length);
+    // Shares of each face's similarity and dissimilarity totals, in words for screen readers.
+    const share = (side: 'a' | 'b', i: number, kind: 'similarity' | 'dissimilarity') => Math.round((100 * payload[side].regions![i][kind]) / payload[side].regions!.reduce((t, r) => t + r[kind], 0));
+    const rest = REGION_NAMES.indexOf('rest');
+    assert.equal(rows[rest].getAttribute('aria-label'), `rest: A supports ${share('a', rest, 'similarity')} %, opposes ${share('a', rest, 'dissimilarity')} %; B supports ${share('b', rest, 'similarity')} %, opposes ${share('b', rest, 'dissimilarity')} %`);
+    const outline = (side: 'a' | 'b') => faceOf(f, side).querySelector<HTMLCanvasElement>('canvas.xssab-outline')!;
+    rows[rest].dispatchEvent(new f.window.Event('mouseenter'));
+    const labels = faceRegionLabels(payload.a, SIZE, SIZE);
+    const expected = regionOutline(labels, rest, SIZE, SIZE, [0, 229, 255]);
+    assert.ok(expected.some((v) => v > 0));
+    for (const side of ['a', 'b'] as const) {
+      const drawn = contexts.get(outline(side))!.drawn;
+      assert.deepEqual(contexts.get(drawn[drawn.length - 1])!.pixels, expected);
+    }
+    rows[rest].dispatchEvent(new f.window.Event('mouseleave'));
+    assert.equal(contexts.get(outline('a'))!.pixels, undefined); // cleared
+    // An explanation without region sums (written before them) shows no chart.
+    f.viewer.update(goldenPayload());
+    assert.ok(f.root.querySelector<HTMLElement>('.xssab-regions')!.hidden);
+  });
+
+  it('outlines a region by its pixels that touch another region or the border', () => {
+    const labels = Uint8Array.from([0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]); // 4×4, a 2×2 block of region 1
+    const edge = regionOutline(labels, 1, 4, 4, [1, 2, 3]);
+    assert.deepEqual([...Array(16).keys()].filter((p) => edge[p * 4 + 3] === 255), [5, 6, 9, 10]);
+    const ring = regionOutline(labels, 0, 4, 4, [1, 2, 3]);
+    assert.deepEqual([...Array(16).keys()].filter((p) => ring[p * 4 + 3] === 255), [0, 1, 2, 3, 4, 7, 8, 11, 12, 13, 14, 15]);
+    assert.deepEqual(Array.from(edge.subarray(20, 24)), [1, 2, 3, 255]);
   });
 
   it('hovering a pixel shows the three map values there on both faces and moves the linked cursor', () => {
