@@ -66,11 +66,15 @@ export const VIEWER_CSS = `
 .xssab-legend-note { display: block; font-size: 0.85em; color: var(--vscode-descriptionForeground, #6b6b6b); }
 .xssab-face figcaption { font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
 .xssab-face-choice { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
-.xssab-stage { position: relative; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
-.xssab-stage img, .xssab-stage canvas { position: absolute; inset: 0; width: 100%; height: 100%; }
+.xssab-stage { position: relative; overflow: hidden; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
+.xssab-stage img, .xssab-stage canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
 .xssab-stage.xssab-pixelated img, .xssab-stage.xssab-pixelated canvas { image-rendering: pixelated; }
 .xssab-map { cursor: crosshair; }
 .xssab-stage canvas.xssab-outline { pointer-events: none; }
+.xssab-face-thumbs { display: flex; flex-wrap: wrap; gap: 4px; margin-bottom: 4px; }
+.xssab-viewer button.xssab-face-thumb-button { display: inline-flex; flex-direction: column; align-items: center; padding: 2px; gap: 1px; font-size: 0.85em; }
+.xssab-viewer button.xssab-face-thumb-button[aria-pressed="true"] { outline: 2px solid var(--vscode-focusBorder, #0078d4); }
+.xssab-face-thumb { display: block; width: 40px; height: 40px; background-repeat: no-repeat; }
 .xssab-region-chart { max-width: 460px; }
 .xssab-region-row .xssab-region-hit { fill: transparent; stroke: none; }
 .xssab-region-row:hover .xssab-region-hit, .xssab-region-row:focus .xssab-region-hit { fill: var(--vscode-list-hoverBackground, #8882); }

@@ -31,8 +31,11 @@ import {
   photoTransform,
   regionOutline,
   SMOOTHING_MAX,
+  thumbnailStyle,
   topArguments,
   valuesAt,
+  type View,
+  zoomView,
 } from './viewerModel';
 
 /** Where the viewer sends its requests; null for a static notebook output without messaging. */
@@ -64,6 +67,7 @@ export interface ViewerHandle {
 }
 
 const THRESHOLD_DEBOUNCE_MS = 300;
+const FACE_THUMB_PX = 40;
 /** Region outlines in cyan: a colour none of the map scales uses. */
 const OUTLINE_COLOUR: [number, number, number] = [0, 229, 255];
 
@@ -84,7 +88,7 @@ interface FaceView {
   readout: HTMLOutputElement;
   exportButton?: HTMLButtonElement;
   /** Which detected face of the photo is explained; shown when the photo has more than one. */
-  faceChoice?: { label: HTMLLabelElement; select: HTMLSelectElement };
+  faceChoice?: { label: HTMLLabelElement; select: HTMLSelectElement; thumbs: HTMLElement };
 }
 
 class Viewer implements ViewerHandle {
@@ -103,6 +107,8 @@ class Viewer implements ViewerHandle {
   private readonly smoothingText: HTMLOutputElement;
   private readonly photoToggle: HTMLLabelElement;
   private readonly photoCheckbox: HTMLInputElement;
+  private readonly wholeToggle: HTMLLabelElement;
+  private readonly wholeCheckbox: HTMLInputElement;
   private readonly thresholdNumber?: HTMLInputElement;
   private readonly thresholdSlider?: HTMLInputElement;
   private readonly status: HTMLElement;
@@ -119,6 +125,8 @@ class Viewer implements ViewerHandle {
   private kind: MapChoice = 'combined';
   private opacity = DEFAULT_OPACITY;
   private showPhotos = false;
+  /** On the photos: the whole photo rather than the explained face with a margin. */
+  private wholePhoto = false;
   /** The linked cursor, in crop pixels (the same aligned position on both faces). */
   private cursor: Point | null = null;
   private thresholdTimer?: ReturnType<typeof setTimeout>;
@@ -175,6 +183,13 @@ class Viewer implements ViewerHandle {
       this.drawFaces();
     });
 
+    this.wholeCheckbox = el(doc, 'input', { type: 'checkbox' });
+    this.wholeToggle = el(doc, 'label', { hidden: '' }, this.wholeCheckbox, 'Whole photo');
+    this.wholeCheckbox.addEventListener('change', () => {
+      this.wholePhoto = this.wholeCheckbox.checked;
+      this.drawFaces();
+    });
+
     this.status = el(doc, 'span', { class: 'xssab-note', role: 'status' });
     const controls = el(doc, 'div', { class: 'xssab-controls', role: 'group', 'aria-label': 'Viewer controls' },
       el(doc, 'label', {}, 'Map', this.kindSelect),
@@ -182,6 +197,7 @@ class Viewer implements ViewerHandle {
       el(doc, 'label', {}, 'Contrast', this.contrastInput, this.contrastText),
       el(doc, 'label', {}, 'Smoothing', this.smoothingInput, this.smoothingText),
       this.photoToggle,
+      this.wholeToggle,
     );
     if (host) {
       this.thresholdNumber = el(doc, 'input', { type: 'number', min: '-1', max: '1', step: '0.001', 'aria-label': 'Decision threshold' });
@@ -234,7 +250,7 @@ class Viewer implements ViewerHandle {
     // Only a new explanation sets the face lists: a redraw leaves a choice waiting for its answer.
     for (const side of SIDES) {
       const choice = this.faces[side].faceChoice;
-      if (choice) this.showFaceChoice(choice, payload[side]);
+      if (choice) this.showFaceChoice(side, choice, payload[side]);
     }
     this.renderHeader();
     this.renderRegions();
@@ -333,8 +349,9 @@ class Viewer implements ViewerHandle {
     if (this.host && this.options.chooseFace) {
       const select = el(doc, 'select', { 'aria-label': `Face explained in image ${label}` });
       select.addEventListener('change', () => this.post({ type: 'chooseFace', side, face: Number(select.value) }));
-      face.faceChoice = { label: el(doc, 'label', { class: 'xssab-face-choice', hidden: '' }, 'Face', select), select };
-      face.figure.append(face.faceChoice.label);
+      const thumbs = el(doc, 'div', { class: 'xssab-face-thumbs', role: 'group', 'aria-label': `Faces found in image ${label}`, hidden: '' });
+      face.faceChoice = { label: el(doc, 'label', { class: 'xssab-face-choice', hidden: '' }, 'Face', select), select, thumbs };
+      face.figure.append(face.faceChoice.label, thumbs);
     }
     face.figure.append(face.stage, face.legend, face.legendNote, readout);
     if (this.host) {
@@ -387,12 +404,12 @@ class Viewer implements ViewerHandle {
         continue;
       }
       face.readout.textContent = `${side.toUpperCase()} ${readoutText(p[0], p[1], valuesAt(this.maps[side], p[0], p[1]), this.shown[side].ranges)}`;
-      const [w, h] = this.shownSize(side);
+      const [vx, vy, vw, vh] = this.photoView(side);
       const transform = this.showPhotos ? photoTransform(this.payload[side]) : undefined;
       const [x, y] = transform ? applyAffine(invertAffine(transform), p) : p;
-      face.cursor.hidden = x < -0.5 || y < -0.5 || x > w - 0.5 || y > h - 0.5;
-      face.cursor.style.left = `${((x + 0.5) / w) * 100}%`;
-      face.cursor.style.top = `${((y + 0.5) / h) * 100}%`;
+      face.cursor.hidden = x + 0.5 < vx || y + 0.5 < vy || x + 0.5 > vx + vw || y + 0.5 > vy + vh;
+      face.cursor.style.left = `${((x + 0.5 - vx) / vw) * 100}%`;
+      face.cursor.style.top = `${((y + 0.5 - vy) / vh) * 100}%`;
     }
   }
 
@@ -431,7 +448,12 @@ class Viewer implements ViewerHandle {
       if (face.image.getAttribute('src') !== src) face.image.src = src; // no reload (flicker) on a map change
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;
       face.stage.classList.toggle('xssab-pixelated', !this.showPhotos);
-      face.stage.style.aspectRatio = `${w} / ${h}`;
+      // Zoomed: the photo and its canvases are larger than the stage, which shows the view.
+      const [vx, vy, vw, vh] = this.photoView(side);
+      face.stage.style.aspectRatio = `${vw} / ${vh}`;
+      for (const layer of [face.image, face.canvas, face.outline]) {
+        Object.assign(layer.style, { left: `${(-vx / vw) * 100}%`, top: `${(-vy / vh) * 100}%`, width: `${(w / vw) * 100}%`, height: `${(h / vh) * 100}%` });
+      }
       face.canvas.width = face.outline.width = w;
       face.canvas.height = face.outline.height = h;
       face.legend.hidden = face.legendNote.hidden = !kind;
@@ -446,6 +468,7 @@ class Viewer implements ViewerHandle {
         this.paintMap(side, kind, face.canvas);
       }
     }
+    this.wholeToggle.hidden = !this.showPhotos || !SIDES.some((side) => this.payload[side].faces?.length);
     const percent = this.display.percentile;
     this.contrastText.textContent = percent >= 100 ? 'maximum' : `${percent}th pct`;
     this.smoothingText.textContent = this.display.smoothing > 0 ? `σ ${this.display.smoothing} px, display only` : 'off';
@@ -455,13 +478,34 @@ class Viewer implements ViewerHandle {
   }
 
   /** Lists the photo's detected faces, largest first, with the explained one selected. */
-  private showFaceChoice({ label, select }: NonNullable<FaceView['faceChoice']>, info: ImageInfo): void {
+  private showFaceChoice(side: Side, { label, select, thumbs }: NonNullable<FaceView['faceChoice']>, info: ImageInfo): void {
     const count = info.faces?.length ?? 0;
     label.hidden = count < 2;
     if (select.options.length !== count) {
       select.replaceChildren(...Array.from({ length: count }, (_, i) => el(this.doc, 'option', { value: String(i) }, `${i + 1} of ${count}${i === 0 ? ' (largest)' : ''}`)));
     }
     select.value = String(info.faceIndex ?? 0);
+    // A thumbnail of each face, cut from the photo by CSS (no canvas needed); a click explains it.
+    const photo = this.photos?.[side];
+    thumbs.hidden = count < 2 || !photo;
+    if (thumbs.hidden) return thumbs.replaceChildren();
+    thumbs.replaceChildren(...info.faces!.map((face, i) => {
+      const image = el(this.doc, 'span', { class: 'xssab-face-thumb', 'aria-hidden': 'true' });
+      Object.assign(image.style, { backgroundImage: `url("${photo}")`, ...thumbnailStyle(face.box, info.width, info.height, FACE_THUMB_PX) });
+      const chosen = i === (info.faceIndex ?? 0);
+      const button = el(this.doc, 'button', { type: 'button', class: 'xssab-face-thumb-button', 'aria-pressed': String(chosen), title: `Explain face ${i + 1} of ${count}` }, image, el(this.doc, 'span', {}, String(i + 1)));
+      button.addEventListener('click', () => {
+        if (!chosen) this.post({ type: 'chooseFace', side, face: i });
+      });
+      return button;
+    }));
+  }
+
+  /** The part of the photo a face shows: the explained face with a margin, unless the whole photo is asked for. */
+  private photoView(side: Side): View {
+    const info = this.payload[side];
+    const box = info.faces?.[info.faceIndex ?? 0]?.box;
+    return this.showPhotos && !this.wholePhoto && box ? zoomView(box, info.width, info.height) : [0, 0, ...this.shownSize(side)];
   }
 
   /** Draws a face's map onto its canvas: directly on the crop, or through the inverse alignment on the photo. */

@@ -147,3 +147,29 @@ export function regionOutline(labels: Uint8Array, region: number, width: number,
   }
   return out;
 }
+
+/** A rectangle of the photo shown, [x, y, width, height] in photo pixels (edge coordinates). */
+export type View = [number, number, number, number];
+
+/** Margin around the explained face when the photo view zooms to it, as a share of the box's size on each side. */
+export const ZOOM_MARGIN = 0.5;
+
+/** The explained face's box widened by ZOOM_MARGIN on each side, within the photo. */
+export function zoomView(box: readonly [number, number, number, number], width: number, height: number): View {
+  const [x, y, w, h] = box;
+  const x0 = Math.max(0, x - ZOOM_MARGIN * w), y0 = Math.max(0, y - ZOOM_MARGIN * h);
+  const x1 = Math.min(width, x + w + ZOOM_MARGIN * w), y1 = Math.min(height, y + h + ZOOM_MARGIN * h);
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+/**
+ * CSS of a square thumbnail `size` px wide of a face box, taken from the photo as a background
+ * image: the box's longer side fills the thumbnail, centred.
+ */
+export function thumbnailStyle(box: readonly [number, number, number, number], width: number, height: number, size: number): { backgroundSize: string; backgroundPosition: string } {
+  const side = Math.max(box[2], box[3]);
+  const scale = size / side;
+  const [cx, cy] = [box[0] + box[2] / 2, box[1] + box[3] / 2];
+  const px = (v: number) => `${Math.round(v * 100) / 100}px`;
+  return { backgroundSize: `${px(width * scale)} ${px(height * scale)}`, backgroundPosition: `${px(-(cx - side / 2) * scale)} ${px(-(cy - side / 2) * scale)}` };
+}

@@ -6,7 +6,7 @@ import type { DetectedFace, ExplanationPayload } from '../../src/shared/result';
 import { type PanelMessage, parsePanelMessage, type ViewPreferences } from '../../src/shared/protocol';
 import { displayName, formatMapValue, formatShare, legendNote, readoutText } from '../../src/renderer/format';
 import { renderExplanation, type ViewerHandle, type ViewerOptions } from '../../src/renderer/viewer';
-import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, displayedMaps, faceRegionLabels, mapRgba, regionOutline, topArguments, valuesAt } from '../../src/renderer/viewerModel';
+import { clientToPixel, cropToPhotoCanvasMatrix, decodeFaceMaps, displayedMaps, faceRegionLabels, mapRgba, regionOutline, thumbnailStyle, topArguments, valuesAt, zoomView } from '../../src/renderer/viewerModel';
 import { REGION_NAMES, regionSums } from '../../src/shared/regions';
 import { gaussianBlur } from '../../src/shared/blur';
 import { encoded, goldenMaps, goldenPayload, jsdom, PHOTO, PNG, SIZE } from './explanationFixture';
@@ -404,6 +404,51 @@ describe('viewer: rendered into JSDOM', () => {
       'dimension 6: +0.0000 (opposing)',
       'dimension 3: +0.0010 (opposing)',
     ]);
+  });
+
+  it('on the photos zooms to the explained face, with a whole-photo toggle; thumbnails of the faces choose one', () => {
+    const payload = goldenPayload();
+    // Photo 16×16; faces at (8, 4) 4×4 and (0, 0) 2×2; face 0 is explained.
+    Object.assign(payload.a, { faces: [{ box: [8, 4, 4, 4], landmarks: [], score: 0.9 }, { box: [0, 0, 2, 2], landmarks: [], score: 0.8 }], faceIndex: 0 });
+    f = mount({ photos: true, chooseFace: true, payload });
+    const wholeToggle = [...f.root.querySelectorAll('label')].find((l) => l.textContent === 'Whole photo')!;
+    assert.equal(wholeToggle.hidden, true, 'hidden on the aligned crops');
+    const photos = f.root.querySelector<HTMLInputElement>('input[type="checkbox"]')!;
+    photos.checked = true;
+    photos.dispatchEvent(new f.window.Event('change'));
+    assert.equal(wholeToggle.hidden, false);
+    // The view: the box widened by half its size on each side, [6, 2, 8, 8].
+    assert.deepEqual(zoomView([8, 4, 4, 4], 16, 16), [6, 2, 8, 8]);
+    assert.deepEqual(zoomView([0, 0, 2, 2], 16, 16), [0, 0, 3, 3]); // within the photo
+    const stage = faceOf(f, 'a').querySelector<HTMLElement>('.xssab-stage')!;
+    const image = faceOf(f, 'a').querySelector<HTMLImageElement>('img')!;
+    assert.equal(stage.style.aspectRatio, '8 / 8');
+    assert.deepEqual([image.style.left, image.style.top, image.style.width, image.style.height], ['-75%', '-25%', '200%', '200%']);
+    assert.equal(canvasOf(f, 'a').style.width, '200%');
+    // B has no detected face box: the whole photo.
+    assert.equal(faceOf(f, 'b').querySelector<HTMLImageElement>('img')!.style.width, '100%');
+    // Hover at photo pixel (10, 6) = crop (5, 3): the cursor sits at ((10.5 − 6) / 8, (6.5 − 2) / 8) of the stage.
+    placeCanvas(f, 'a', 0, 0, 10);
+    hover(f, 'a', 10 * 10 + 5, 6 * 10 + 5);
+    const cursor = faceOf(f, 'a').querySelector<HTMLElement>('.xssab-cursor')!;
+    assert.deepEqual([cursor.style.left, cursor.style.top], [`${(4.5 / 8) * 100}%`, `${(4.5 / 8) * 100}%`]);
+    const wholeBox = wholeToggle.querySelector('input')!;
+    wholeBox.checked = true;
+    wholeBox.dispatchEvent(new f.window.Event('change'));
+    assert.equal(stage.style.aspectRatio, '16 / 16');
+    assert.equal(image.style.width, '100%');
+    // The face list's thumbnails: each face's box cut from the photo; a click explains that face.
+    const thumbs = [...faceOf(f, 'a').querySelectorAll<HTMLButtonElement>('.xssab-face-thumb-button')];
+    assert.equal(thumbs.length, 2);
+    assert.deepEqual(thumbs.map((b) => b.getAttribute('aria-pressed')), ['true', 'false']);
+    const thumb = thumbs[1].querySelector<HTMLElement>('.xssab-face-thumb')!;
+    assert.deepEqual(thumbnailStyle([0, 0, 2, 2], 16, 16, 40), { backgroundSize: '320px 320px', backgroundPosition: '0px 0px' });
+    assert.equal(thumb.style.backgroundSize, '320px 320px');
+    assert.deepEqual(thumbnailStyle([8, 4, 4, 4], 16, 16, 40), { backgroundSize: '160px 160px', backgroundPosition: '-80px -40px' });
+    thumbs[0].click(); // the face already explained
+    thumbs[1].click();
+    assert.deepEqual(f.posted, [{ type: 'chooseFace', side: 'a', face: 1 }]);
+    assert.equal(faceOf(f, 'b').querySelector<HTMLElement>('.xssab-face-thumbs')!.hidden, true);
   });
 
   it('in the panel, a photo with several faces lists them and posts the one chosen', () => {
