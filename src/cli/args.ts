@@ -1,9 +1,7 @@
 // The command line's arguments: usage errors, the option tables every model command shares, and
 // the parsers of numbers, whole numbers, face numbers and shards.
 import { type ParseArgsConfig, parseArgs } from 'util';
-
-/** A command given wrongly: printed with the usage text, exit status 2. */
-export class UsageError extends Error {}
+import { UsageError } from '../shared/errors';
 
 export const MODEL_OPTIONS = {
   model: { type: 'string' },

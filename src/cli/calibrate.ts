@@ -1,7 +1,8 @@
 // `xssab calibrate`: the EER threshold of a model on a labelled pair list.
 import { readPairList } from '../engine/pairList';
 import { lfwPairList } from '../engine/patchlfw/lfw';
-import { UsageError, parseModelCommand } from './args';
+import { UsageError } from '../shared/errors';
+import { parseModelCommand } from './args';
 import { engineOptions, withEngine } from './lifecycle';
 import { ProgressLine } from './progress';
 

@@ -5,7 +5,8 @@ import { checkSummary } from '../engine/trustCheck';
 import { regionSummary } from '../shared/regions';
 import { EXPLANATION_MIME, SIDES } from '../shared/result';
 import { EXECUTION_PROVIDERS } from '../engine/runtime';
-import { UsageError, faceIndex, number, parseModelCommand } from './args';
+import { UsageError } from '../shared/errors';
+import { faceIndex, number, parseModelCommand } from './args';
 import { engineOptions, withEngine } from './lifecycle';
 
 export const EXPLAIN_USAGE = `  xssab explain A B [options]   explain why the model matches (or not) face images A and B`;

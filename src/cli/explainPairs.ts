@@ -6,7 +6,8 @@ import { pairListOutput } from '../engine/explainPairs/load';
 import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
 import { PAIRLIST_MIME } from '../shared/result';
 import type { PairListSummary } from '../shared/pairListSummary';
-import { UsageError, integer, number, parseModelCommand, shard } from './args';
+import { UsageError } from '../shared/errors';
+import { integer, number, parseModelCommand, shard } from './args';
 import { engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 

@@ -2,11 +2,12 @@
 // dispose of it whatever happens, and stop cleanly on Ctrl-C.
 import { Engine, type EngineOptions } from '../engine/engine';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
-import { UsageError, number } from './args';
+import { UsageError, UserError } from '../shared/errors';
+import { number } from './args';
 import { ProgressLine } from './progress';
 
 /** A run stopped by Ctrl-C after its current step; what is done stays on disk. */
-export class InterruptedError extends Error {}
+export class InterruptedError extends UserError {}
 
 export function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
   const ep = (values.ep ?? 'cpu') as ExecutionProviderChoice;

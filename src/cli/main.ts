@@ -1,21 +1,11 @@
 #!/usr/bin/env node
 // The xssab command line: dispatches to the subcommands and turns their errors into one line on
 // stderr and an exit status.
-import { UnsupportedGradientError } from '../engine/autodiff/rules';
-import { FaceError } from '../engine/engine';
-import { ExplainPairsError } from '../engine/explainPairs/run';
-import { OutputError } from '../engine/files';
-import { ImageError } from '../engine/image';
-import { ModelError } from '../engine/model';
-import { PairListError } from '../engine/pairList';
-import { LfwError } from '../engine/patchlfw/lfw';
-import { RecordsError } from '../engine/runFiles';
-import { UsageError } from './args';
+import { UsageError, UserError } from '../shared/errors';
 import { CALIBRATE_USAGE, calibrateCommand } from './calibrate';
 import { DEMO_USAGE, demoCommand } from './demo';
 import { EXPLAIN_OPTIONS_USAGE, EXPLAIN_USAGE, explainCommand } from './explain';
 import { EXPLAIN_PAIRS_USAGE, explainPairsCommand } from './explainPairs';
-import { InterruptedError } from './lifecycle';
 import { PATCH_LFW_USAGE, patchLfwCommand } from './patchLfw';
 
 const USAGE = `Usage:
@@ -36,8 +26,6 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'patch-lfw': patchLfwCommand,
 };
 
-const KNOWN_ERRORS = [PairListError, LfwError, ExplainPairsError, RecordsError, UsageError, ImageError, FaceError, ModelError, OutputError, UnsupportedGradientError, InterruptedError];
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -55,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`xssab: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    const known = KNOWN_ERRORS.some((k) => e instanceof k);
+    const known = e instanceof UserError;
     console.error(`xssab: ${known ? '' : 'internal error: '}${err.message ?? String(e)}`);
     if (!known && process.env.XSSAB_DEBUG) console.error(err.stack);
     return 1;

@@ -7,7 +7,8 @@ import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
 import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
 import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
-import { MODEL_OPTIONS, UsageError, integer, number, shard } from './args';
+import { UsageError } from '../shared/errors';
+import { MODEL_OPTIONS, integer, number, shard } from './args';
 import { engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 

@@ -19,8 +19,9 @@ import { RecentMap } from './recentMap';
 import { trustCheck } from './trustCheck';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
 import { Explainer, type FaceMaps, type ModelGraph } from './xssab';
+import { UserError } from '../shared/errors';
 
-export class FaceError extends Error {}
+export class FaceError extends UserError {}
 
 export interface FaceOptions {
   /** Which detected face to use, numbered by size from 0 (the largest). */

@@ -1,8 +1,9 @@
 // The engine's file chores: whole-file atomic writes, and output folders that never take over a
 // folder of the user's.
 import * as fs from 'fs';
+import { UserError } from '../shared/errors';
 
-export class OutputError extends Error {}
+export class OutputError extends UserError {}
 
 /** Writes a temporary file and renames it, so a reader never sees half a file. */
 export function writeFileAtomic(file: string, data: string | Buffer): void {

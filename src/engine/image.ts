@@ -3,6 +3,7 @@
 // pixel coordinates.
 import { promises as fs } from 'fs';
 import sharp from 'sharp';
+import { UserError } from '../shared/errors';
 
 /** An 8-bit RGB image, channels interleaved, rows top to bottom. */
 export interface RgbImage {
@@ -14,12 +15,7 @@ export interface RgbImage {
 /** Largest photo decoded (64 megapixels): protects against decompression bombs. */
 export const MAX_INPUT_PIXELS = 64 * 1024 * 1024;
 
-export class ImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
+export class ImageError extends UserError {}
 
 /**
  * Decodes a JPEG, PNG, WebP, GIF, TIFF or AVIF file (or buffer) to RGB. Greyscale, palette,

@@ -9,8 +9,9 @@ import { GraphBuilder } from './onnx/builder';
 import { RecentMap } from './recentMap';
 import { modelShapes } from './shapeCache';
 import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
+import { UserError } from '../shared/errors';
 
-export class ModelError extends Error {}
+export class ModelError extends UserError {}
 
 const DEFAULT_MODEL_FILE = 'mobilefacenet.onnx';
 

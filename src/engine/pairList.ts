@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { PairLabel } from '../shared/pairListSummary';
+import { UserError } from '../shared/errors';
 
 export interface ImagePair {
   a: string;
@@ -9,7 +10,7 @@ export interface ImagePair {
   label?: PairLabel;
 }
 
-export class PairListError extends Error {}
+export class PairListError extends UserError {}
 
 const LABELS: Record<string, PairLabel> = {
   same: 'same',

@@ -3,8 +3,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { prepareOutputDir, writeFileAtomic } from './files';
+import { UserError } from '../shared/errors';
 
-export class RecordsError extends Error {}
+export class RecordsError extends UserError {}
 
 export interface RunProgress {
   done: number;

@@ -2,12 +2,9 @@
 // main thread. Jobs run one at a time in arrival order; the engine is kept between jobs and
 // rebuilt only when the model or execution provider changes.
 import { parentPort } from 'worker_threads';
-import { UnsupportedGradientError } from '../engine/autodiff/rules';
-import { Engine, FaceError } from '../engine/engine';
+import { Engine } from '../engine/engine';
 import { pairPayload, readSummary } from '../engine/explainPairs/load';
 import { ExplainPairsError } from '../engine/explainPairs/run';
-import { ImageError } from '../engine/image';
-import { ModelError } from '../engine/model';
 import { toPayload } from '../engine/output';
 import type { Envelope, ExplainJob, JobFailure, JobImage, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { unexpected } from '../shared/protocol';
@@ -15,14 +12,14 @@ import { mapBuffers, rawMap } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../engine/runtime';
+import { UserError } from '../shared/errors';
 
 /** A setting the engine cannot use. */
-class SettingError extends Error {}
+class SettingError extends UserError {}
 
-const USER_ERRORS = [ImageError, FaceError, ModelError, UnsupportedGradientError, SettingError, ExplainPairsError];
-
-function describe(e: unknown): JobFailure {
-  if (e instanceof Error) return { message: e.message, known: USER_ERRORS.some((c) => e instanceof c), stack: e.stack };
+/** A job's error as it crosses to the host thread, which cannot see its class. */
+export function describeFailure(e: unknown): JobFailure {
+  if (e instanceof Error) return { message: e.message, known: e instanceof UserError, stack: e.stack };
   return { message: String(e), known: false };
 }
 
@@ -91,7 +88,7 @@ async function run(request: WorkerRequest, reply: Replier): Promise<void> {
         unexpected(request);
     }
   } catch (e) {
-    reply({ type: 'failed', error: describe(e) });
+    reply({ type: 'failed', error: describeFailure(e) });
   }
 }
 

@@ -5,23 +5,21 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import type { ExplanationPayload } from '../shared/result';
-import { CancelledError } from '../shared/requests';
+import { UsageError } from '../shared/errors';
 import type { ExplainOptions, JobImage } from '../shared/protocol';
+import { CancelledError } from '../shared/requests';
 import { contributeTerminalPath, launcherFolder } from './commandLine';
-import { EngineClient, EngineFailure } from './engineClient';
-import { InstallError, installCommandLineCommand } from './installCommandLine';
+import { EngineClient } from './engineClient';
+import { failureReport } from './failures';
+import { installCommandLineCommand } from './installCommandLine';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { explainPairListCommand, reviveGallery } from './pairListCommand';
-import { PairListRunError } from './pairListRun';
 import { ExplanationPanel, type PanelHost, type Rerun } from './panel';
-import { SamplesError, trySamplesCommand } from './samplesCommand';
+import { trySamplesCommand } from './samplesCommand';
 import { SECTION, type Settings, resolveSettings } from './settings';
 import { registerXssabTasks } from './taskProvider';
-
-/** A problem with what the user asked for; its message is shown as it is. */
-class UsageError extends Error {}
 
 type Level = 'error' | 'warning' | 'info';
 
@@ -51,13 +49,9 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   /** What the user is told about a failure; it is logged, unexpected ones in full. */
   const failureText = (e: unknown): string => {
-    if (e instanceof UsageError || e instanceof PairListRunError || e instanceof SamplesError || e instanceof InstallError || (e instanceof EngineFailure && e.known)) {
-      output.error(e.message);
-      return e.message;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    output.error(e instanceof EngineFailure ? (e.detail ?? message) : e instanceof Error ? (e.stack ?? message) : message);
-    return `unexpected error: ${message} (details in the "xSSAB" output)`;
+    const { shown, logged } = failureReport(e);
+    output.error(logged);
+    return shown;
   };
   const report = (e: unknown) => notify('error', `xSSAB: ${failureText(e)}`);
 

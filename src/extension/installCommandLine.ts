@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { defaultInstallFolder, forwardingLaunchers, onPath, pathAdvice, writeLaunchers } from './commandLine';
+import { UserError } from '../shared/errors';
 
 export interface InstallHost {
   /** The extension's own launcher folder, which the installed launcher hands over to. */
@@ -36,7 +37,7 @@ export function installCommandLineCommand(host: InstallHost): (args?: unknown) =
 }
 
 /** A problem with the folder the user chose; its message is shown as it is. */
-export class InstallError extends Error {}
+export class InstallError extends UserError {}
 
 async function pickFolder(): Promise<vscode.Uri | undefined> {
   const offered = defaultInstallFolder();

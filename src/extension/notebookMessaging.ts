@@ -13,6 +13,7 @@ import { isPanelMessageType, parseNotebookMessage } from '../shared/protocol';
 import { encodePayload } from '../shared/mapCodec';
 import { CancelledError, Envelopes } from '../shared/requests';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';
+import { UserError } from '../shared/errors';
 
 /** The notebook renderer's id in package.json (contributes.notebookRenderer). */
 export const RENDERER_ID = 'xssab.explanation';
@@ -25,7 +26,7 @@ export const UNTRUSTED_MESSAGE = 'xSSAB does not run automatically in an untrust
 const DATA_URI = /^data:image\/(?:png|jpeg|webp);base64,([A-Za-z0-9+/]+={0,2})$/;
 
 /** A request that cannot run as asked; its message is shown in the output as it is. */
-export class RequestError extends Error {}
+export class RequestError extends UserError {}
 
 /** Whether a request runs now: in an untrusted workspace only after the user's go-ahead. */
 export function mayRun(trusted: boolean, runPressed: boolean): boolean {

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import type { CancellationTokenLike } from '../shared/requests';
 import { type Progress, cliEnvironment, parseProgress } from './taskDefinition';
+import { UserError } from '../shared/errors';
 
 export interface PairListJob {
   /** The bundled CLI, dist/cli.js. */
@@ -27,7 +28,7 @@ export interface PairListEvents {
 }
 
 /** The CLI failed; the message is its own, written for users. */
-export class PairListRunError extends Error {}
+export class PairListRunError extends UserError {}
 
 /** A stopped CLI gets this long to finish its batch before it is killed (a rerun still resumes). */
 const STOP_GRACE_MS = 30_000;

@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { FIRST_PAIR, NOTEBOOK, PATCH_SAMPLES_LABEL, copySamples, newSamplesFolder, patchSamplesTask } from './samples';
 import { TasksJsonError, addTask } from './tasksJson';
+import { UserError } from '../shared/errors';
 
 export interface SamplesHost {
   extensionPath: string;
@@ -30,7 +31,7 @@ export interface SamplesOutcome {
 }
 
 /** A problem with the folder the user chose; its message is shown as it is. */
-export class SamplesError extends Error {}
+export class SamplesError extends UserError {}
 
 export function trySamplesCommand(host: SamplesHost): (args?: unknown) => Promise<SamplesOutcome | undefined> {
   return async (args) => {

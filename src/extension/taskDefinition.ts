@@ -6,6 +6,7 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 import { PROGRESS_ENV } from '../cli/progress';
 import { cspMeta } from './webviewHtml';
+import { UserError } from '../shared/errors';
 
 export const TASK_TYPE = 'xssab';
 export const TASK_COMMANDS = ['patch-lfw', 'patch-lfw-build', 'calibrate'] as const;
@@ -51,7 +52,7 @@ export const TASK_PROPERTIES: Record<keyof XssabTaskProperties, 'string' | 'numb
 };
 
 /** A definition that cannot run, or a report that cannot be shown: its message is shown in the task's terminal as it is. */
-export class TaskError extends Error {}
+export class TaskError extends UserError {}
 
 /** One run of the CLI (`dist/cli.js ARGS`). */
 export interface CliStep {

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DprReportPanel } from './dprReportPanel';
+import { isUserError } from './failures';
 import type { Settings } from './settings';
 import { type CliStep, TASK_TYPE, type TaskDefaults, TaskError, TerminalText, cliEnvironment, planTask } from './taskDefinition';
 
@@ -66,10 +67,10 @@ class CliTerminal implements vscode.Pseudoterminal {
     this.run().then(
       (code) => this.closer.fire(code),
       (e) => {
-        // A TaskError is written for users; anything else is unexpected and logged in full.
+        // A user error is written for users; anything else is unexpected and logged in full.
         const message = e instanceof Error ? e.message : String(e);
-        if (!(e instanceof TaskError)) this.host.log.error(e instanceof Error ? (e.stack ?? message) : message);
-        this.line(`xssab: ${e instanceof TaskError ? '' : 'unexpected error: '}${message}`);
+        if (!isUserError(e)) this.host.log.error(e instanceof Error ? (e.stack ?? message) : message);
+        this.line(`xssab: ${isUserError(e) ? '' : 'unexpected error: '}${message}`);
         this.closer.fire(2);
       },
     );

@@ -1,8 +1,9 @@
 // Adds a task to the text of a .vscode/tasks.json, editing it in place with jsonc-parser (VS Code's
 // own JSONC library), so the user's comments, formatting and tasks stay as they were. vscode-free.
 import { type ParseError, applyEdits, findNodeAtLocation, modify, type Node, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { UserError } from '../shared/errors';
 /** tasks.json cannot take the task; the message says why, for the user. */
-export class TasksJsonError extends Error {}
+export class TasksJsonError extends UserError {}
 
 export interface TaskEntry {
   label: string;

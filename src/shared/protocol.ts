@@ -129,7 +129,7 @@ export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'pair
 
 export interface JobFailure {
   message: string;
-  /** True for the engine's own errors, whose messages are written for users. */
+  /** True for a UserError, whose message is written for users. */
   known: boolean;
   stack?: string;
 }

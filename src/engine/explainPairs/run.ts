@@ -21,10 +21,11 @@ import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
+import { UserError } from '../../shared/errors';
 
 export { SETTINGS_FILE, SUMMARY_FILE };
 
-export class ExplainPairsError extends Error {}
+export class ExplainPairsError extends UserError {}
 
 export const RECORDS_FILE = 'pairs.jsonl';
 

@@ -1,5 +1,6 @@
 // Reading and writing ONNX models through the protobuf binding of onnx.proto (onnx-proto).
 import { onnx } from 'onnx-proto';
+import { UserError } from '../../shared/errors';
 
 export { onnx };
 
@@ -30,7 +31,7 @@ export function toNumber(v: number | { low: number; high: number } | null | unde
   return typeof v === 'number' ? v : v.high * 4294967296 + (v.low >>> 0);
 }
 
-export class OnnxFormatError extends Error {}
+export class OnnxFormatError extends UserError {}
 
 export function decodeModel(bytes: Uint8Array): Model {
   let model: onnx.ModelProto;

@@ -5,8 +5,9 @@ import * as path from 'path';
 import type { ImagePair } from '../pairList';
 import type { PairLabel } from '../../shared/pairListSummary';
 import { readPairList } from '../pairList';
+import { UserError } from '../../shared/errors';
 
-export class LfwError extends Error {}
+export class LfwError extends UserError {}
 
 export interface BenchImage {
   /** Unique name of the image in the set, e.g. `Aaron_Peirsol_0001`. */

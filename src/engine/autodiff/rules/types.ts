@@ -5,6 +5,7 @@
 // Tensors that depend on the model input carry the batch in dimension 0.
 import type { GraphBuilder } from '../../onnx/builder';
 import type { Node } from '../../onnx/proto';
+import { UserError } from '../../../shared/errors';
 
 /** The ONNX op types that have a gradient rule, spelled as in the ONNX operator list. */
 export type OpType =
@@ -78,7 +79,7 @@ export interface RuleContext {
   runtimeShape(name: string): string;
 }
 
-export class UnsupportedGradientError extends Error {}
+export class UnsupportedGradientError extends UserError {}
 
 export const input = (ctx: RuleContext, i: number): string => ctx.node.input![i];
 export const output = (ctx: RuleContext, i = 0): string => ctx.node.output![i];
