@@ -57,7 +57,7 @@ async function main() {
     await cpu.release();
     for (const provider of PROVIDERS) {
       let reason = '';
-      const explainer = await Explainer.create(model, provider, (_, r) => (reason = r));
+      const explainer = await Explainer.create(model, provider, (f) => (reason = f.reason));
       if (explainer.ep !== provider) {
         notes.push(`${name}: ${provider} not usable here (${reason})`);
         await explainer.release();

@@ -17,8 +17,22 @@ export const IRESNET_LAYERS = {
 } as const;
 export type IResNetName = keyof typeof IRESNET_LAYERS;
 
+/** The shape of an IResNet: blocks per stage, the first stage's width (doubled at each stage), input side, embedding size. */
+export interface IResNetShape {
+  layers: readonly number[];
+  width: number;
+  size: number;
+  embedding: number;
+}
+
 export function buildIResNet(name: IResNetName, seed = 1): Uint8Array {
-  const graph: Graph = { name, node: [], initializer: [], input: [floatValueInfo('input', ['N', 3, 112, 112])], output: [] };
+  return buildIResNetOf(name, { layers: IRESNET_LAYERS[name], width: 64, size: 112, embedding: 512 }, seed);
+}
+
+/** An IResNet of any shape (a small one is a test model); every stage halves the input side. */
+export function buildIResNetOf(name: string, shape: IResNetShape, seed = 1): Uint8Array {
+  const { layers, width, size, embedding } = shape;
+  const graph: Graph = { name, node: [], initializer: [], input: [floatValueInfo('input', ['N', 3, size, size])], output: [] };
   const b = new GraphBuilder(graph, ENGINE_OPSET, name);
   const random = new Random(seed);
   const values = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + std * random.normal());
@@ -42,22 +56,27 @@ export function buildIResNet(name: IResNetName, seed = 1): Uint8Array {
     return b.op('Add', [y, shortcut]);
   };
 
-  let x = prelu(bn(conv('input', 3, 64, 3, 1), 64), 64);
-  let channels = 64;
-  IRESNET_LAYERS[name].forEach((blocks, stage) => {
-    const planes = 64 << stage;
+  let x = prelu(bn(conv('input', 3, width, 3, 1), width), width);
+  let channels = width;
+  let side = size;
+  layers.forEach((blocks, stage) => {
+    const planes = width << stage;
     for (let i = 0; i < blocks; i++) {
       x = block(x, channels, planes, i === 0 ? 2 : 1);
       channels = planes;
     }
+    side = Math.ceil(side / 2);
   });
-  x = b.op('Flatten', [bn(x, 512)], { axis: 1 });
-  const fc = b.initializer('fc_w', [512, 512 * 7 * 7], values(512 * 512 * 49, Math.sqrt(1 / (512 * 49))));
-  x = b.op('Gemm', [x, fc, b.initializer('fc_b', [512], new Float32Array(512))], { transB: 1 });
+  x = b.op('Flatten', [bn(x, channels)], { axis: 1 });
+  const inputs = channels * side * side;
+  const fc = b.initializer('fc_w', [embedding, inputs], values(embedding * inputs, Math.sqrt(1 / inputs)));
+  x = b.op('Gemm', [x, fc, b.initializer('fc_b', [embedding], new Float32Array(embedding))], { transB: 1 });
   // features: BatchNorm1d with its weight fixed to 1, as in arcface_torch.
-  const features = b.op('BatchNormalization', [x, b.initializer('f_scale', [512], new Float32Array(512).fill(1)), b.initializer('f_bias', [512], new Float32Array(512)), b.initializer('f_mean', [512], new Float32Array(512)), b.initializer('f_var', [512], new Float32Array(512).fill(1))], { epsilon: float(1e-5) });
+  const ones = new Float32Array(embedding).fill(1);
+  const zeros = new Float32Array(embedding);
+  const features = b.op('BatchNormalization', [x, b.initializer('f_scale', [embedding], ones), b.initializer('f_bias', [embedding], zeros), b.initializer('f_mean', [embedding], zeros), b.initializer('f_var', [embedding], ones)], { epsilon: float(1e-5) });
   graph.node!.push({ opType: 'Identity', name: 'embedding_out', input: [features], output: ['embedding'] });
-  graph.output = [floatValueInfo('embedding', ['N', 512])];
+  graph.output = [floatValueInfo('embedding', ['N', embedding])];
   return encodeModel(makeModel(graph));
 }
 

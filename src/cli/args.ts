@@ -10,6 +10,7 @@ export const MODEL_OPTIONS = {
   mean: { type: 'string' },
   std: { type: 'string' },
   bgr: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const;
 
 type ModelCommand<O> = { args: string[]; allowPositionals: true; options: typeof MODEL_OPTIONS & O };

@@ -9,7 +9,10 @@ import { ProgressLine } from './progress';
 /** A run stopped by Ctrl-C after its current step; what is done stays on disk. */
 export class InterruptedError extends UserError {}
 
-export function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean }): EngineOptions {
+// One notice per fallback and process, however many engines a command creates.
+const noticed = new Set<string>();
+
+export function engineOptions(values: { model?: string; ep?: string; mean?: string; std?: string; bgr?: boolean; verbose?: boolean }): EngineOptions {
   const ep = (values.ep ?? 'cpu') as ExecutionProviderChoice;
   if (!EXECUTION_PROVIDERS.includes(ep)) throw new UsageError(`--ep must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
   const custom = values.mean !== undefined || values.std !== undefined || values.bgr;
@@ -17,7 +20,11 @@ export function engineOptions(values: { model?: string; ep?: string; mean?: stri
   return {
     model: values.model,
     ep,
-    onFallback: (providers, reason) => console.error(`xssab: notice: not using ${providers} (${reason}); running on the next provider`),
+    onFallback: (fallback) => {
+      if (!noticed.has(fallback.notice)) console.error(`xssab: notice: ${fallback.notice}`);
+      noticed.add(fallback.notice);
+      if (values.verbose) console.error(fallback.detail.replace(/^/gm, 'xssab: debug: '));
+    },
     onModelWarning: (message) => console.error(`xssab: warning: ${message}`),
     preprocessing: custom
       ? { mean: number(values.mean, 'mean'), std: number(values.std, 'std'), channelOrder: values.bgr ? 'BGR' : undefined }

@@ -12,7 +12,7 @@ import { rewritePRelu } from './onnx/fastPrelu';
 import { RecentMap } from './recentMap';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from '../shared/result';
-import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, ort } from './runtime';
+import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, fallbackTo, ort } from './runtime';
 
 /** Names of the fused graph's inputs and outputs. */
 const IO = {
@@ -187,7 +187,8 @@ export class Explainer {
       return await (await this.session(which)).session.run(feeds);
     } catch (e) {
       if (this.provider === 'cpu') throw e;
-      this.onFallback(this.provider, `it failed to run the graph: ${String((e as Error).message ?? e).split('\n')[0]}`);
+      const error = String((e as Error).message ?? e);
+      this.onFallback(fallbackTo('cpu', [{ ep: this.provider, reason: `${this.provider} failed to run the graph: ${error.split('\n')[0]}`, detail: error }]));
       await this.release();
       this.provider = 'cpu';
       return (await this.session(which)).session.run(feeds);

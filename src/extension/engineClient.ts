@@ -2,7 +2,7 @@
 // request helper, and a cancelled request stops the worker (a fresh one starts for the next
 // request, and the requests still waiting are sent to it).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
-import type { Envelope, ExplainJob, JobFailure, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import type { Envelope, ExplainJob, Fallback, JobFailure, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { unexpected } from '../shared/protocol';
 import { type CancellationTokenLike, CancelledError, Requests, type Settle } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
@@ -35,7 +35,7 @@ export interface Explained {
 
 export interface JobEvents {
   onProgress?(message: string): void;
-  onFallback?(provider: string, reason: string): void;
+  onFallback?(fallback: Fallback): void;
 }
 
 export class EngineClient {
@@ -69,7 +69,7 @@ export class EngineClient {
           events.onProgress?.(reply.message);
           break;
         case 'fallback':
-          events.onFallback?.(reply.provider, reply.reason);
+          events.onFallback?.(reply.fallback);
           break;
         case 'done':
           settle.resolve({ payload: reply.payload, loadMs: reply.loadMs });

@@ -45,7 +45,7 @@ async function engineFor(job: ExplainJob, reply: Replier): Promise<{ engine: Eng
   if (engine) await (await engine.ready.catch(() => undefined))?.dispose();
   reply({ type: 'progress', message: 'Loading the model…' });
   const start = performance.now();
-  const ready = Engine.create({ model: job.model, ep: job.ep as ExecutionProviderChoice, cachedFaces: FACES_KEPT, onFallback: (provider, reason) => reply({ type: 'fallback', provider, reason }) });
+  const ready = Engine.create({ model: job.model, ep: job.ep as ExecutionProviderChoice, cachedFaces: FACES_KEPT, onFallback: (fallback) => reply({ type: 'fallback', fallback }) });
   engine = { key, ready };
   try {
     return { engine: await ready, loadMs: performance.now() - start };

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { Worker } from 'worker_threads';
 import type { ExplanationPayload } from '../shared/result';
 import { UsageError } from '../shared/errors';
-import type { ExplainOptions, JobImage } from '../shared/protocol';
+import type { ExplainOptions, Fallback, JobImage } from '../shared/protocol';
 import { CancelledError } from '../shared/requests';
 import { contributeTerminalPath, launcherFolder } from './commandLine';
 import { EngineClient } from './engineClient';
@@ -55,13 +55,16 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   };
   const report = (e: unknown) => notify('error', `xSSAB: ${failureText(e)}`);
 
-  // One notice per provider and session; with `auto`, falling back is expected and only logged.
+  // One log line per kind of fallback and session; with `auto`, falling back is expected and only
+  // logged; a provider asked for by name gets one notification.
   const noticed = new Set<string>();
-  const onFallback = (settings: Settings) => (provider: string, reason: string) => {
-    output.warn(`execution provider ${provider} unavailable, falling back: ${reason}`);
-    if (settings.executionProvider === 'auto' || noticed.has(provider)) return;
-    noticed.add(provider);
-    notify('warning', `xSSAB: the ${provider} execution provider is not available (${reason}); running on the CPU instead.`);
+  const onFallback = (settings: Settings) => (fallback: Fallback) => {
+    if (settings.logLevel === 'debug') output.info(`execution providers tried:\n${fallback.detail}`);
+    if (noticed.has(fallback.notice)) return;
+    noticed.add(fallback.notice);
+    if (settings.executionProvider === 'auto') return output.info(fallback.notice);
+    output.warn(fallback.notice);
+    notify('warning', `xSSAB: the ${fallback.providers} execution provider is not available (${fallback.reason}); ${fallback.notice.replace(/ \(.*/, '')} instead.`);
   };
 
   const readSettings = (): Settings => {

@@ -103,7 +103,7 @@ function needsLfwRoot(list: string): boolean {
 
 function explain(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined) {
   const settings = host.settings();
-  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold };
+  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold, verbose: settings.logLevel === 'debug' };
   host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}, EP ${settings.executionProvider})`);
   const title = `xSSAB: explaining ${path.basename(list.fsPath)}`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {

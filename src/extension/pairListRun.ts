@@ -19,6 +19,8 @@ export interface PairListJob {
   model?: string;
   ep: string;
   threshold?: number;
+  /** Pass --verbose (the xssab.logLevel setting is `debug`). */
+  verbose?: boolean;
 }
 
 export interface PairListEvents {
@@ -53,6 +55,7 @@ export function cliArguments(job: PairListJob): string[] {
     ...(job.lfwRoot ? ['--lfw', job.lfwRoot] : []),
     ...(job.model ? ['--model', job.model] : []),
     ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
+    ...(job.verbose ? ['--verbose'] : []),
   ];
 }
 

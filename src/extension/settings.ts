@@ -19,6 +19,8 @@ export interface Settings {
   threshold?: number;
   /** As written in the settings; the worker checks it against the engine's providers. */
   executionProvider: ExecutionProviderChoice;
+  /** `debug`: the log also gets what each execution provider said when it could not be used. */
+  logLevel: 'info' | 'debug';
   /** Set when a workspace's model setting was ignored because the workspace is not trusted. */
   ignoredWorkspaceModel?: string;
   /** How the explanation panel starts. */
@@ -52,11 +54,13 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
   const opacity = config.get<number>('overlayOpacity');
   const colourRange = config.get<number>('colourRange');
   const smoothing = config.get<number>('displaySmoothing');
+  const logLevel = config.get<string>('logLevel');
   return {
     model: chosen ? path.resolve(base, expandHome(chosen)) : undefined,
     modelSource: chosen ? (useWorkspace ? 'workspace' : 'user') : 'bundled',
     threshold: typeof threshold === 'number' && Number.isFinite(threshold) ? Math.min(1, Math.max(-1, threshold)) : undefined,
     executionProvider: (ep || 'auto') as ExecutionProviderChoice,
+    logLevel: logLevel === 'debug' ? 'debug' : 'info',
     ignoredWorkspaceModel: !trusted && workspaceModel ? workspaceModel : undefined,
     view: {
       map: MAP_CHOICES.find((m) => m === map) ?? 'combined',

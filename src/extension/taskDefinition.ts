@@ -72,6 +72,8 @@ export interface TaskDefaults {
   /** Absolute path of the settings' model; undefined = the bundled model. */
   model?: string;
   executionProvider: string;
+  /** Pass --verbose: what each execution provider said when it could not be used. */
+  verbose?: boolean;
 }
 
 /** Relative paths are taken from the task's workspace folder. */
@@ -117,7 +119,7 @@ export function planTask(definition: Record<string, unknown>, base: string | und
   };
   const need = (name: 'set' | 'pairs' | 'out', why: string) => at(name) ?? missing(name, why);
   const model = at('model') ?? defaults.model;
-  const engine = [...(model ? ['--model', model] : []), '--ep', defaults.executionProvider];
+  const engine = [...(model ? ['--model', model] : []), '--ep', defaults.executionProvider, ...(defaults.verbose ? ['--verbose'] : [])];
   const lfw = at('lfw');
   const pairsFrom = (pairs: string) => (lfw ? ['--lfw', lfw, '--pairs', pairs] : ['--list', pairs]);
   const build = (out: string): CliStep => ({

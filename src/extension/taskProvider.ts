@@ -94,7 +94,7 @@ class CliTerminal implements vscode.Pseudoterminal {
     // VS Code runs no tasks in Restricted Mode; this keeps it so should that change.
     if (!vscode.workspace.isTrusted) throw new TaskError('tasks run only in a trusted workspace');
     const settings = this.host.settings();
-    const defaults: TaskDefaults = { model: settings.model, executionProvider: settings.executionProvider };
+    const defaults: TaskDefaults = { model: settings.model, executionProvider: settings.executionProvider, verbose: settings.logLevel === 'debug' };
     const plan = planTask(this.definition, this.base, defaults);
     for (const step of plan.steps) {
       if (step.doneWhen && fs.existsSync(step.doneWhen)) {

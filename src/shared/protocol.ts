@@ -134,10 +134,24 @@ export interface JobFailure {
   stack?: string;
 }
 
+/** The engine could not use the chosen execution provider (or, for `auto`, the better ones). */
+export interface Fallback {
+  /** The providers that could not be used, in the order tried ("cuda, webgpu"). */
+  providers: string;
+  /** The provider used instead. */
+  ep: string;
+  /** Why, a few words per provider: "no CUDA libraries, no Vulkan driver". */
+  reason: string;
+  /** The one line a person reads: "running on the CPU (no CUDA libraries, no Vulkan driver)". */
+  notice: string;
+  /** onnxruntime's errors and what its native code printed while trying, for a debug log. */
+  detail: string;
+}
+
 /** Worker → host: replies to a request, any number of progress and fallback notices, then done or failed. */
 export type WorkerReply =
   | { type: 'progress'; message: string }
-  | { type: 'fallback'; provider: string; reason: string }
+  | { type: 'fallback'; fallback: Fallback }
   | { type: 'done'; payload: ExplanationPayload; loadMs?: number }
   | { type: 'failed'; error: JobFailure };
 

@@ -13,7 +13,11 @@ const crop = (name: string) => path.join(root, 'samples', 'aligned', name);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-cli-'));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp });
+  return runWith({}, ...args);
+}
+
+function runWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,6 +32,30 @@ describe('xssab CLI', function () {
   before(() => {
     const build = spawnSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, encoding: 'utf8' });
     assert.strictEqual(build.status, 0, build.stderr);
+  });
+
+  it('--ep auto without a Vulkan driver: one line says where it runs and why, no native load message reaches stderr', () => {
+    // VK_ICD_FILENAMES pointing nowhere: the Vulkan loader finds no driver, as on a machine without one.
+    const noVulkan = { VK_ICD_FILENAMES: path.join(tmp, 'no-such-icd.json') };
+    const pair = [crop('man_01_face0.png'), crop('man_05_face0.png'), '--ep', 'auto', '--json'];
+    const r = runWith(noVulkan, 'explain', ...pair, '--out', path.join(tmp, 'auto'));
+    assert.strictEqual(r.status, 0, r.stderr);
+    const ep = JSON.parse(r.stdout).ep;
+    const lines = r.stderr.split('\n').filter(Boolean);
+    if (ep === 'cpu') assert.match(lines[0] ?? '', /^xssab: notice: running on the CPU \((no CUDA libraries, )?no Vulkan driver\)$/);
+    else assert.strictEqual(ep, 'cuda'); // a machine with onnxruntime's CUDA libraries and a GPU
+    assert.deepStrictEqual(lines.slice(ep === 'cpu' ? 1 : 0), [], 'nothing else on stderr');
+
+    // --verbose adds what onnxruntime and the Vulkan loader said, each line marked.
+    const verbose = runWith(noVulkan, 'explain', ...pair, '--out', path.join(tmp, 'auto-verbose'), '--verbose');
+    assert.strictEqual(verbose.status, 0, verbose.stderr);
+    if (ep === 'cpu') {
+      const [notice, ...debug] = verbose.stderr.split('\n').filter(Boolean);
+      assert.strictEqual(notice, lines[0]);
+      assert.ok(debug.length > 0 && debug.every((l) => l.startsWith('xssab: debug: ')), verbose.stderr);
+      assert.match(verbose.stderr, /xssab: debug: webgpu: .*No supported adapters/);
+      assert.match(verbose.stderr, /vkCreateInstance|Found no drivers/);
+    }
   });
 
   it('explains a pair: result.json, six .npy maps of shape (112, 112), overlays and report', () => {

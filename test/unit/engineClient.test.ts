@@ -72,17 +72,17 @@ describe('engine client', () => {
   it('passes progress and fallback notices to the job they belong to', async () => {
     const { client, workers } = setup();
     const seen: string[] = [];
-    const done = client.explain(job('1.png'), { onProgress: (m) => seen.push(`progress ${m}`), onFallback: (p, r) => seen.push(`fallback ${p}: ${r}`) });
+    const done = client.explain(job('1.png'), { onProgress: (m) => seen.push(`progress ${m}`), onFallback: (f) => seen.push(`fallback ${f.providers}: ${f.notice}`) });
     const otherFails = assert.rejects(client.explain(job('2.png'), { onProgress: (m) => seen.push(`other ${m}`) }));
     const [r1, r2] = workers[0].requests;
     workers[0].reply(r1.id, { type: 'progress', message: 'Loading the model…' });
-    workers[0].reply(r1.id, { type: 'fallback', provider: 'cuda', reason: 'no driver' });
+    workers[0].reply(r1.id, { type: 'fallback', fallback: { providers: 'cuda', ep: 'cpu', reason: 'no driver', notice: 'running on the CPU (no driver)', detail: '' } });
     workers[0].reply(r1.id, { type: 'done', payload: payload(0.5) });
     workers[0].reply(r1.id, { type: 'progress', message: 'late' }); // after the end: dropped
     workers[0].reply(r2.id, { type: 'failed', error: { message: 'x', known: true } });
     await done;
     await otherFails;
-    assert.deepEqual(seen, ['progress Loading the model…', 'fallback cuda: no driver']);
+    assert.deepEqual(seen, ['progress Loading the model…', 'fallback cuda: running on the CPU (no driver)']);
   });
 
   it("rejects with the engine's message and whether it is one of the engine's own errors", async () => {

@@ -29,6 +29,7 @@ describe('extension settings', () => {
       modelSource: 'bundled',
       threshold: undefined,
       executionProvider: 'auto',
+      logLevel: 'info',
       ignoredWorkspaceModel: undefined,
       view: { map: 'combined', opacity: 0.6, colourRange: 99, smoothing: 0 },
     });
@@ -84,6 +85,11 @@ describe('extension settings', () => {
     assert.equal(resolveSettings(config({ threshold: { globalValue: -2 } }), true).threshold, -1);
     assert.equal(resolveSettings(config({ threshold: { globalValue: null } }), true).threshold, undefined);
     assert.equal(resolveSettings(config({ threshold: { globalValue: 'high' } }), true).threshold, undefined);
+  });
+
+  it('log level: debug when set so, else info', () => {
+    assert.equal(resolveSettings(config({ logLevel: { globalValue: 'debug' } }), true).logLevel, 'debug');
+    assert.equal(resolveSettings(config({ logLevel: { globalValue: 'trace' } }), true).logLevel, 'info');
   });
 
   it('passes the execution provider through (the worker checks it)', () => {

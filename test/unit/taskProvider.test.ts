@@ -19,7 +19,7 @@ import { ProgressLine, runProgressText } from '../../src/cli/progress';
 const WS = path.resolve('/ws');
 const at = (...parts: string[]) => path.join(WS, ...parts);
 const defaults = { executionProvider: 'auto' };
-const plan = (definition: Record<string, unknown>, base: string | undefined = WS, d: { model?: string; executionProvider: string } = defaults) =>
+const plan = (definition: Record<string, unknown>, base: string | undefined = WS, d: { model?: string; executionProvider: string; verbose?: boolean } = defaults) =>
   planTask({ type: TASK_TYPE, ...definition }, base, d);
 
 describe('xssab task', () => {
@@ -80,6 +80,10 @@ describe('xssab task', () => {
       });
       assert.deepEqual(plan({ command: 'calibrate', lfw: 'lfw', pairs: 'pairs.txt' }).steps, [{ args: ['calibrate', '--lfw', at('lfw'), at('pairs.txt'), '--ep', 'auto'] }]);
       assert.deepEqual(plan({ command: 'calibrate', pairs: 'p.csv' }).steps, [{ args: ['calibrate', at('p.csv'), '--ep', 'auto'] }]);
+      // xssab.logLevel debug: the CLI also says what each execution provider said.
+      assert.deepEqual(plan({ command: 'calibrate', pairs: 'p.csv' }, WS, { executionProvider: 'webgpu', verbose: true }).steps, [
+        { args: ['calibrate', at('p.csv'), '--ep', 'webgpu', '--verbose'] },
+      ]);
     });
 
     it('refuses unusable definitions with a message that names the property', () => {
