@@ -8,7 +8,7 @@ import { PAIRLIST_MIME } from '../shared/result';
 import type { PairListSummary } from '../shared/pairListSummary';
 import { UsageError } from '../shared/errors';
 import { integer, number, parseModelCommand, shard } from './args';
-import { engineOptions, interruptible, withEngine } from './lifecycle';
+import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
@@ -70,6 +70,7 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
   };
   const run = (engine: Engine, engineB?: Engine) =>
     interruptible(async (signal, progress) => {
+      for (const e of [engine, engineB]) if (e) announceEngine(e);
       const summary = await explainPairList({ ...options, engine, engineB }, { signal, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
       progress.end();
       // With --mime stdout is the notebook output alone; the summary lines go to stderr.

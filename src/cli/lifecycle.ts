@@ -32,6 +32,11 @@ export function engineOptions(values: { model?: string; ep?: string; mean?: stri
   };
 }
 
+/** Where a long command runs, said on stderr when it starts (stdout may be a notebook's JSON). */
+export function announceEngine(engine: Engine): void {
+  console.error(`model ${engine.model.name}, execution provider ${engine.ep}`);
+}
+
 /** Runs `work` with an engine started from `options`, disposed of when the work ends or fails. */
 export async function withEngine<T>(options: EngineOptions, work: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await Engine.create(options);

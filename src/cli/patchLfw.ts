@@ -9,7 +9,7 @@ import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
 import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
 import { UsageError } from '../shared/errors';
 import { MODEL_OPTIONS, integer, number, shard } from './args';
-import { engineOptions, interruptible, withEngine } from './lifecycle';
+import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 
 export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N]
@@ -63,6 +63,7 @@ async function build(args: string[]): Promise<void> {
   const seed = integer(values.seed, 'seed', 0);
   await withEngine({ ...engineOptions(values), purpose: 'embed' }, (engine) =>
     interruptible(async (signal, progress) => {
+      announceEngine(engine);
       const manifest = await buildPatchedSet({
         pairs,
         out,
@@ -114,6 +115,7 @@ async function evaluate(args: string[]): Promise<void> {
   };
   await withEngine(engineOptions(values), (engine) =>
     interruptible(async (signal, progress) => {
+      announceEngine(engine);
       const { settings, records } = await evaluateDpr(engine, {
         ...options,
         signal,

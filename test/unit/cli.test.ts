@@ -58,6 +58,14 @@ describe('xssab CLI', function () {
     }
   });
 
+  it('explain-pairs says which model and execution provider it runs on', () => {
+    const list = path.join(tmp, 'two.csv');
+    fs.writeFileSync(list, `${crop('man_01_face0.png')},${crop('man_05_face0.png')},same\n${crop('sample1_face0.png')},${crop('sample4_face0.png')},different\n`);
+    const r = run('explain-pairs', list, '--out', path.join(tmp, 'two'), '--ep', 'cpu');
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^model MobileFaceNet \(sirius, 192-d\), execution provider cpu$/m);
+  });
+
   it('explains a pair: result.json, six .npy maps of shape (112, 112), overlays and report', () => {
     const out = path.join(tmp, 'pair');
     const r = run('explain', crop('man_01_face0.png'), crop('man_05_face0.png'), '--out', out, '--json');
