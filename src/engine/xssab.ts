@@ -128,6 +128,7 @@ export type ModelGraph = 'explain' | 'embed';
 // The embedding graph is cheap to build and a session opens it once: it is not kept.
 const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model) : buildEmbedGraph(model));
 
+/** The similarity, dissimilarity and combined maps of one face, row-major at the model's input size. */
 export type FaceMaps = Record<MapKind, Float32Array>;
 
 export interface PairExplanation {

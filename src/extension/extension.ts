@@ -108,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     });
 
   /** Explains two files; undefined when it failed (reported) or was cancelled. */
-  const explain = (images: [vscode.Uri, vscode.Uri], how: Partial<Rerun>, location: vscode.ProgressLocation) =>
+  const explainFiles = (images: [vscode.Uri, vscode.Uri], how: Partial<Rerun>, location: vscode.ProgressLocation) =>
     explainImages([images[0].fsPath, images[1].fsPath], how, location).then(
       (payload) => payload,
       (e) => {
@@ -119,7 +119,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   /** Explains two files and shows them in the panel; undefined when it failed (reported) or was cancelled. */
   const showPair = async (images: [vscode.Uri, vscode.Uri]) => {
-    const payload = await explain(images, {}, vscode.ProgressLocation.Notification);
+    const payload = await explainFiles(images, {}, vscode.ProgressLocation.Notification);
     if (payload) showExplanation(payload, images);
     return payload;
   };
@@ -130,7 +130,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   };
 
   const panelHost: PanelHost = {
-    rerun: (shown, how) => explain(shown.images, how, vscode.ProgressLocation.Window),
+    rerun: (shown, how) => explainFiles(shown.images, how, vscode.ProgressLocation.Window),
     log: (line) => output.info(line),
     view: () => readSettings().view,
   };

@@ -55,7 +55,7 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
     }
     running.add(out.fsPath);
     try {
-      if ((await explain(host, list, out, lfwRoot)) === 'cancelled') {
+      if ((await runExplainPairs(host, list, out, lfwRoot)) === 'cancelled') {
         host.notify('info', `xSSAB: stopped; what is done stays in ${out.fsPath}. Run "Explain Pair List" on ${path.basename(list.fsPath)} into that folder again to resume.`);
         return undefined;
       }
@@ -101,7 +101,8 @@ function needsLfwRoot(list: string): boolean {
   return isLfwPairs(list, fs.readFileSync(list, 'utf8').split(/\r?\n/, 1)[0]);
 }
 
-function explain(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined) {
+/** Runs `xssab explain-pairs` on the list with a cancellable progress notification. */
+function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined) {
   const settings = host.settings();
   const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold, verbose: settings.logLevel === 'debug' };
   host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}, EP ${settings.executionProvider})`);

@@ -25,7 +25,7 @@ import {
   DEFAULT_DISPLAY,
   type Display,
   displayedMaps,
-  type FaceMaps,
+  type DecodedFaceMaps,
   mapRgba,
   faceRegionLabels,
   photoTransform,
@@ -115,7 +115,7 @@ class Viewer implements ViewerHandle {
   private readonly faces: Record<Side, FaceView>;
   private payload!: ExplanationPayload;
   private photos?: Photos;
-  private maps!: Record<Side, FaceMaps>;
+  private maps!: Record<Side, DecodedFaceMaps>;
   /** The maps as drawn: values (smoothed when asked) and colour ranges (at the chosen contrast). */
   private shown!: Record<Side, ReturnType<typeof displayedMaps>>;
   private display: Display = { ...DEFAULT_DISPLAY };

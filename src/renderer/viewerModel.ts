@@ -13,14 +13,14 @@ import { type Affine, type ImageInfo, MAP_KINDS, type MapData, type MapKind } fr
 
 const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
 
-/** The three decoded maps of one face. */
-export interface FaceMaps {
+/** The three maps of one face decoded for display, with their size (the engine's FaceMaps has none). */
+export interface DecodedFaceMaps {
   width: number;
   height: number;
   values: Record<MapKind, Float32Array>;
 }
 
-export function decodeFaceMaps(maps: Record<MapKind, MapData>): FaceMaps {
+export function decodeFaceMaps(maps: Record<MapKind, MapData>): DecodedFaceMaps {
   const [height, width] = maps.combined.shape;
   const values = {} as Record<MapKind, Float32Array>;
   for (const kind of MAP_KINDS) {
@@ -32,7 +32,7 @@ export function decodeFaceMaps(maps: Record<MapKind, MapData>): FaceMaps {
 }
 
 /** The three map values at pixel (x, y); null outside the map or between pixels. */
-export function valuesAt(maps: FaceMaps, x: number, y: number): Record<MapKind, number> | null {
+export function valuesAt(maps: DecodedFaceMaps, x: number, y: number): Record<MapKind, number> | null {
   if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= maps.width || y >= maps.height) return null;
   const i = y * maps.width + x;
   return { combined: maps.values.combined[i], similarity: maps.values.similarity[i], dissimilarity: maps.values.dissimilarity[i] };
@@ -111,7 +111,7 @@ export const SMOOTHING_MAX = 8;
  * maps get their ranges from the smoothed values.
  */
 export function displayedMaps(
-  maps: FaceMaps,
+  maps: DecodedFaceMaps,
   recorded: Record<MapKind, Range>,
   recordedPercentile: number | undefined,
   display: Display,
