@@ -10,6 +10,8 @@ export function run(): Promise<void> {
   require('./tasks.test');
   mocha.suite.emit('pre-require', globalThis, 'pairList.test.ts', mocha);
   require('./pairList.test');
+  mocha.suite.emit('pre-require', globalThis, 'samples.test.ts', mocha);
+  require('./samples.test');
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} end-to-end test(s) failed`)) : resolve()));
   });
