@@ -73,7 +73,6 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     if (settings.ignoredWorkspaceModel && !noticed.has('untrusted model')) {
       noticed.add('untrusted model');
       output.warn(`workspace not trusted: ignored its xssab.model "${settings.ignoredWorkspaceModel}"`);
-      notify('info', 'xSSAB: this workspace is not trusted, so its "xssab.model" setting is ignored; your own settings or the bundled model are used.');
     }
     return settings;
   };
@@ -100,6 +99,10 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
             `${(performance.now() - start).toFixed(0)} ms in all${load}, explanation ${payload.timings.totalMs.toFixed(0)} ms`,
         );
         for (const warning of payload.warnings) output.warn(warning);
+        // The panel's header says it each time: the model shown is not the one the workspace names.
+        if (!options.model && settings.ignoredWorkspaceModel) {
+          return { ...payload, warnings: [...payload.warnings, `This workspace is not trusted: its xssab.model "${settings.ignoredWorkspaceModel}" was ignored.`] };
+        }
         return payload;
       } catch (e) {
         if (e instanceof CancelledError) output.info(`${names}: cancelled`);

@@ -236,16 +236,23 @@ export class ExplanationPanel {
     await this.save(`${stem(image)}_${kind}.png`, { PNG: ['png'] }, data);
   }
 
-  /** Asks where to save (the dialog itself confirms replacing a file) and writes there. */
+  /**
+   * Asks where to save (the dialog itself confirms replacing a file), offering the workspace's
+   * xssab-exports folder rather than the images' (a dataset's) folder; writes there and says so.
+   */
   private async save(name: string, filters: Record<string, string[]>, data: Buffer): Promise<void> {
-    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.shown.images[0], '..', name), filters });
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(await exportFolder(this.shown.images[0]), name), filters });
     if (!target) return;
     try {
       await vscode.workspace.fs.writeFile(target, data);
       this.host.log(`exported ${target.fsPath}`);
     } catch (e) {
       void vscode.window.showErrorMessage(`xSSAB: could not write ${target.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
     }
+    const choice = await vscode.window.showInformationMessage(`xSSAB: saved ${path.basename(target.fsPath)} in ${path.dirname(target.fsPath)}`, 'Open', 'Reveal');
+    if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target);
+    if (choice === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', target);
   }
 
   private html(): string {
@@ -257,6 +264,19 @@ export class ExplanationPanel {
     const cssFile = path.join(this.extensionUri.fsPath, 'dist', 'renderer', 'panel.css');
     const css = fs.existsSync(cssFile) ? `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.file(cssFile))}">` : '';
     return scriptPage({ title: 'xSSAB', script: script.toString(), nonce, allowed, head: css });
+  }
+}
+
+/** xssab-exports in the workspace folder (created), else the image's folder when no workspace is open. */
+async function exportFolder(image: vscode.Uri): Promise<vscode.Uri> {
+  const workspace = vscode.workspace.getWorkspaceFolder(image) ?? vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  if (!workspace) return vscode.Uri.joinPath(image, '..');
+  const folder = vscode.Uri.joinPath(workspace.uri, 'xssab-exports');
+  try {
+    await vscode.workspace.fs.createDirectory(folder);
+    return folder;
+  } catch {
+    return vscode.Uri.joinPath(image, '..');
   }
 }
 

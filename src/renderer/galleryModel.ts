@@ -52,6 +52,17 @@ export function galleryItems(summary: PairListSummary): GalleryItem[] {
   });
 }
 
+/**
+ * A failure as a card shows it: the reason first, then the file's name. The engine writes
+ * "<path>: <reason>", and on a narrow card a long path left no room for the reason.
+ */
+export function failureLine(failed: string): string {
+  const m = /^(.*?[^\s:]\.\w{2,5}): (.+)$/s.exec(failed);
+  if (!m) return failed;
+  const name = m[1].split(/[\\/]/).pop();
+  return `${m[2]} (${name})`;
+}
+
 export type SortKey = 'score' | 'margin' | 'kind' | 'label' | 'index';
 export const SORT_KEYS: readonly SortKey[] = ['score', 'margin', 'kind', 'label', 'index'];
 

@@ -8,6 +8,7 @@ import { THUMB_FACE } from '../shared/pairListSummary';
 import {
   columnsFor,
   DEFAULT_QUERY,
+  failureLine,
   fileUri,
   type GalleryItem,
   type GalleryQuery,
@@ -251,7 +252,7 @@ class Gallery implements GalleryHandle {
     const doc = this.doc;
     const lines = [
       `#${item.index} · ${item.label}`,
-      item.outcome ? (item.outcomeB ? `A ${outcomeText(item.outcome)} · B ${outcomeText(item.outcomeB)}` : outcomeText(item.outcome)) : (item.failed ?? 'not explained'),
+      item.outcome ? (item.outcomeB ? `A ${outcomeText(item.outcome)} · B ${outcomeText(item.outcomeB)}` : outcomeText(item.outcome)) : item.failed ? failureLine(item.failed) : 'not explained',
       item.kind + (item.disagree ? ' · models disagree' : ''),
     ];
     const button = el(doc, 'button', {

@@ -94,6 +94,8 @@ describe('explain-pairs runs', function () {
     assert.deepStrictEqual(readSummary(wholeOut), JSON.parse(JSON.stringify(whole)));
     const payload = pairPayload(wholeOut, whole.pairs[1]);
     assert.strictEqual(payload.score, whole.pairs[1].outcomes![0].score);
+    // The card's threshold, not one the user gave (a panel opened from the gallery shows this).
+    assert.deepStrictEqual([m.thresholdSource, payload.thresholdSource, payload.threshold], ['model card', 'model card', 0.5659]);
     const bytes = Uint8Array.from(Buffer.from(payload.maps.b.combined.data, 'base64'));
     assert.deepStrictEqual(new Float32Array(bytes.buffer), npy(wholeOut, path.join(whole.pairs[1].dir, 'model-a', 'b_combined.npy')));
     assert.ok(fs.statSync(path.join(wholeOut, 'report.html')).size > 5000);

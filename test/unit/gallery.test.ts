@@ -6,6 +6,7 @@ import type { ModelSummary, PairListRecord, PairListSummary } from '../../src/sh
 import { PAIRLIST_MIME } from '../../src/shared/result';
 import {
   DEFAULT_QUERY,
+  failureLine,
   fileUri,
   type GalleryQuery,
   galleryItems,
@@ -83,6 +84,12 @@ describe('gallery model', () => {
     assert.deepEqual(visibleRows(1050, 600, 100, 1000, 2), { first: 8, end: 19 });
     assert.deepEqual(visibleRows(99_500, 600, 100, 1000, 2), { first: 993, end: 1000 });
     assert.deepEqual(visibleRows(0, 600, 100, 0, 2), { first: 0, end: 0 });
+  });
+
+  it('a failed card says the reason first, then the file\'s name', () => {
+    assert.equal(failureLine('/data/sets/lfw/aligned/missing_face0.png: file not found'), 'file not found (missing_face0.png)');
+    assert.equal(failureLine('C:\\data\\a b.jpg: no face detected (the detector found none above 0.5)'), 'no face detected (the detector found none above 0.5) (a b.jpg)');
+    assert.equal(failureLine('out of memory'), 'out of memory');
   });
 
   it('names files under a webview base URI or from carried data URIs', () => {

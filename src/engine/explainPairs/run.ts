@@ -144,7 +144,9 @@ async function explainBatch(out: string, engines: readonly Engine[], settings: R
   const ok = pairs.map((_, i) => i).filter((i) => failure(i) === undefined);
   const explained: ExplainedPair[][] = [];
   for (const [m, engine] of engines.entries()) {
-    explained.push(ok.length ? await engine.explainFaces(ok.map((i) => faces[m][i] as [PreparedFace, PreparedFace]), models[m].threshold) : []);
+    // The card's threshold is left to the engine, so each pair's result names its true source.
+    const threshold = models[m].thresholdSource === 'user' ? models[m].threshold : undefined;
+    explained.push(ok.length ? await engine.explainFaces(ok.map((i) => faces[m][i] as [PreparedFace, PreparedFace]), threshold) : []);
   }
   return Promise.all(
     pairs.map(async (pair, i): Promise<PairListRecord> => {
