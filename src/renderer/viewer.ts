@@ -571,7 +571,10 @@ class Viewer implements ViewerHandle {
     if (this.kind === 'none') return;
     const kind = this.kind;
     const { width, height } = this.maps[side];
-    const canvas = el(this.doc, 'canvas', { width: String(width), height: String(height) });
+    // Enlarged to about 256 px so the legend under the face can be read; pixels stay square.
+    const scale = Math.max(1, Math.round(256 / width));
+    const [w, h, band] = [width * scale, height * scale, 40];
+    const canvas = el(this.doc, 'canvas', { width: String(w), height: String(h + band) });
     const ctx = this.context(canvas);
     const map = this.mapCanvas(side, kind, true);
     if (!ctx || !map) {
@@ -582,9 +585,28 @@ class Viewer implements ViewerHandle {
       const crop = el(this.doc, 'img');
       crop.src = this.payload.images[side];
       await crop.decode();
-      ctx.drawImage(crop, 0, 0, width, height);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(crop, 0, 0, w, h);
       ctx.globalAlpha = this.opacity;
-      ctx.drawImage(map, 0, 0);
+      ctx.drawImage(map, 0, 0, w, h);
+      ctx.globalAlpha = 1;
+      // The legend: the map's colour scale over the raw range it was drawn on, as the panel shows it.
+      const [lo, hi] = this.payload.ranges[side][kind];
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, h, w, band);
+      const gradient = ctx.createLinearGradient(8, 0, w - 8, 0);
+      legendStops(kind).forEach((colour, k, all) => gradient.addColorStop(k / (all.length - 1), colour));
+      ctx.fillStyle = gradient;
+      ctx.fillRect(8, h + 6, w - 16, 12);
+      ctx.fillStyle = '#000000';
+      ctx.font = '11px sans-serif';
+      ctx.textBaseline = 'top';
+      ctx.textAlign = 'left';
+      ctx.fillText(formatMapValue(lo), 8, h + 22);
+      ctx.textAlign = 'center';
+      ctx.fillText(kind, w / 2, h + 22);
+      ctx.textAlign = 'right';
+      ctx.fillText(formatMapValue(hi), w - 8, h + 22);
       this.post({ type: 'exportMap', side, kind, png: canvas.toDataURL('image/png') });
     } catch (e) {
       this.status.textContent = `Could not export the map: ${e instanceof Error ? e.message : String(e)}`;
