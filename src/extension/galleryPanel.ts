@@ -122,6 +122,11 @@ export class GalleryPanel {
         else this.host.log(`gallery: no pair ${message.index} in this list`);
         break;
       }
+      case 'openRun':
+        // Only the run's own folder and report: the message names neither path.
+        if (message.what === 'report') void vscode.env.openExternal(vscode.Uri.joinPath(this.out, 'report.html'));
+        else void vscode.commands.executeCommand('revealFileInOS', this.out);
+        break;
       default:
         unexpected(message);
     }

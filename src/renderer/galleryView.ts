@@ -180,7 +180,16 @@ class Gallery implements GalleryHandle {
       );
     }
     if (s.comparison) facts.append(el(doc, 'dt', {}, 'Decisions differ'), el(doc, 'dd', {}, `${s.comparison.disagreements.length} pair(s)`));
-    this.header.replaceChildren(el(doc, 'h2', {}, `xSSAB: ${displayName(s.list)}`), facts);
+    const buttons: HTMLElement[] = [];
+    if (this.host) {
+      const host = this.host;
+      const report = el(doc, 'button', { type: 'button' }, 'Open report.html');
+      report.addEventListener('click', () => host.post({ type: 'openRun', what: 'report' }));
+      const folder = el(doc, 'button', { type: 'button' }, 'Reveal the run folder');
+      folder.addEventListener('click', () => host.post({ type: 'openRun', what: 'folder' }));
+      buttons.push(el(doc, 'p', { class: 'xssab-run-files' }, report, ' ', folder));
+    }
+    this.header.replaceChildren(el(doc, 'h2', {}, `xSSAB: ${displayName(s.list)}`), facts, ...buttons);
   }
 
   /** The headline maps (FNM − TM) first, then each model's group means, then A − B per group. */

@@ -87,7 +87,9 @@ export type NotebookHostMessage = { type: 'explained'; payload: ExplanationPaylo
 export type GalleryMessage =
   | { type: 'ready' }
   | { type: 'shown'; pairs: number }
-  | { type: 'openPair'; index: number; model: ModelEntry['key'] };
+  | { type: 'openPair'; index: number; model: ModelEntry['key'] }
+  /** The run's report.html in the browser, or its folder in the system's file manager. */
+  | { type: 'openRun'; what: 'report' | 'folder' };
 
 /** Host → gallery. */
 /** `out`: the run's folder on disk, kept in the webview's state so that VS Code can restore the panel. */
@@ -258,6 +260,9 @@ export function parseGalleryMessage(raw: unknown): Envelope<GalleryMessage> {
     case 'openPair':
       if (v.model !== 'model-a' && v.model !== 'model-b') throw new ProtocolError('model must be "model-a" or "model-b"');
       return envelope(v, { type: 'openPair', index: count(v.index, 'index'), model: v.model });
+    case 'openRun':
+      if (v.what !== 'report' && v.what !== 'folder') throw new ProtocolError('what must be "report" or "folder"');
+      return envelope(v, { type: 'openRun', what: v.what });
     default:
       throw unknownType(v.type);
   }

@@ -120,6 +120,15 @@ describe('gallery view (JSDOM)', () => {
     return { dom, doc, root, posted, gallery, scroller, errors, data };
   }
 
+  it('the header\'s buttons ask for the run\'s report and folder', () => {
+    const { root, posted } = mount(3);
+    const buttons = [...root.querySelectorAll<HTMLButtonElement>('.xssab-run-files button')];
+    assert.deepEqual(buttons.map((b) => b.textContent), ['Open report.html', 'Reveal the run folder']);
+    posted.length = 0;
+    for (const b of buttons) b.click();
+    assert.deepEqual(posted, [{ type: 'openRun', what: 'report' }, { type: 'openRun', what: 'folder' }]);
+  });
+
   it('renders only the visible rows of a 5,000-pair list, and the rows in view after a scroll', () => {
     const { root, posted, scroller, errors, data } = mount(5000);
     const { rowHeight, cardWidth } = gridLayout(data.summary);
@@ -181,8 +190,9 @@ describe('gallery messages', () => {
     assert.deepEqual(parseGalleryMessage({ type: 'ready', id: 'g1' }), { type: 'ready', id: 'g1' });
     assert.deepEqual(parseGalleryMessage({ type: 'shown', id: 'g2', pairs: 12, extra: 1 }), { type: 'shown', id: 'g2', pairs: 12 });
     assert.deepEqual(parseGalleryMessage({ type: 'openPair', id: 'g3', index: 3, model: 'model-b' }), { type: 'openPair', id: 'g3', index: 3, model: 'model-b' });
+    assert.deepEqual(parseGalleryMessage({ type: 'openRun', id: 'g5', what: 'report', path: '/etc/passwd' }), { type: 'openRun', id: 'g5', what: 'report' });
     const id = 'g4';
-    for (const bad of [null, 'ready', { type: 'openPair', id, index: -1, model: 'model-a' }, { type: 'openPair', id, index: 1.5, model: 'model-a' }, { type: 'openPair', id, index: 1, model: 'model-c' }, { type: 'shown', id, pairs: '3' }, { type: 'exportResult', id }, { type: 'ready' }]) {
+    for (const bad of [{ type: 'openRun', id, what: '/etc' }, null, 'ready', { type: 'openPair', id, index: -1, model: 'model-a' }, { type: 'openPair', id, index: 1.5, model: 'model-a' }, { type: 'openPair', id, index: 1, model: 'model-c' }, { type: 'shown', id, pairs: '3' }, { type: 'exportResult', id }, { type: 'ready' }]) {
       assert.throws(() => parseGalleryMessage(bad), /must be|unknown message type|without a type/, JSON.stringify(bad));
     }
   });
