@@ -50,7 +50,8 @@ function packageTarget(t: VsixTarget, manifest: string): string {
     const ortBin = path.join(stage, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', t.os, t.cpu);
     for (const f of fs.readdirSync(ortBin).filter((n) => /^libonnxruntime\.1\.\d+\.\d+\.dylib$/.test(n))) fs.rmSync(path.join(ortBin, f));
     const out = path.join(root, vsixName(t));
-    execFileSync(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', t.name, '--skip-license', '--allow-missing-repository', '--out', out], { cwd: stage, stdio: 'inherit' });
+    // Relative links stay relative: VS Code shows an installed extension's README from its own folder (media/panel.png).
+    execFileSync(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', t.name, '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], { cwd: stage, stdio: 'inherit' });
     return out;
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });

@@ -164,7 +164,7 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
         await explainFromExplorer(page);
         return 'two images selected, context menu → Explain Match → the panel opened';
       });
-      const reload = explorer && (await check('reload', () => checkPanelsSurviveReload(page)));
+      const reload = explorer && (await check('reload', () => checkPanelsSurviveReload(page, path.dirname(consoleLog))));
       if (!reload || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
     }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
@@ -247,13 +247,13 @@ async function checkHeaderLayout(gallery: Frame): Promise<void> {
 }
 
 /** The explanation panel's viewer once it shows the sample pair with both faces drawn. */
-async function panelViewer(page: Page, timeoutMs: number): Promise<ShownViewer> {
+async function panelViewer(page: Page, timeoutMs: number): Promise<ShownViewer & { frame: Frame }> {
   const title = `${PAIR[0]} ↔ ${PAIR[1]}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
       const shown = (await viewers(frame)).find((v) => v.title === title && v.faces === 2);
-      if (shown) return shown;
+      if (shown) return { ...shown, frame };
     }
     if (Date.now() > deadline) throw new Error(`no viewer showed ${title} with two faces within ${timeoutMs / 1000} s`);
     await page.waitForTimeout(500);
@@ -261,10 +261,23 @@ async function panelViewer(page: Page, timeoutMs: number): Promise<ShownViewer> 
 }
 
 /**
+ * The explanation panel alone (for the README, with --keep): its editor group maximised, the
+ * webview's outermost frame element captured.
+ */
+async function screenshotPanel(page: Page, frame: Frame, file: string): Promise<void> {
+  let outer = frame;
+  while (outer.parentFrame() && outer.parentFrame() !== page.mainFrame()) outer = outer.parentFrame()!;
+  const element = await outer.frameElement();
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.waitForTimeout(1500);
+  await element.screenshot({ path: file });
+}
+
+/**
  * A window reload brings both panels back: the explanation panel with the same score, and the
  * gallery of the pair list the suite explained (opened here from the Explorer, resuming that run).
  */
-async function checkPanelsSurviveReload(page: Page): Promise<string> {
+async function checkPanelsSurviveReload(page: Page, runDir: string): Promise<string> {
   const before = await panelViewer(page, 60_000);
   await explorerCommand(page, [PAIR_LIST], 'Explain Pair List');
   // The output folder next to the list holds the suite's finished run: it resumes at once.
@@ -286,6 +299,7 @@ async function checkPanelsSurviveReload(page: Page): Promise<string> {
   await page.locator('.tab', { hasText: `xSSAB: ${PAIR[0]}` }).click({ timeout: 60_000 });
   const after = await panelViewer(page, 60_000);
   if (after.score !== before.score) throw new Error(`the restored panel shows score ${after.score}, before the reload ${before.score}`);
+  await screenshotPanel(page, after.frame, path.join(runDir, 'panel.png'));
   return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload`;
 }
 
