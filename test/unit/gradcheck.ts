@@ -31,8 +31,14 @@ export class Net {
   }
   model(output: string): Model {
     this.graph.output = [{ name: output }];
-    return makeModel(this.graph, this.opset);
+    return modelOf(this.graph, this.opset);
   }
+}
+
+/** A model of the graph importing, besides ai.onnx, every other domain its nodes use (com.microsoft: version 1). */
+function modelOf(graph: Graph, opset: number): Model {
+  const domains = new Set((graph.node ?? []).map((n) => n.domain ?? '').filter((d) => d && d !== 'ai.onnx'));
+  return makeModel(graph, opset, [...domains].map((domain) => ({ domain, version: 1 })));
 }
 
 export interface GradCheckOptions {
@@ -46,6 +52,9 @@ export interface GradCheckOptions {
   /** Input values; random with zeros by default. */
   x?: Float32Array;
 }
+
+/** A rule's check: its name (the op, or "Op (what differs)"), input shape, net, opset and check options. */
+export type RuleCase = [name: string, xShape: number[], build: (net: Net) => string, opset?: number, options?: GradCheckOptions];
 
 export interface GradCheckReport {
   checked: number;
@@ -72,7 +81,7 @@ export async function gradCheck(net: Net, output: string, options: GradCheckOpti
   const b = new GraphBuilder(vjpGraph, net.opset);
   const [gx] = appendVjp(b, { shapes, constants: collectConstants(vjpGraph) }, { input: 'x', output, cotangents: ['ct'] });
   vjpGraph.output = [{ name: gx }];
-  const vjp = await createSession(encodeModel(makeModel(vjpGraph, net.opset)), 'cpu');
+  const vjp = await createSession(encodeModel(modelOf(vjpGraph, net.opset)), 'cpu');
   const fwd = await createSession(encodeModel(forward), 'cpu');
 
   const n = xShape.reduce((a, c) => a * c, 1);

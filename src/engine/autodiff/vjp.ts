@@ -66,6 +66,9 @@ class NodeContext implements RuleContext {
     const t = this.info.constants.get(name);
     return t ? tensorInts(t) : undefined;
   }
+  constantType(name: string): number | undefined {
+    return this.info.constants.get(name)?.dataType ?? undefined;
+  }
 
   has(attribute: string): boolean {
     return this.attrs.has(attribute);

@@ -18,8 +18,7 @@ function pickRule(secondWins: 'Less' | 'Greater'): GradRule {
 }
 
 /** `name` with its last two axes swapped. */
-function swapLast(ctx: RuleContext, name: string): string {
-  const rank = ctx.shape(name).length;
+export function swapLast(ctx: RuleContext, name: string, rank = ctx.shape(name).length): string {
   if (rank < 2) unsupported(ctx, '1-D operands are not supported');
   const perm = Array.from({ length: rank }, (_, a) => a);
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];

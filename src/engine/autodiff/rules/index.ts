@@ -2,13 +2,14 @@
 import { arithmeticRules } from './arithmetic';
 import { elementwiseRules } from './elementwise';
 import { normalizationRules } from './normalization';
+import { quantizedRules } from './quantized';
 import { shapeRules } from './shape';
 import { spatialRules } from './spatial';
 import type { GradRule, OpType } from './types';
 
 export { type GradRule, type Gradient, type OpType, type RuleContext, UnsupportedGradientError } from './types';
 
-const families = [elementwiseRules, arithmeticRules, shapeRules, normalizationRules, spatialRules] as const;
+const families = [elementwiseRules, arithmeticRules, shapeRules, normalizationRules, spatialRules, quantizedRules] as const;
 
 type KeysOf<T> = T extends object ? keyof T : never;
 /** Op types that two families both define. */
@@ -26,6 +27,7 @@ export const GRADIENT_RULES: Readonly<Record<OpType, GradRule>> = {
   ...shapeRules,
   ...normalizationRules,
   ...spatialRules,
+  ...quantizedRules,
 };
 
 export const SUPPORTED_OPS: readonly OpType[] = (Object.keys(GRADIENT_RULES) as OpType[]).sort();

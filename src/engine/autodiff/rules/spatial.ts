@@ -54,28 +54,29 @@ function transposeGeometry(ctx: RuleContext, geo: Geometry): { pads: number[]; o
  * as graph nodes: onnxruntime folds them into one constant when the weights are constant, so the
  * model file holds no second copy of them. Slice with steps needs opset 10.
  */
-function flippedKernel(ctx: RuleContext, w: string, group: number): string {
+function flippedKernel(ctx: RuleContext, w: string, wShape: readonly number[], group: number): string {
   const { b } = ctx;
-  const [m, cPerGroup, kh, kw] = ctx.shape(w);
+  const [m, cPerGroup, kh, kw] = wShape;
   const grouped = b.op('Reshape', [w, b.ints([group, m / group, cPerGroup, kh, kw])]);
   const swapped = b.op('Reshape', [b.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }), b.ints([cPerGroup * group, m / group, kh, kw])]);
   // Steps −1 from the last index; an end of −(size + 1) runs through index 0.
   return b.op('Slice', [swapped, b.ints([-1, -1]), b.ints([-(kh + 1), -(kw + 1)]), b.ints([2, 3]), b.ints([-1, -1])]);
 }
 
-function convBack(ctx: RuleContext): string {
-  const wName = input(ctx, 1);
-  const wShape = ctx.shape(wName);
+/**
+ * The input gradient of a convolution of input 0 with the kernel `wName` (by default input 1;
+ * the integer convolutions pass their dequantized kernel, built in the graph).
+ */
+export function convBack(ctx: RuleContext, g = grad(ctx), wName = input(ctx, 1), wShape = ctx.shape(wName)): string {
   const group = ctx.int('group');
   const geo = spatialGeometry(ctx, ctx.ints('kernel_shape'));
-  const g = grad(ctx);
   // Stride 1 with a 2-D kernel: a plain Conv with the flipped kernel is ~1.8× faster than ConvTranspose.
   // With stride 1 the flipped convolution maps the output size back onto the input size exactly.
   const reach = geo.kernel.map((k, a) => (k - 1) * geo.dilations[a]);
   const flippedPads = [...reach.map((r, a) => r - geo.padsBegin[a]), ...reach.map((r, a) => r - geo.padsEnd[a])];
   if (ctx.opset >= 10 && wShape.length === 4 && geo.strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
     // One flipped kernel per node, shared by the backward passes of all cotangents.
-    const flipped = ctx.memo('flipped_kernel', () => flippedKernel(ctx, wName, group));
+    const flipped = ctx.memo('flipped_kernel', () => flippedKernel(ctx, wName, wShape, group));
     return ctx.b.op('Conv', [g, flipped], { group, dilations: geo.dilations, pads: flippedPads });
   }
   const { pads, outputPadding } = transposeGeometry(ctx, geo);
@@ -155,7 +156,7 @@ function maxPoolBack(ctx: RuleContext): string {
 
 /** Defaults shared by Conv and the pools, sized by the kernel's spatial rank. */
 const spatialRank = (ctx: RuleContext) => ctx.shape(input(ctx, 0)).length - 2;
-const geometryDefaults = {
+export const geometryDefaults = {
   strides: (ctx: RuleContext) => Array(spatialRank(ctx)).fill(1),
   dilations: (ctx: RuleContext) => Array(spatialRank(ctx)).fill(1),
   pads: (ctx: RuleContext) => Array(2 * spatialRank(ctx)).fill(0),

@@ -14,7 +14,11 @@ export type OpType =
   | 'HardSwish' | 'Identity' | 'LayerNormalization' | 'LeakyRelu' | 'Log' | 'MatMul' | 'Max' | 'MaxPool' | 'Min'
   | 'Mul' | 'Neg' | 'Pad' | 'Pow' | 'PRelu' | 'Reciprocal' | 'ReduceL2' | 'ReduceMean' | 'ReduceSum' | 'Relu'
   | 'Reshape' | 'Sigmoid' | 'Slice' | 'Softmax' | 'Split' | 'Sqrt' | 'Squeeze' | 'Sub' | 'Sum' | 'Tanh'
-  | 'Transpose' | 'Unsqueeze';
+  | 'Transpose' | 'Unsqueeze'
+  // Quantized models (rules/quantized.ts); the QLinear ops other than Conv and MatMul are com.microsoft's.
+  | 'QuantizeLinear' | 'DequantizeLinear' | 'QLinearConv' | 'QLinearMatMul' | 'QLinearAdd' | 'QLinearMul'
+  | 'QLinearGlobalAveragePool' | 'QLinearConcat' | 'QLinearSigmoid' | 'QLinearLeakyRelu' | 'DynamicQuantizeLinear'
+  | 'ConvInteger' | 'MatMulInteger' | 'Cast';
 
 export type AttributeValue = number | string | readonly number[];
 
@@ -56,6 +60,8 @@ export interface RuleContext {
   /** Values of a constant tensor, or undefined when it is computed at run time. */
   constant(name: string): Float32Array | undefined;
   constantInts(name: string): number[] | undefined;
+  /** Element type (onnx DataType) of a constant tensor, or undefined when it is computed at run time. */
+  constantType(name: string): number | undefined;
   /** Whether the node sets the attribute itself. */
   has(attribute: string): boolean;
   /** An attribute's value, or the rule's declared default. */
