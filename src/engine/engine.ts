@@ -15,6 +15,7 @@ import { type FrModel, type LoadOptions, type Preprocessing, defaultModelPath, l
 import { regionLabels, regionSums, templateLandmarks } from '../shared/regions';
 import type { ExplanationResult, ImageInfo, TrustCheck } from '../shared/result';
 import type { ExplainedPair, PreparedFace } from './pair';
+import { isIntegerQuantized } from './quantization';
 import { RecentMap } from './recentMap';
 import { trustCheck } from './trustCheck';
 import type { ExecutionProviderChoice, FallbackNotice } from './runtime';
@@ -201,6 +202,7 @@ export class Engine {
         split: pair.split,
         arguments: Array.from(pair.arguments),
         ep: this.ep,
+        ...(isIntegerQuantized(m.quantization) ? { gradients: 'straight-through (quantized model)' as const } : {}),
         timings: { totalMs: explainMs, explainMs },
         a: withRegions(faces[0], pair.maps[0]),
         b: withRegions(faces[1], pair.maps[1]),

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { type GraphInfo, collectConstants, topologicalOrder } from './autodiff/graphInfo';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
+import { type QuantizationKind, quantizationKind } from './quantization';
 import { RecentMap } from './recentMap';
 import { modelShapes } from './shapeCache';
 import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
@@ -54,6 +55,8 @@ export interface FrModel {
   thresholdSource: 'model card' | 'default';
   info: GraphInfo;
   warnings: string[];
+  /** Reduced-precision export the model is (quantization.ts). */
+  quantization: QuantizationKind;
 }
 
 export interface LoadOptions {
@@ -154,6 +157,7 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     thresholdSource: card?.threshold === undefined ? 'default' : 'model card',
     info: { shapes, constants: collectConstants(graph) },
     warnings,
+    quantization: quantizationKind(proto),
   };
 }
 

@@ -430,6 +430,7 @@ class Viewer implements ViewerHandle {
       ...fact('Decision', decision),
       ...fact('Model', p.model.name),
       ...fact('Execution provider', p.ep),
+      ...(p.gradients ? fact('Gradients', p.gradients) : []),
       ...fact('Time', formatDuration(p.timings.totalMs)),
     );
     const title = el(doc, 'h2', {}, `${displayName(p.a.path)} ↔ ${displayName(p.b.path)}`);

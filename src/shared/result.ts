@@ -68,6 +68,8 @@ export interface ExplanationResult {
   /** Per-dimension arguments a_n = ê_A,n · ê_B,n. */
   arguments: number[];
   ep: string;
+  /** How the maps' gradients were taken where not exactly: straight-through for int8 models (README, "Quantized models"). */
+  gradients?: 'straight-through (quantized model)';
   timings: { totalMs: number; [stage: string]: number };
   a: ImageInfo;
   b: ImageInfo;

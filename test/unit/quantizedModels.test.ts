@@ -6,10 +6,12 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Engine } from '../../src/engine/engine';
 import { loadFrModel } from '../../src/engine/model';
 import { encodeModel } from '../../src/engine/onnx/proto';
 import { quantizationKind } from '../../src/engine/quantization';
 import { createSession, ort } from '../../src/engine/runtime';
+import type { PreparedFace } from '../../src/engine/pair';
 import { Explainer, type PairExplanation } from '../../src/engine/xssab';
 import { type TwinKind, TWIN, gridValues, twinModel } from './quantize';
 
@@ -95,4 +97,19 @@ describe('quantized models (QDQ, QOperator, dynamic)', () => {
       assert.ok(reference.saliency[0][pixel] > 0, 'the float net has a gradient at that pixel');
     });
   }
+
+  it('result.json says the gradients are straight-through for the int8 models only', async () => {
+    const crop = { width: 4, height: 4, data: Uint8Array.from({ length: 48 }, (_, i) => (i * 7) % 5) };
+    const prepared = (name: string): PreparedFace => ({ photo: crop, crop, info: { path: name, width: 4, height: 4, alignment: 'crop' }, warnings: [] });
+    const gradients: Record<string, string | undefined> = {};
+    for (const kind of ['float', 'QDQ', 'QOperator', 'dynamic'] as const) {
+      await explainWith(kind, a, b); // writes the file and its card
+      const engine = await Engine.create({ model: path.join(tmp, `twin_${kind}.onnx`) });
+      const [pair] = await engine.explainFaces([[prepared('a.png'), prepared('b.png')]]);
+      gradients[kind] = pair.result.gradients;
+      await engine.explainer.release();
+    }
+    const st = 'straight-through (quantized model)';
+    assert.deepStrictEqual(gradients, { float: undefined, QDQ: st, QOperator: st, dynamic: st });
+  });
 });
