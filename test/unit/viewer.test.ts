@@ -189,6 +189,11 @@ describe('viewer: rendered into JSDOM', () => {
     for (const m of f.posted) assert.deepEqual(parsePanelMessage({ ...m, id: 'panel-1' }), { ...m, id: 'panel-1' });
   });
 
+  it('says in the header when the gradients are straight-through (a quantized model)', () => {
+    f = mount({ payload: { ...goldenPayload(), gradients: 'straight-through (quantized model)' } });
+    assert.match(text(f.root.querySelector('header')), /Execution providercpuGradientsstraight-through \(quantized model\)Time/);
+  });
+
   it('renders the header, two faces and legends with the payload ranges', () => {
     f = mount();
     const header = text(f.root.querySelector('header'));
@@ -198,6 +203,7 @@ describe('viewer: rendered into JSDOM', () => {
     assert.match(header, /DecisionMatch \(\+0\.0420 above the threshold\)/);
     assert.match(header, /Modeltoy-net/);
     assert.match(header, /Execution providercpu/);
+    assert.doesNotMatch(header, /Gradients/);
     assert.match(header, /Time1\.23 s/);
     assert.equal(f.root.querySelectorAll('.xssab-face').length, 2);
     assert.equal(f.root.querySelectorAll('.xssab-face img[src^="data:image/png"]').length, 2);
