@@ -72,6 +72,10 @@ async function explain(job: ExplainJob, reply: Replier): Promise<void> {
   const { engine, loadMs } = await engineFor(job, reply);
   reply({ type: 'progress', message: 'Computing the maps…' });
   const pair = await engine.explainPair({ ...imageSource(job.a), face: job.faces?.[0] }, { ...imageSource(job.b), face: job.faces?.[1] }, job.threshold);
+  if (job.check) {
+    reply({ type: 'progress', message: 'Checking the map…' });
+    pair.result.check = await engine.checkPair(pair);
+  }
   done(reply, await toPayload(pair, rawMap), loadMs);
 }
 

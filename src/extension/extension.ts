@@ -90,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       try {
         const settings = readSettings();
         const model = options.model ?? settings.model;
-        const job = { model, ep: settings.executionProvider, a, b, threshold: options.threshold ?? settings.threshold, faces: options.faces };
+        const job = { model, ep: settings.executionProvider, a, b, threshold: options.threshold ?? settings.threshold, faces: options.faces, check: options.check };
         const { payload, loadMs } = await engine.explain(job, { onProgress: (message) => progress.report({ message }), onFallback: onFallback(settings) }, token);
         const load = loadMs !== undefined ? `, model loaded in ${loadMs.toFixed(0)} ms` : '';
         output.info(

@@ -26,6 +26,8 @@ export interface Shown {
 export interface Rerun {
   threshold?: number;
   faces: [number, number];
+  /** With the trust check of the maps (kept once asked for). */
+  check?: boolean;
 }
 
 export interface PanelHost {
@@ -172,6 +174,9 @@ export class ExplanationPanel {
       case 'chooseFace':
         void this.chooseFace(message.side, message.face);
         break;
+      case 'checkMap':
+        if (!this.shown.payload.check) void this.rerun({ ...this.shownRun(), check: true }, 'Checking the map…');
+        break;
       default:
         unexpected(message);
     }
@@ -180,7 +185,7 @@ export class ExplanationPanel {
   /** What a re-run keeps of the shown explanation: a threshold the user chose, and the faces. */
   private shownRun(): Rerun {
     const { payload } = this.shown;
-    return { threshold: payload.thresholdSource === 'user' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0] };
+    return { threshold: payload.thresholdSource === 'user' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0], ...(payload.check ? { check: true } : {}) };
   }
 
   private async rerunAt(threshold: number): Promise<void> {

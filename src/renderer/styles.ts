@@ -76,6 +76,11 @@ export const VIEWER_CSS = `
 .xssab-viewer button.xssab-face-thumb-button[aria-pressed="true"] { outline: 2px solid var(--vscode-focusBorder, #0078d4); }
 .xssab-face-thumb { display: block; width: 40px; height: 40px; background-repeat: no-repeat; }
 .xssab-region-chart { max-width: 460px; }
+.xssab-check-faces { display: flex; flex-wrap: nowrap; gap: 12px; }
+.xssab-check-face { margin: 0; flex: 1 1 0; min-width: 0; max-width: 300px; }
+.xssab-check-face figcaption { font-size: 0.9em; }
+.xssab-check-map { stroke: var(--vscode-charts-blue, #1f6fd1); stroke-width: 2; }
+.xssab-check-random { stroke: var(--vscode-descriptionForeground, #6b6b6b); stroke-width: 1.5; stroke-dasharray: 4 3; }
 .xssab-region-row .xssab-region-hit { fill: transparent; stroke: none; }
 .xssab-region-row:hover .xssab-region-hit, .xssab-region-row:focus .xssab-region-hit { fill: var(--vscode-list-hoverBackground, #8882); }
 .xssab-region-row:focus { outline: none; }

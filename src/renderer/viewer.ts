@@ -16,6 +16,7 @@ import { type ExplanationPayload, type ImageInfo, type MapKind, SIDES, type Side
 import { DEFAULT_OPACITY, MAP_CHOICES, type MapChoice, type PanelMessage, type ViewPreferences } from '../shared/protocol';
 import { argumentChart, CHART_ARGUMENTS } from './argumentChart';
 import { type Child, el, injectStyles, uniqueId } from './dom';
+import { checkChart } from './checkChart';
 import { regionChart } from './regionChart';
 import { decisionText, displayName, formatDuration, formatMapValue, formatScore, formatSigned, legendNote, readoutText } from './format';
 import {
@@ -97,6 +98,8 @@ class Viewer implements ViewerHandle {
   private readonly header: HTMLElement;
   private readonly decomposition: HTMLElement;
   private readonly regions: HTMLElement;
+  private readonly check: HTMLElement;
+  private readonly checkButton?: HTMLButtonElement;
   private readonly decompositionHeadingId: string;
   private readonly kindSelect: HTMLSelectElement;
   private readonly opacityInput: HTMLInputElement;
@@ -221,11 +224,20 @@ class Viewer implements ViewerHandle {
     this.decompositionHeadingId = `${id}-decomposition`;
     this.decomposition = el(doc, 'section', { class: 'xssab-decomposition', 'aria-labelledby': this.decompositionHeadingId });
     this.regions = el(doc, 'section', { class: 'xssab-regions', 'aria-labelledby': `${id}-regions` });
+    this.check = el(doc, 'section', { class: 'xssab-trust', 'aria-labelledby': `${id}-check` });
+    if (host) {
+      this.checkButton = el(doc, 'button', { type: 'button', title: 'Rescore each face with 5–50 % of it blurred in the map’s order and in a random order' }, 'Check this map');
+      this.checkButton.addEventListener('click', () => {
+        this.checkButton!.disabled = true;
+        this.post({ type: 'checkMap' });
+      });
+    }
     this.container = el(doc, 'div', { class: 'xssab-viewer', 'data-xssab-id': id },
       this.header,
       controls,
       el(doc, 'div', { class: 'xssab-faces' }, this.faces.a.figure, this.faces.b.figure),
       this.regions,
+      this.check,
       this.decomposition,
     );
     this.update(payload, options.photos); // throws on a broken payload before `root` is touched
@@ -254,6 +266,7 @@ class Viewer implements ViewerHandle {
     }
     this.renderHeader();
     this.renderRegions();
+    this.renderCheck();
     this.renderDecomposition();
     this.drawFaces();
   }
@@ -266,6 +279,15 @@ class Viewer implements ViewerHandle {
     if (!a || !b) return this.regions.replaceChildren();
     const heading = el(this.doc, 'h3', { id: this.regions.getAttribute('aria-labelledby')! }, 'Face regions');
     this.regions.replaceChildren(heading, regionChart(this.doc, a, b, (region) => this.highlight(region)));
+  }
+
+  /** The trust check: its chart when the explanation has one, else (in the panel) the button that asks for it. */
+  private renderCheck(): void {
+    const { check } = this.payload;
+    this.check.hidden = !check && !this.checkButton;
+    const heading = el(this.doc, 'h3', { id: this.check.getAttribute('aria-labelledby')! }, 'Trust check');
+    if (this.checkButton) this.checkButton.disabled = false;
+    this.check.replaceChildren(heading, ...(check ? [checkChart(this.doc, check)] : this.checkButton ? [this.checkButton] : []));
   }
 
   /** Outlines one face region on both faces (null: none). */

@@ -60,9 +60,11 @@ export type PanelMessage =
   | { type: 'exportMaps' }
   | { type: 'exportMap'; side: Side; kind: MapKind; png: string }
   /** Explain the pair again with another detected face of one photo (0 = the largest). */
-  | { type: 'chooseFace'; side: Side; face: number };
+  | { type: 'chooseFace'; side: Side; face: number }
+  /** Run the trust check of the shown maps (explained again with `check`). */
+  | { type: 'checkMap' };
 
-const PANEL_MESSAGE_TYPES: readonly string[] = ['ready', 'setThreshold', 'exportResult', 'exportMaps', 'exportMap', 'chooseFace'] satisfies PanelMessage['type'][];
+const PANEL_MESSAGE_TYPES: readonly string[] = ['ready', 'setThreshold', 'exportResult', 'exportMaps', 'exportMap', 'chooseFace', 'checkMap'] satisfies PanelMessage['type'][];
 
 /** Whether `type` is one of the panel's messages (which a notebook output may not send). */
 export const isPanelMessageType = (type: unknown): boolean => PANEL_MESSAGE_TYPES.includes(type as string);
@@ -114,10 +116,12 @@ export interface ExplainJob {
   threshold?: number;
   /** The detected face used in each image (0 = the largest, the default). */
   faces?: [number, number];
+  /** Also run the trust check of the maps (result `check`). */
+  check?: boolean;
 }
 
-/** What a caller may set of an explanation besides its images: the model, threshold and faces. */
-export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces'>;
+/** What a caller may set of an explanation besides its images: the model, threshold, faces and the trust check. */
+export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces' | 'check'>;
 
 /** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
 export interface PairListPairJob {
@@ -225,6 +229,7 @@ export function parsePanelMessage(raw: unknown): Envelope<PanelMessage> {
     case 'ready':
     case 'exportResult':
     case 'exportMaps':
+    case 'checkMap':
       return envelope(v, { type: v.type });
     case 'setThreshold':
       return envelope(v, { type: 'setThreshold', threshold: finiteNumber(v.threshold, 'threshold', -1, 1) });

@@ -34,6 +34,7 @@ describe('protocol: parsePanelMessage and parseNotebookMessage', () => {
       { type: 'exportMap', id: 'p6', side: 'b', kind: 'dissimilarity', png: PNG },
       { type: 'chooseFace', id: 'p7', side: 'a', face: 2 },
       { type: 'chooseFace', id: 'p8', side: 'b', face: 0 },
+      { type: 'checkMap', id: 'p9' },
     ];
     for (const m of panel) assert.deepEqual(parsePanelMessage(m), m);
     const notebook: Envelope<NotebookMessage>[] = [

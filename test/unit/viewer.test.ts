@@ -295,6 +295,29 @@ describe('viewer: rendered into JSDOM', () => {
     assert.ok(f.root.querySelector<HTMLElement>('.xssab-regions')!.hidden);
   });
 
+  it('the trust check: a button in the panel asks for it; a result with a check shows its curves and verdicts', () => {
+    f = mount();
+    const section = f.root.querySelector<HTMLElement>('.xssab-trust')!;
+    const button = [...section.querySelectorAll('button')].find((b) => b.textContent === 'Check this map')!;
+    button.click();
+    assert.deepEqual(f.posted.map((m) => m.type), ['checkMap']);
+    assert.equal(button.disabled, true, 'asked once while the host works');
+    const levels = [0, 25, 50];
+    const payload = { ...goldenPayload(), check: { levels, order: 'highest first' as const, blurSigma: 4, seed: 1, ms: 80, a: { map: [0.5, 0.3, 0.1], random: [0.5, 0.45, 0.4], area: 0.0875 }, b: { map: [0.5, 0.5, 0.45], random: [0.5, 0.45, 0.4], area: -0.025 } } };
+    f.viewer.update(payload);
+    const charts = [...section.querySelectorAll('svg')];
+    assert.equal(charts.length, 2);
+    assert.equal(charts[0].getAttribute('aria-label'), "A: score 0.500 → 0.100 with 50 % blurred in the map's order, → 0.400 in a random order; area between the curves +0.0875: the map beats a random order");
+    assert.match(charts[1].getAttribute('aria-label')!, /area between the curves -0\.0250: the map does no better than a random order$/);
+    // The map's curve through (level, score): x from 34 (0 %) to 194 (50 %), y over the scores' span 0.1…0.5.
+    assert.equal(charts[0].querySelector('.xssab-check-map')!.getAttribute('points'), '34.0,6.0 114.0,49.0 194.0,92.0');
+    assert.equal(section.querySelector('button'), null);
+    // A static notebook output without a check shows no section.
+    f.viewer.dispose();
+    f = mount({ host: false });
+    assert.ok(f.root.querySelector<HTMLElement>('.xssab-trust')!.hidden);
+  });
+
   it('outlines a region by its pixels that touch another region or the border', () => {
     const labels = Uint8Array.from([0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]); // 4×4, a 2×2 block of region 1
     const edge = regionOutline(labels, 1, 4, 4, [1, 2, 3]);
