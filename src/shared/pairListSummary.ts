@@ -1,6 +1,6 @@
 // An explained pair list as plain data: the per-pair records (pairs.jsonl) and summary.json, which
 // the report, the gallery panel and the notebook renderer read. No Node or DOM imports here.
-import type { MapKind } from './result';
+import type { MapKind, RegionSum } from './result';
 
 export type PairLabel = 'same' | 'different';
 
@@ -75,6 +75,8 @@ export interface GroupAggregate {
   group: Group;
   pairs: number;
   maps: Record<MapKind, MapFiles>;
+  /** The group's mean maps summed over the face regions of the aligned template (regions.ts). */
+  regions?: RegionSum[];
 }
 
 export interface GroupDifference {
@@ -97,6 +99,8 @@ export interface ModelSummary extends ModelEntry {
   falseNonMatches: ErrorEntry[];
   /** Mean maps per group (groups without pairs are left out). */
   aggregates: GroupAggregate[];
+  /** Per face region: the FNM group's mean-map sums minus the TM group's (both groups needed). */
+  fnmMinusTmRegions?: RegionSum[];
   /** Mean combined map over false non-matches minus that over true matches (both groups needed). */
   fnmMinusTm?: MapFiles;
 }

@@ -162,10 +162,13 @@ async function runSuite(port: number, workspaceDir: string, extensionPath: strin
         // The extension host ends with the suite: a window without tests has a running one.
         await page.goto(windowUrl([development]));
         await explainFromExplorer(page);
+        await panelViewer(page, 60_000);
+        await screenshotViewers(page, path.dirname(consoleLog), 'panel');
         return 'two images selected, context menu → Explain Match → the panel opened';
       });
       const reload = explorer && (await check('reload', () => checkPanelsSurviveReload(page, path.dirname(consoleLog))));
       if (!reload || !(await check('notebook', () => checkExampleNotebook(page, workspaceDir)))) code = 1;
+      else await screenshotViewers(page, path.dirname(consoleLog), 'notebook');
     }
     await page.screenshot({ path: path.join(path.dirname(consoleLog), 'window.png') });
     return code;
@@ -220,6 +223,32 @@ async function explorerCommand(page: Page, files: readonly string[], command: st
 async function explainFromExplorer(page: Page): Promise<void> {
   await explorerCommand(page, PAIR, 'Explain Match');
   await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+}
+
+/**
+ * Saves what the user sees (kept with --keep): the window with the viewers as laid out, the
+ * first face region hovered (its outline on both faces), and again with the viewers 320 px wide.
+ * A screenshot that fails is logged, not counted as a failure.
+ */
+async function screenshotViewers(page: Page, dir: string, name: string): Promise<void> {
+  try {
+    const shown = [];
+    for (const frame of page.frames()) {
+      const all = frame.locator('.xssab-viewer');
+      for (let i = 0; i < (await all.count().catch(() => 0)); i++) shown.push(all.nth(i));
+    }
+    for (const viewer of shown) {
+      const row = viewer.locator('.xssab-region-row').first();
+      if (await row.count()) await row.hover({ timeout: 5_000 }).catch(() => undefined);
+    }
+    await page.screenshot({ path: path.join(dir, `${name}.png`) });
+    for (const viewer of shown) await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px')).catch(() => undefined);
+    await page.screenshot({ path: path.join(dir, `${name}-320px.png`) });
+    for (const viewer of shown) await viewer.evaluate((el) => ((el as HTMLElement).style.width = '')).catch(() => undefined);
+    log(`${name}: ${shown.length} viewer(s), screenshots in ${dir}`);
+  } catch (e) {
+    log(`${name}: no screenshot (${e instanceof Error ? e.message.split('\n')[0] : e})`);
+  }
 }
 
 /** Waits until a gallery in any frame lists `count` pairs (its "N of M pairs" line; cards are virtualised). */

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
 import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
+import { headlineInWords } from '../../src/engine/explainPairs/report';
 import { SCORE_BINS, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
 import { GROUPS, type PairListSummary } from '../../src/shared/pairListSummary';
 import { readNpy } from '../../src/engine/output';
@@ -116,6 +117,27 @@ describe('explain-pairs runs', function () {
     const tm = npy(wholeOut, m.aggregates[0].maps.combined.npy);
     const fnm = npy(wholeOut, m.aggregates[3].maps.combined.npy);
     assert.deepStrictEqual(npy(wholeOut, m.fnmMinusTm!.npy), fnm.map((v, p) => v - tm[p]));
+    // Region sums of each group's mean maps add up to the maps' totals; FNM − TM per region is their difference.
+    const total = (v: Float32Array) => v.reduce((t, x) => t + x, 0);
+    for (const g of m.aggregates) {
+      for (const kind of MAP_KINDS) {
+        const sum = g.regions!.reduce((t, r) => t + r[kind], 0);
+        assert.ok(Math.abs(sum - total(npy(wholeOut, g.maps[kind].npy))) <= 1e-4 * Math.abs(sum), `${g.group} ${kind}`);
+      }
+    }
+    m.fnmMinusTmRegions!.forEach((r, i) => {
+      const [fnmSum, tmSum] = [m.aggregates[3].regions![i].combined, m.aggregates[0].regions![i].combined];
+      assert.ok(Math.abs(r.combined - (fnmSum - tmSum)) <= 1e-5 * (Math.abs(fnmSum) + Math.abs(tmSum)), r.name); // float32 pixel differences
+    });
+    const report = fs.readFileSync(path.join(wholeOut, 'report.html'), 'utf8');
+    assert.match(report, /<th>FNM − TM<\/th>/);
+    assert.ok(report.includes(headlineInWords(m.fnmMinusTmRegions!)));
+  });
+
+  it('says in words where false non-matches differ from true matches, by region', () => {
+    const r = (name: string, combined: number) => ({ name, similarity: 0, dissimilarity: 0, combined, pixels: 1 });
+    const regions = [r('left eye', -2e-3), r('right eye', -1e-3), r('nose', 5e-4), r('mouth', -1e-4), r('chin', 2e-4), r('rest', 0)];
+    assert.strictEqual(headlineInWords(regions), 'Against true matches, false non-matches have less support at eyes (-3.0e-3), mouth (-1.0e-4), more at nose (+5.0e-4), chin (+2.0e-4).');
   });
 
   it('with model B equal to model A, agrees on every pair and every difference is exactly zero', async () => {

@@ -12,6 +12,7 @@ import { mapRanges, overlay } from '../../shared/colour';
 import { decodeImage, encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { OVERLAY_OPACITY, readNpy } from '../output';
+import { regionLabels, regionSums, templateLandmarks } from '../../shared/regions';
 import { MAP_KINDS, type MapKind } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { slug } from './summary';
@@ -77,6 +78,9 @@ export async function writeAggregates(out: string, models: ModelSummary[], recor
   const means: Partial<Record<Group, GroupMean>>[] = [];
   for (const [m, model] of models.entries()) {
     const dir = path.join(AGGREGATE_DIR, model.key);
+    // Mean maps lie on the model's aligned frame: the template's regions.
+    const [h, w] = model.inputSize;
+    const labels = regionLabels(templateLandmarks(w, h), w, h);
     const mine: Partial<Record<Group, GroupMean>> = {};
     for (const group of GROUPS) {
       const members = records.filter((r) => r.outcomes?.[m].errorKind === group);
@@ -88,10 +92,14 @@ export async function writeAggregates(out: string, models: ModelSummary[], recor
         const png = overlay(mean.maps[kind], kind, ranges[kind], OVERLAY_OPACITY, mean.face);
         maps[kind] = await writeMap(out, dir, `${slug(group)}_${kind}`, mean.maps[kind], model.inputSize, png);
       }
-      model.aggregates.push({ group, pairs: members.length, maps });
+      model.aggregates.push({ group, pairs: members.length, maps, regions: regionSums(mean.maps, labels) });
     }
     const [fnm, tm] = [mine['false non-match'], mine['true match']];
-    if (fnm && tm) model.fnmMinusTm = await writeDifference(out, dir, 'fnm_minus_tm_combined', subtract(fnm.maps.combined, tm.maps.combined), model.inputSize);
+    if (fnm && tm) {
+      model.fnmMinusTm = await writeDifference(out, dir, 'fnm_minus_tm_combined', subtract(fnm.maps.combined, tm.maps.combined), model.inputSize);
+      const difference = Object.fromEntries(MAP_KINDS.map((k) => [k, subtract(fnm.maps[k], tm.maps[k])])) as MeanMaps;
+      model.fnmMinusTmRegions = regionSums(difference, labels);
+    }
     means.push(mine);
   }
   if (!comparable) return [];

@@ -4,7 +4,8 @@
 import * as path from 'path';
 import { legendStops } from '../../shared/colour';
 import { vegaLiteSvg } from '../plots';
-import { MAP_KINDS } from '../../shared/result';
+import { joinSides } from '../../shared/regions';
+import { MAP_KINDS, type RegionSum } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListSummary } from '../../shared/pairListSummary';
@@ -73,7 +74,32 @@ ${await histogram(model)}
 ${errorTable(summary, 'False matches, farthest from the threshold first', model.falseMatches)}
 ${errorTable(summary, 'False non-matches, farthest from the threshold first', model.falseNonMatches)}
 <h3>Mean maps per group (both faces of each pair pooled, over the group's mean aligned face)</h3>${aggregates || '<p>no labelled pairs</p>'}
+${regionTable(model)}
 </section>`;
+}
+
+/**
+ * The groups' mean maps summed over the template's face regions: per region and group the
+ * combined sum (supporting minus opposing), and the FNM − TM difference, the headline in numbers.
+ */
+function regionTable(model: ModelSummary): string {
+  const groups = model.aggregates.filter((g) => g.regions);
+  if (!groups.length) return '';
+  const names = groups[0].regions!.map((r) => r.name);
+  const cell = (v: number) => `<td class="${v >= 0 ? 'sup' : 'opp'}">${v.toExponential(2)}</td>`;
+  const diff = model.fnmMinusTmRegions;
+  const rows = names.map((name, i) => `<tr><td>${name}</td>${groups.map((g) => cell(g.regions![i].combined)).join('')}${diff ? cell(diff[i].combined) : ''}</tr>`).join('');
+  return `<h3>Face regions: sum of the mean combined map per group (template regions; left/right as seen)</h3>
+<table class="regions"><tr><th>region</th>${groups.map((g) => `<th>${g.group}</th>`).join('')}${diff ? '<th>FNM − TM</th>' : ''}</tr>${rows}</table>`;
+}
+
+/** The headline in words: the regions where false non-matches lose or gain the most against true matches. */
+export function headlineInWords(regions: readonly RegionSum[]): string {
+  const joined = joinSides(regions).sort((p, q) => p.combined - q.combined);
+  const words = (list: RegionSum[]) => list.map((r) => `${r.name} (${r.combined >= 0 ? '+' : ''}${r.combined.toExponential(1)})`).join(', ');
+  const less = joined.filter((r) => r.combined < 0).slice(0, 3);
+  const more = joined.filter((r) => r.combined > 0).reverse().slice(0, 2);
+  return `Against true matches, false non-matches have less support at ${less.length ? words(less) : 'no region'}${more.length ? `, more at ${words(more)}` : ''}.`;
 }
 
 function headline(summary: PairListSummary): string {
@@ -81,6 +107,7 @@ function headline(summary: PairListSummary): string {
   if (!maps.length) return '<p>No headline map: it needs both true matches and false non-matches.</p>';
   return `<section class="headline"><h2>Where false non-matches differ from true matches</h2>
 <div class="row">${maps.map((m) => figure(m.fnmMinusTm!, `${m.key}: mean combined map over FNM − over TM`)).join('')}</div>
+${maps.filter((m) => m.fnmMinusTmRegions).map((m) => `<p>${maps.length > 1 ? `${m.key}: ` : ''}${headlineInWords(m.fnmMinusTmRegions!)}</p>`).join('')}
 ${legend('combined', 'less similarity in FNM', 'more similarity in FNM')}</section>`;
 }
 
@@ -109,6 +136,7 @@ export async function writeReport(out: string, summary: PairListSummary): Promis
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xSSAB pair list report</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+table.regions td{text-align:right;font-variant-numeric:tabular-nums}td.sup{color:#14622a}td.opp{color:#a11d12}
 .row{display:flex;flex-wrap:wrap;gap:12px;align-items:center}figure{margin:0;text-align:center}figure img{width:168px;height:168px;image-rendering:pixelated}
 .headline figure img{width:280px;height:280px}.group{width:110px}.thumb{height:64px;image-rendering:pixelated}
 .legend{display:flex;align-items:center;gap:6px;font-size:12px}.legend i{display:inline-block;width:160px;height:10px}</style>
