@@ -226,28 +226,34 @@ async function explainFromExplorer(page: Page): Promise<void> {
 }
 
 /**
- * Saves what the user sees (kept with --keep): the window with the viewers as laid out, the
- * first face region hovered (its outline on both faces), and again with the viewers 320 px wide.
- * A screenshot that fails is logged, not counted as a failure.
+ * Saves what the user sees (kept with --keep): for each viewer, the window in a taller viewport
+ * scrolled to its faces, with the first face region outlined on both faces, and again with the
+ * viewer 320 px wide. A screenshot that fails is logged, not counted as a failure.
  */
 async function screenshotViewers(page: Page, dir: string, name: string): Promise<void> {
+  const size = page.viewportSize();
   try {
+    await page.setViewportSize({ width: 1600, height: 1400 });
     const shown = [];
     for (const frame of page.frames()) {
       const all = frame.locator('.xssab-viewer');
       for (let i = 0; i < (await all.count().catch(() => 0)); i++) shown.push(all.nth(i));
     }
-    for (const viewer of shown) {
+    for (const [n, viewer] of shown.entries()) {
       const row = viewer.locator('.xssab-region-row').first();
-      if (await row.count()) await row.hover({ timeout: 5_000 }).catch(() => undefined);
+      if (await row.count()) await row.dispatchEvent('mouseenter');
+      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 });
+      await page.screenshot({ path: path.join(dir, `${name}-${n + 1}.png`) });
+      await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px'));
+      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 });
+      await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-320px.png`) });
+      await viewer.evaluate((el) => ((el as HTMLElement).style.width = ''));
     }
-    await page.screenshot({ path: path.join(dir, `${name}.png`) });
-    for (const viewer of shown) await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px')).catch(() => undefined);
-    await page.screenshot({ path: path.join(dir, `${name}-320px.png`) });
-    for (const viewer of shown) await viewer.evaluate((el) => ((el as HTMLElement).style.width = '')).catch(() => undefined);
     log(`${name}: ${shown.length} viewer(s), screenshots in ${dir}`);
   } catch (e) {
     log(`${name}: no screenshot (${e instanceof Error ? e.message.split('\n')[0] : e})`);
+  } finally {
+    if (size) await page.setViewportSize(size);
   }
 }
 
