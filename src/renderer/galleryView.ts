@@ -2,7 +2,8 @@
 // summary's rates, the aggregate maps (the FNM − TM headline first), and a sortable, filterable
 // grid of the pairs. The grid is virtual: only the rows in view (plus a few) are in the DOM, so
 // lists of thousands of pairs stay responsive. Same CSP rules as the viewer (see viewer.ts).
-import { MAP_KINDS } from '../shared/result';
+import { legendStops } from '../shared/colour';
+import { MAP_KINDS, type MapKind } from '../shared/result';
 import type { GalleryData, MapFiles, ModelOutcome, ModelSummary, PairListSummary } from '../shared/pairListSummary';
 import { THUMB_FACE } from '../shared/pairListSummary';
 import {
@@ -195,10 +196,26 @@ class Gallery implements GalleryHandle {
   /** The headline maps (FNM − TM) first, then each model's group means, then A − B per group. */
   private renderMaps(s: PairListSummary): void {
     const doc = this.doc;
+    // A map enlarges on a click (and back).
     const image = (files: MapFiles, alt: string) => {
       const src = fileUri(this.data.files, files.png);
-      return src ? el(doc, 'img', { src, alt }) : el(doc, 'span', { class: 'xssab-note' }, '(not included)');
+      if (!src) return el(doc, 'span', { class: 'xssab-note' }, '(not included)');
+      const button = el(doc, 'button', { type: 'button', class: 'xssab-gallery-map', 'aria-expanded': 'false', title: 'Enlarge' }, el(doc, 'img', { src, alt }));
+      button.addEventListener('click', () => {
+        const enlarged = button.getAttribute('aria-expanded') !== 'true';
+        button.setAttribute('aria-expanded', String(enlarged));
+        button.title = enlarged ? 'Shrink' : 'Enlarge';
+      });
+      return button;
     };
+    const legend = (kind: MapKind, low: string, high: string, note: string) => {
+      const bar = el(doc, 'span', { class: 'xssab-legend-bar', 'aria-hidden': 'true' });
+      bar.style.backgroundImage = `linear-gradient(to right, ${legendStops(kind).join(', ')})`;
+      return el(doc, 'div', { class: 'xssab-gallery-legend' }, el(doc, 'div', { class: 'xssab-legend' }, el(doc, 'span', {}, low), bar, el(doc, 'span', {}, high)), el(doc, 'small', { class: 'xssab-legend-note' }, note));
+    };
+    const meansLegend = el(doc, 'div', { class: 'xssab-gallery-legends' },
+      ...MAP_KINDS.map((k) => legend(k, k === 'combined' ? 'opposes' : '0', k === 'combined' ? 'supports' : 'high', `${k}: each group's map on its own range, clipped at the 99th percentile${k === 'combined' ? '' : '; shared by similarity and dissimilarity'}`)),
+    );
     const figure = (caption: string, ...content: Node[]) => el(doc, 'figure', {}, ...content, el(doc, 'figcaption', {}, caption));
     const groups = (name: string, list: { group: string; pairs: string; maps: Record<string, MapFiles> }[]) =>
       list.map((g) =>
@@ -206,14 +223,19 @@ class Gallery implements GalleryHandle {
       );
     const headline = s.models
       .filter((m): m is ModelSummary & { fnmMinusTm: MapFiles } => !!m.fnmMinusTm)
-      .map((m) => el(doc, 'div', { class: 'xssab-gallery-headline' }, figure(`${m.key}: mean combined map over false non-matches − over true matches`, image(m.fnmMinusTm, `${m.key}: where false non-matches differ from true matches`))));
+      .map((m) =>
+        el(doc, 'div', { class: 'xssab-gallery-headline' },
+          figure(`${m.key}: mean combined map over false non-matches − over true matches`, image(m.fnmMinusTm, `${m.key}: where false non-matches differ from true matches`),
+            legend('combined', 'less similarity in FNM', 'more', 'symmetric around 0, to the largest difference')),
+        ),
+      );
     const modelPrefix = (m: ModelSummary) => (s.models.length > 1 ? `${m.key}, ` : '');
     const means = s.models.flatMap((m) => groups(modelPrefix(m), m.aggregates.map((g) => ({ ...g, pairs: String(g.pairs) }))));
     const differences = groups('A − B, ', (s.comparison?.aggregates ?? []).map((g) => ({ ...g, pairs: g.pairs.join(' / ') })));
     this.maps.replaceChildren(
       el(doc, 'h3', {}, 'Aggregate maps'),
       headline.length || means.length
-        ? el(doc, 'div', { class: 'xssab-gallery-maps' }, ...headline, ...means, ...differences)
+        ? el(doc, 'div', { class: 'xssab-gallery-maps' }, ...headline, ...means, ...(means.length ? [meansLegend] : []), ...differences)
         : el(doc, 'p', { class: 'xssab-note' }, 'No aggregate maps: no labelled pair was explained.'),
     );
   }

@@ -113,6 +113,13 @@ export const GALLERY_CSS = `
 .xssab-gallery-maps figcaption { font-size: 0.9em; color: var(--vscode-descriptionForeground, #6b6b6b); }
 .xssab-gallery-maps img { width: 96px; height: 96px; image-rendering: pixelated; border: 1px solid var(--vscode-contrastBorder, transparent); }
 .xssab-gallery-maps .xssab-gallery-headline img { width: 224px; height: 224px; }
+.xssab-viewer button.xssab-gallery-map { padding: 0; background: none; border: none; cursor: zoom-in; }
+.xssab-viewer button.xssab-gallery-map:hover:not(:disabled) { background: none; }
+.xssab-viewer button.xssab-gallery-map[aria-expanded="true"] { cursor: zoom-out; }
+.xssab-gallery-maps button.xssab-gallery-map[aria-expanded="true"] img { width: min(448px, 90vw); height: auto; aspect-ratio: 1; }
+.xssab-gallery-legends { display: flex; flex-direction: column; gap: 4px; min-width: 200px; max-width: 280px; }
+.xssab-gallery-legend .xssab-legend { font-size: 0.85em; }
+.xssab-gallery-headline .xssab-gallery-legend { max-width: 224px; }
 .xssab-gallery-kinds { display: flex; gap: 4px; }
 .xssab-gallery-scroller { position: relative; overflow-y: auto; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
 .xssab-gallery-spacer { position: relative; }

@@ -160,6 +160,21 @@ describe('gallery view (JSDOM)', () => {
       `${BASE}/aggregate/model-a/true-match_dissimilarity.png`,
       `${BASE}/aggregate/model-a/true-match_combined.png`,
     ]);
+    // Each map enlarges on a click, and back; the legends say what the colours mean.
+    const button = root.querySelector<HTMLButtonElement>('.xssab-gallery-headline button.xssab-gallery-map')!;
+    assert.equal(button.getAttribute('aria-expanded'), 'false');
+    button.click();
+    assert.equal(button.getAttribute('aria-expanded'), 'true');
+    button.click();
+    assert.equal(button.getAttribute('aria-expanded'), 'false');
+    const notes = [...root.querySelectorAll('.xssab-gallery-legend .xssab-legend-note')].map((n) => n.textContent);
+    assert.deepEqual(notes, [
+      'symmetric around 0, to the largest difference',
+      "similarity: each group's map on its own range, clipped at the 99th percentile; shared by similarity and dissimilarity",
+      "dissimilarity: each group's map on its own range, clipped at the 99th percentile; shared by similarity and dissimilarity",
+      "combined: each group's map on its own range, clipped at the 99th percentile",
+    ]);
+    assert.match(root.querySelector<HTMLElement>('.xssab-gallery-headline .xssab-legend-bar')!.style.backgroundImage, /^linear-gradient\(to right, rgb\(/);
   });
 
   it('filters as the controls change and reports the count; a click opens the pair, keys move the focus', () => {
