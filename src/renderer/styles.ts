@@ -64,7 +64,7 @@ export const VIEWER_CSS = `
 .xssab-face { margin: 0; flex: 1 1 0; max-width: 360px; min-width: 0; }
 .xssab-face button { max-width: 100%; white-space: normal; }
 .xssab-legend-note { display: block; font-size: 0.85em; color: var(--vscode-descriptionForeground, #6b6b6b); }
-.xssab-face figcaption { font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
+.xssab-face figcaption { font-weight: 600; margin-bottom: 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .xssab-face-choice { display: flex; gap: 6px; align-items: center; margin-bottom: 4px; }
 .xssab-stage { position: relative; overflow: hidden; width: 100%; border: 1px solid var(--vscode-contrastBorder, var(--vscode-panel-border, #8884)); }
 .xssab-stage img, .xssab-stage canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }

@@ -466,7 +466,7 @@ class Viewer implements ViewerHandle {
       const face = this.faces[side];
       const info = this.payload[side];
       const [w, h] = this.shownSize(side);
-      face.caption.textContent = `${side.toUpperCase()}: ${displayName(info.path)}`;
+      face.caption.textContent = face.caption.title = `${side.toUpperCase()}: ${displayName(info.path)}`;
       const src = this.showPhotos && this.photos ? this.photos[side] : this.payload.images[side];
       if (face.image.getAttribute('src') !== src) face.image.src = src; // no reload (flicker) on a map change
       face.image.alt = `Face ${side.toUpperCase()}, ${this.showPhotos ? 'original photo' : 'aligned crop'}`;

@@ -242,10 +242,10 @@ async function screenshotViewers(page: Page, dir: string, name: string): Promise
     for (const [n, viewer] of shown.entries()) {
       const row = viewer.locator('.xssab-region-row').first();
       if (await row.count()) await row.dispatchEvent('mouseenter');
-      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 });
+      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}.png`) });
       await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px'));
-      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 });
+      await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-320px.png`) });
       await viewer.evaluate((el) => ((el as HTMLElement).style.width = ''));
     }
