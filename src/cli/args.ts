@@ -36,6 +36,13 @@ export function integer(value: string | undefined, name: string, min: number): n
   return v;
 }
 
+/** A rate strictly between 0 and 1 (a false match rate). */
+export function rate(value: string | undefined, name: string): number | undefined {
+  const v = number(value, name);
+  if (v !== undefined && !(v > 0 && v < 1)) throw new UsageError(`--${name} must be a rate between 0 and 1 (such as 0.001), got "${value}"`);
+  return v;
+}
+
 export function faceIndex(value: string | undefined, name: string): number | undefined {
   const v = number(value, name);
   if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(`--${name} must be a face number 0, 1, 2, …`);

@@ -3,18 +3,25 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import type { Engine } from '../engine/engine';
 import { pairListOutput } from '../engine/explainPairs/load';
+import type { EmbeddingStats } from '../engine/explainPairs/embeddingCache';
 import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
+import { DEFAULT_SAMPLE, parseSelection } from '../engine/explainPairs/select';
 import { PAIRLIST_MIME } from '../shared/result';
 import type { PairListSummary } from '../shared/pairListSummary';
 import { UsageError } from '../shared/errors';
-import { integer, number, parseModelCommand, shard } from './args';
+import { integer, number, parseModelCommand, rate, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
-                        [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
-                                explain every pair of a list (a,b[,same|different], or LFW pairs.txt with
-                                --lfw): per-pair maps, summary.json, aggregate maps and report.html;
+                        [--at-fmr F] [--at-fmr-b F] [--explain all|errors|none|sample:N]
+                        [--embedding-cache DIR] [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
+                                score every pair of a list (a,b[,same|different], or LFW pairs.txt with
+                                --lfw) from one embedding per distinct image (cached on disk), then explain
+                                the selected pairs (default errors: every false match and non-match, and
+                                ${DEFAULT_SAMPLE} pairs per group for the aggregates): per-pair maps, summary.json,
+                                aggregate maps and report.html; --at-fmr sets the threshold where the
+                                impostor scores give that false match rate;
                                 --model-b compares a second model on the same pairs (resumes in the same --out);
                                 --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks)
   xssab explain-pairs merge OUT SHARD_DIR...   join the outputs of --shard runs (a list file named
@@ -33,7 +40,7 @@ function printSummary(summary: PairListSummary, out: string, print: (line: strin
     if (summary.comparison.note) console.error(`xssab: warning: ${summary.comparison.note}`);
   }
   if (summary.failed) console.error(`xssab: warning: ${summary.failed} pair(s) could not be explained (see summary.json)`);
-  print(`${summary.explained} pairs explained; report in ${path.resolve(out)} (open report.html)`);
+  print(`${summary.total} pairs scored, ${summary.explained} explained; report in ${path.resolve(out)} (open report.html)`);
 }
 
 async function merge(args: string[]): Promise<void> {
@@ -55,10 +62,19 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     batch: { type: 'string' },
     shard: { type: 'string' },
     mime: { type: 'boolean' },
+    explain: { type: 'string' },
+    'at-fmr': { type: 'string' },
+    'at-fmr-b': { type: 'string' },
+    'embedding-cache': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
   if (!values.out) throw new UsageError('explain-pairs needs --out DIR');
   if (values['threshold-b'] !== undefined && !values['model-b']) throw new UsageError('--threshold-b needs --model-b');
+  if (values['at-fmr-b'] !== undefined && !values['model-b']) throw new UsageError('--at-fmr-b needs --model-b');
+  if (values.threshold !== undefined && values['at-fmr'] !== undefined) throw new UsageError('--threshold and --at-fmr exclude each other');
+  if (values['threshold-b'] !== undefined && values['at-fmr-b'] !== undefined) throw new UsageError('--threshold-b and --at-fmr-b exclude each other');
+  const explain = parseSelection(values.explain ?? 'errors');
+  if (!explain) throw new UsageError(`--explain must be all, errors, none or sample:N (N ≥ 1), got "${values.explain}"`);
   const options = {
     list: positionals[0],
     lfwRoot: values.lfw,
@@ -67,11 +83,17 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     thresholdB: number(values['threshold-b'], 'threshold-b'),
     batch: integer(values.batch, 'batch', 1),
     shard: shard(values.shard),
+    explain,
+    atFmr: rate(values['at-fmr'], 'at-fmr'),
+    atFmrB: rate(values['at-fmr-b'], 'at-fmr-b'),
+    ...(values['embedding-cache'] !== undefined ? { embeddingCache: values['embedding-cache'] } : {}),
   };
+  const onEmbeddings = (key: string, s: EmbeddingStats) =>
+    console.error(`${key}: ${s.images} distinct images, ${s.hits} in the embedding cache, ${s.embedded} embedded`);
   const run = (engine: Engine, engineB?: Engine) =>
     interruptible(async (signal, progress) => {
       for (const e of [engine, engineB]) if (e) announceEngine(e);
-      const summary = await explainPairList({ ...options, engine, engineB }, { signal, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
+      const summary = await explainPairList({ ...options, engine, engineB }, { signal, onEmbeddings, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
       progress.end();
       // With --mime stdout is the notebook output alone; the summary lines go to stderr.
       if (values.mime) {

@@ -222,13 +222,22 @@ export class Engine {
     return trustCheck(embed, { faces, combined: [pair.maps[0].combined, pair.maps[1].combined], width: w, height: h, accepted: pair.result.decision === 'match' });
   }
 
+  /** Faces this engine has embedded (not explained) so far: what an embedding cache saves shows here. */
+  embeddedFaces = 0;
+
+  /** Unit-length embeddings of prepared faces, `batchSize` per forward run. */
+  async embedFaces(faces: readonly PreparedFace[], batchSize = this.defaultBatch(16)): Promise<Float32Array[]> {
+    const inputs = faces.map((f) => toModelInput(f.crop, this.model.preprocessing));
+    this.embeddedFaces += faces.length;
+    return unitEmbeddings(this.explainer, inputs, batchSize);
+  }
+
   /** Unit-length embeddings of images (each decoded, detected and aligned), in batches. */
   async embedImages(sources: readonly string[], batchSize = this.defaultBatch(16), onProgress?: (done: number) => void): Promise<Float32Array[]> {
     const embeddings: Float32Array[] = [];
     for (let start = 0; start < sources.length; start += batchSize) {
       const faces = await Promise.all(sources.slice(start, start + batchSize).map((s) => this.prepareFace(s, s)));
-      const inputs = faces.map((f) => toModelInput(f.crop, this.model.preprocessing));
-      embeddings.push(...(await unitEmbeddings(this.explainer, inputs, batchSize)));
+      embeddings.push(...(await this.embedFaces(faces, batchSize)));
       onProgress?.(embeddings.length);
     }
     return embeddings;

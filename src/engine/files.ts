@@ -1,5 +1,6 @@
 // The engine's file chores: whole-file atomic writes, and output folders that never take over a
 // folder of the user's.
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { UserError } from '../shared/errors';
 
@@ -7,7 +8,8 @@ export class OutputError extends UserError {}
 
 /** Writes a temporary file and renames it, so a reader never sees half a file. */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique per writer, so writers of one file (shards sharing a cache) never share a temporary file.
+  const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(temp, data);
   fs.renameSync(temp, file);
 }

@@ -56,6 +56,9 @@ export function cliArguments(job: PairListJob): string[] {
     ...(job.model ? ['--model', job.model] : []),
     ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
     ...(job.verbose ? ['--verbose'] : []),
+    // The gallery shows every pair's maps.
+    '--explain',
+    'all',
   ];
 }
 

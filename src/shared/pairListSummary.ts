@@ -31,6 +31,8 @@ export interface PairListRecord {
   outcomes?: ModelOutcome[];
   /** Why the pair was not explained (no face found, unreadable image). */
   failed?: string;
+  /** Scored from the cached embeddings but not explained (--explain): no files, no thumbnail. */
+  scoredOnly?: true;
 }
 
 /** A model of the run, as stored in the run settings. */
@@ -42,7 +44,9 @@ export interface ModelEntry {
   sha256: string;
   inputSize: [number, number];
   threshold: number;
-  thresholdSource: 'model card' | 'user' | 'default';
+  thresholdSource: 'model card' | 'user' | 'default' | 'at FMR';
+  /** With `at FMR`: the false match rate asked for. */
+  atFmr?: number;
 }
 
 /** Side of one face in a pair's thumb.png, in pixels (the gallery lays its grid out by it). */

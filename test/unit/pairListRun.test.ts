@@ -17,9 +17,9 @@ function fakeChild() {
 
 describe('pair list run (child process)', () => {
   it('passes the list, output folder, settings and LFW folder to explain-pairs', () => {
-    assert.deepEqual(cliArguments(job), ['/ext/dist/cli.js', 'explain-pairs', '/d/list.csv', '--out', '/d/list.csv.xssab', '--ep', 'cpu']);
-    assert.deepEqual(cliArguments({ ...job, lfwRoot: '/lfw', model: '/m.onnx', threshold: 0.25 }).slice(7), ['--lfw', '/lfw', '--model', '/m.onnx', '--threshold', '0.25']);
-    assert.deepEqual(cliArguments({ ...job, verbose: true }).slice(7), ['--verbose']);
+    assert.deepEqual(cliArguments(job), ['/ext/dist/cli.js', 'explain-pairs', '/d/list.csv', '--out', '/d/list.csv.xssab', '--ep', 'cpu', '--explain', 'all']);
+    assert.deepEqual(cliArguments({ ...job, lfwRoot: '/lfw', model: '/m.onnx', threshold: 0.25 }).slice(7, -2), ['--lfw', '/lfw', '--model', '/m.onnx', '--threshold', '0.25']);
+    assert.deepEqual(cliArguments({ ...job, verbose: true }).slice(7, -2), ['--verbose']);
   });
 
   it("tells LFW's pairs.txt from a pair list", () => {

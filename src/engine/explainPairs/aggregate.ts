@@ -83,7 +83,7 @@ export async function writeAggregates(out: string, models: ModelSummary[], recor
     const labels = regionLabels(templateLandmarks(w, h), w, h);
     const mine: Partial<Record<Group, GroupMean>> = {};
     for (const group of GROUPS) {
-      const members = records.filter((r) => r.outcomes?.[m].errorKind === group);
+      const members = records.filter((r) => !r.scoredOnly && r.outcomes?.[m].errorKind === group);
       if (members.length === 0) continue;
       const mean = (mine[group] = await groupMean(out, model.key, members, model.inputSize));
       const ranges = mapRanges(mean.maps);

@@ -20,6 +20,7 @@ export function pairPayload(out: string, record: PairListRecord, key?: ModelEntr
 export function pairPayload<M extends MapData>(out: string, record: PairListRecord, key: ModelEntry['key'], form: MapForm<M>): ExplanationPayload<M>;
 export function pairPayload(out: string, record: PairListRecord, key: ModelEntry['key'] = 'model-a', form: MapForm<MapData> = encodeMap): ExplanationPayload {
   if (!record.outcomes) throw new ExplainPairsError(`pair ${record.index} was not explained: ${record.failed}`);
+  if (record.scoredOnly) throw new ExplainPairsError(`pair ${record.index} was scored, not explained (run explain-pairs with --explain all to explain every pair)`);
   const dir = path.join(out, record.dir, key);
   const result = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')) as ExplanationResult;
   const [h, w] = result.model.inputSize;

@@ -8,7 +8,7 @@ import { joinSides } from '../../shared/regions';
 import { MAP_KINDS, type RegionSum } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
-import type { ErrorEntry, MapFiles, ModelSummary, PairListSummary } from '../../shared/pairListSummary';
+import type { ErrorEntry, MapFiles, ModelSummary, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
 /** Rows of each error list shown in the report (summary.json holds them all). */
 const SHOWN_ERRORS = 100;
@@ -52,11 +52,14 @@ function figure(files: MapFiles, caption: string): string {
 const legend = (kind: 'similarity' | 'dissimilarity' | 'combined', lo: string, hi: string) =>
   `<div class="legend"><span>${lo}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi}</span></div>`;
 
+/** A pair's thumbnail; a pair that was scored but not explained has none. */
+const thumb = (p: PairListRecord) => (p.scoredOnly ? 'not explained' : `<img class="thumb" alt="pair ${p.index}" src="${url(path.join(p.dir, 'thumb.png'))}">`);
+
 function errorTable(summary: PairListSummary, title: string, errors: readonly ErrorEntry[]): string {
   const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
   const rows = errors.slice(0, SHOWN_ERRORS).map((e) => {
     const p = byIndex.get(e.index)!;
-    return `<tr><td><img class="thumb" alt="pair ${e.index}" src="${url(path.join(p.dir, 'thumb.png'))}"></td><td>${e.index}</td><td>${escapeHtml(path.basename(p.a))}</td><td>${escapeHtml(path.basename(p.b))}</td><td>${e.score.toFixed(4)}</td><td>${e.margin >= 0 ? '+' : ''}${e.margin.toFixed(4)}</td></tr>`;
+    return `<tr><td>${thumb(p)}</td><td>${e.index}</td><td>${escapeHtml(path.basename(p.a))}</td><td>${escapeHtml(path.basename(p.b))}</td><td>${e.score.toFixed(4)}</td><td>${e.margin >= 0 ? '+' : ''}${e.margin.toFixed(4)}</td></tr>`;
   });
   const more = errors.length > SHOWN_ERRORS ? `<p>… ${errors.length - SHOWN_ERRORS} more in summary.json.</p>` : '';
   return `<h3>${title} (${errors.length})</h3>${errors.length ? `<table><tr><th>pair</th><th>#</th><th>A</th><th>B</th><th>score</th><th>margin</th></tr>${rows.join('')}</table>${more}` : '<p>none</p>'}`;
@@ -118,7 +121,7 @@ function comparison(summary: PairListSummary): string {
   const rows = c.disagreements.slice(0, SHOWN_ERRORS).map((i) => {
     const p = byIndex.get(i)!;
     const [a, b] = p.outcomes!;
-    return `<tr><td><img class="thumb" alt="pair ${i}" src="${url(path.join(p.dir, 'thumb.png'))}"></td><td>${i}</td><td>${p.label ?? '–'}</td><td>${a.decision} (${a.score.toFixed(4)})</td><td>${b.decision} (${b.score.toFixed(4)})</td></tr>`;
+    return `<tr><td>${thumb(p)}</td><td>${i}</td><td>${p.label ?? '–'}</td><td>${a.decision} (${a.score.toFixed(4)})</td><td>${b.decision} (${b.score.toFixed(4)})</td></tr>`;
   });
   const differences = c.aggregates
     .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs[0]} / ${g.pairs[1]} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], `${k}: A − B`)).join('')}</div>`)
@@ -143,7 +146,7 @@ table.regions td{text-align:right;font-variant-numeric:tabular-nums}td.sup{color
 </head><body>
 <h1>xSSAB: explained pair list</h1>
 <p>${escapeHtml(summary.list)}${summary.lfwRoot ? ` (LFW at ${escapeHtml(summary.lfwRoot)})` : ''}${summary.shard.count > 1 ? ` · shard ${summary.shard.index}/${summary.shard.count}` : ''} ·
-${summary.explained} pairs explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
+${summary.total} pairs scored, ${summary.explained} explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
 ${headline(summary)}
 ${comparison(summary)}
 ${sections.join('\n')}

@@ -8,9 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { overlay } from '../../shared/colour';
-import { type Engine, FaceError } from '../engine';
+import type { Engine } from '../engine';
 import type { ExplainedPair, PreparedFace } from '../pair';
-import { ImageError, encodePng } from '../image';
+import { encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { prepareOutputDir, writeFileAtomic } from '../files';
 import { OVERLAY_OPACITY, writeExplanation } from '../output';
@@ -19,6 +19,10 @@ import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { writeReport } from './report';
+import { dot } from '../embeddings';
+import { cacheDir } from '../shapeCache';
+import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCache';
+import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
 import { UserError } from '../../shared/errors';
@@ -38,6 +42,8 @@ export interface RunSettings {
   /** Pairs in the whole list. */
   pairs: number;
   models: ModelEntry[];
+  /** Which pairs are explained (selectionSpec), when not all. */
+  explain?: string;
 }
 
 export interface ExplainPairsOptions {
@@ -55,12 +61,21 @@ export interface ExplainPairsOptions {
   batch?: number;
   /** This run's share: pairs with index % count === index − 1 (index from 1). */
   shard?: { index: number; count: number };
+  /** Which scored pairs are explained (default: all). */
+  explain?: ExplainSelection;
+  /** Without a threshold: the one where this run's impostor scores give this FMR. */
+  atFmr?: number;
+  atFmrB?: number;
+  /** Root of the on-disk embedding cache; undefined keeps none (default: embeddings/ in the xSSAB cache). */
+  embeddingCache?: string;
 }
 
 export interface ExplainPairsHooks {
   onProgress?: (p: RunProgress) => void;
   /** Checked between batches; what is done stays on disk. */
   signal?: AbortSignal;
+  /** Told once per model after scoring: images, cache hits and faces embedded. */
+  onEmbeddings?: (key: ModelEntry['key'], stats: EmbeddingStats) => void;
 }
 
 type IndexedPair = ImagePair & { index: number };
@@ -75,21 +90,83 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine: IndexedPair[] = pairs.map((p, index) => ({ ...p, index })).filter((p) => p.index % shard.count === shard.index - 1);
   prepareOutputDir(options.out, SETTINGS_FILE);
-  const settings = runSettings(options, list, shard, pairs.length);
   const engines = options.engineB ? [options.engine, options.engineB] : [options.engine];
+  const batch = options.batch ?? options.engine.defaultBatch(16);
+
+  // Stage 1: every distinct image embedded once (or found in the cache), every pair scored.
+  const cacheRoot = 'embeddingCache' in options ? options.embeddingCache : defaultEmbeddingCache();
+  const images = mine.flatMap((p) => [p.a, p.b]);
+  const keys: ModelEntry['key'][] = ['model-a', 'model-b'];
+  const scores: (number | string)[][] = [];
+  for (const [m, engine] of engines.entries()) {
+    const { embeddings, stats } = await embedImagesCached(engine, images, cacheRoot, batch, hooks.signal);
+    hooks.onEmbeddings?.(keys[m], stats);
+    scores.push(
+      mine.map((p) => {
+        const [a, b] = [embeddings.get(p.a)!, embeddings.get(p.b)!];
+        if (!(a instanceof Float32Array)) return a.failed;
+        if (!(b instanceof Float32Array)) return b.failed;
+        return dot(a, b);
+      }),
+    );
+  }
+  const thresholds = engines.map((_, m) => {
+    const [given, fmr] = m === 0 ? [options.threshold, options.atFmr] : [options.thresholdB, options.atFmrB];
+    if (given !== undefined || fmr === undefined) return { threshold: given };
+    const impostor = mine.map((p, i) => (p.label === 'different' ? scores[m][i] : undefined)).filter((s): s is number => typeof s === 'number');
+    if (!impostor.length) throw new ExplainPairsError(`--at-fmr needs impostor pairs (labelled different) in ${options.list}`);
+    return { threshold: thresholdAtFmr(impostor, fmr), atFmr: fmr };
+  });
+  const settings = runSettings(options, list, shard, pairs.length, thresholds);
+
+  // Stage 2: only the selected pairs are explained; the others are recorded with their scores.
+  const selection = options.explain ?? { kind: 'all' };
+  const position = new Map(mine.map((p, i) => [p.index, i]));
+  const kinds = (i: number) =>
+    scores.every((s) => typeof s[i] === 'number')
+      ? settings.models.map((model, m) => errorKind(mine[i].label, (scores[m][i] as number) >= model.threshold))
+      : undefined;
+  const chosen = selectPairs(mine.map((p, i) => ({ index: p.index, kinds: kinds(i) })), selection);
+  const scoredRecord = (pair: IndexedPair): PairListRecord => {
+    const i = position.get(pair.index)!;
+    const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}), dir: pairDir(pair.index) };
+    const failed = scores.map((s) => s[i]).find((s): s is string => typeof s === 'string');
+    if (failed !== undefined) return { ...record, failed };
+    const outcomes = settings.models.map((model, m) => {
+      const score = scores[m][i] as number;
+      return { score, decision: score >= model.threshold ? ('match' as const) : ('no match' as const), margin: score - model.threshold, errorKind: errorKind(pair.label, score >= model.threshold) };
+    });
+    return { ...record, outcomes, scoredOnly: true };
+  };
 
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,
-    options.batch ?? options.engine.defaultBatch(16),
-    (pairs) => explainBatch(options.out, engines, settings, pairs),
+    batch,
+    async (pairs) => {
+      const explained = await explainBatch(options.out, engines, settings, pairs.filter((p) => chosen.has(p.index)));
+      const byIndex = new Map(explained.map((r) => [r.index, r]));
+      return pairs.map((p) => byIndex.get(p.index) ?? scoredRecord(p));
+    },
     hooks,
   );
   return writeSummary(options.out, settings, records);
 }
 
-function runSettings(options: ExplainPairsOptions, list: string, shard: RunSettings['shard'], count: number): RunSettings {
-  const entry = (key: ModelEntry['key'], engine: Engine, threshold: number | undefined): ModelEntry => {
+/** embeddings/ in the xSSAB cache folder (XSSAB_CACHE_DIR; empty: no cache on disk). */
+function defaultEmbeddingCache(): string | undefined {
+  const root = cacheDir();
+  return root === undefined ? undefined : path.join(root, 'embeddings');
+}
+
+function runSettings(
+  options: ExplainPairsOptions,
+  list: string,
+  shard: RunSettings['shard'],
+  count: number,
+  thresholds: { threshold?: number; atFmr?: number }[],
+): RunSettings {
+  const entry = (key: ModelEntry['key'], engine: Engine, { threshold, atFmr }: { threshold?: number; atFmr?: number }): ModelEntry => {
     const m = engine.model;
     return {
       key,
@@ -98,16 +175,20 @@ function runSettings(options: ExplainPairsOptions, list: string, shard: RunSetti
       sha256: m.sha256,
       inputSize: [m.inputShape[1], m.inputShape[2]],
       threshold: threshold ?? m.threshold,
-      thresholdSource: threshold === undefined ? m.thresholdSource : 'user',
+      thresholdSource: atFmr !== undefined ? 'at FMR' : threshold === undefined ? m.thresholdSource : 'user',
+      ...(atFmr !== undefined ? { atFmr } : {}),
     };
   };
+  const selection = options.explain ?? { kind: 'all' };
   const settings: RunSettings = {
     version: 1,
     list,
     ...(options.lfwRoot ? { lfwRoot: path.resolve(options.lfwRoot) } : {}),
     shard,
     pairs: count,
-    models: [entry('model-a', options.engine, options.threshold), ...(options.engineB ? [entry('model-b', options.engineB, options.thresholdB)] : [])],
+    models: [entry('model-a', options.engine, thresholds[0]), ...(options.engineB ? [entry('model-b', options.engineB, thresholds[1])] : [])],
+    // Runs that explain every pair (and those from before --explain) keep their settings file.
+    ...(selection.kind === 'all' ? {} : { explain: selectionSpec(selection) }),
   };
   const file = path.join(options.out, SETTINGS_FILE);
   if (fs.existsSync(file)) {
@@ -123,22 +204,21 @@ function runSettings(options: ExplainPairsOptions, list: string, shard: RunSetti
 /** The maps of two models can be subtracted only on the same aligned frame. */
 const sameFrame = (models: readonly ModelEntry[]) => models.length === 2 && models[0].inputSize.join() === models[1].inputSize.join();
 
-/** A face that cannot be found or read fails its pair, not the run. */
-async function prepare(engine: Engine, pair: IndexedPair): Promise<[PreparedFace, PreparedFace] | string> {
-  try {
-    return [await engine.prepareFace(pair.a, pair.a), await engine.prepareFace(pair.b, pair.b)];
-  } catch (e) {
-    if (e instanceof FaceError || e instanceof ImageError) return e.message;
-    throw e;
-  }
+/** A face that cannot be found or read fails its pair, not the run (A's failure is reported first). */
+async function preparePair(engine: Engine, pair: IndexedPair): Promise<[PreparedFace, PreparedFace] | string> {
+  const a = await prepare(engine, pair.a);
+  if (typeof a === 'string') return a;
+  const b = await prepare(engine, pair.b);
+  return typeof b === 'string' ? b : [a, b];
 }
 
 async function explainBatch(out: string, engines: readonly Engine[], settings: RunSettings, pairs: IndexedPair[]): Promise<PairListRecord[]> {
+  if (!pairs.length) return [];
   const models = settings.models;
   const faces: ([PreparedFace, PreparedFace] | string)[][] = [];
   for (const [m, engine] of engines.entries()) {
     // Model B reuses model A's crops when both use the same frame: no second detection.
-    faces.push(m > 0 && sameFrame(models) ? faces[0] : await Promise.all(pairs.map((p) => prepare(engine, p))));
+    faces.push(m > 0 && sameFrame(models) ? faces[0] : await Promise.all(pairs.map((p) => preparePair(engine, p))));
   }
   const failure = (i: number) => faces.map((f) => f[i]).find((f): f is string => typeof f === 'string');
   const ok = pairs.map((_, i) => i).filter((i) => failure(i) === undefined);
@@ -225,7 +305,7 @@ export async function writeSummary(out: string, settings: RunSettings, records: 
     ...(settings.lfwRoot ? { lfwRoot: settings.lfwRoot } : {}),
     shard: settings.shard,
     total: records.length,
-    explained: records.filter((r) => r.outcomes).length,
+    explained: records.filter((r) => r.outcomes && !r.scoredOnly).length,
     failed: records.filter((r) => r.failed).length,
     models,
     pairs: [...records.filter((r) => first.has(r.index)), ...records.filter((r) => !first.has(r.index))],

@@ -24,7 +24,7 @@ export const MIME_THUMBNAILS = 500;
 
 /** Which pairs' thumbnails a PairListOutput carries: disagreements, then errors by distance from the threshold, then list order. */
 export function thumbnailPairs(summary: PairListSummary, limit = MIME_THUMBNAILS): number[] {
-  const explained = new Set(summary.pairs.filter((p) => p.outcomes).map((p) => p.index));
+  const explained = new Set(summary.pairs.filter((p) => p.outcomes && !p.scoredOnly).map((p) => p.index));
   const errors = summary.models.flatMap((m) => [...m.falseMatches, ...m.falseNonMatches].sort((p, q) => Math.abs(q.margin) - Math.abs(p.margin)).map((e) => e.index));
   const order = [...(summary.comparison?.disagreements ?? []), ...errors, ...summary.pairs.map((p) => p.index).sort((a, b) => a - b)];
   return [...new Set(order.filter((i) => explained.has(i)))].slice(0, limit);

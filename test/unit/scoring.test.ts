@@ -1,0 +1,209 @@
+// explain-pairs at benchmark scale: one embedding per distinct image (cached on disk), every pair
+// scored, only the selected pairs explained; the threshold at an FMR; the selection itself.
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Engine } from '../../src/engine/engine';
+import { embedImagesCached, modelCacheDir } from '../../src/engine/explainPairs/embeddingCache';
+import { RECORDS_FILE, explainPairList } from '../../src/engine/explainPairs/run';
+import { type ScoredPair, parseSelection, selectPairs, thresholdAtFmr } from '../../src/engine/explainPairs/select';
+import { readNpy } from '../../src/engine/output';
+import type { PairListRecord } from '../../src/shared/pairListSummary';
+import { MAP_KINDS } from '../../src/shared/result';
+
+const root = path.join(__dirname, '..', '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-scoring-'));
+const aligned = path.join(root, 'samples', 'aligned');
+const CROPS = fs.readdirSync(aligned).sort().map((f) => path.join(aligned, f));
+const records = (out: string): PairListRecord[] => fs.readFileSync(path.join(out, RECORDS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+describe('threshold at an FMR', () => {
+  it('accepts ⌊F·n⌋ impostor scores: just above the (k+1)-th highest', () => {
+    const impostor = [0.05, 0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4, 0.5];
+    const fmr = (t: number) => impostor.filter((s) => s >= t).length / impostor.length;
+    const t = thresholdAtFmr(impostor, 0.2);
+    assert.ok(t > 0.7 && t - 0.7 < 1e-15, String(t));
+    assert.strictEqual(fmr(t), 0.2);
+    assert.strictEqual(fmr(thresholdAtFmr(impostor, 0.25)), 0.2, 'between two counts: the lower FMR');
+    assert.strictEqual(fmr(thresholdAtFmr(impostor, 0.01)), 0, 'fewer than one impostor: none accepted');
+    assert.ok(thresholdAtFmr(impostor, 0.01) > 0.9);
+    // Ties at the boundary are all rejected: FMR 1/5 asked for, the two 0.5s cannot be split.
+    assert.strictEqual(thresholdAtFmr([0.5, 0.5, 0.1, 0.2, 0.3], 0.2), thresholdAtFmr([0.5, 0.5, 0.1, 0.2, 0.3], 0.3));
+    assert.strictEqual([0.5, 0.5, 0.1, 0.2, 0.3].filter((s) => s >= thresholdAtFmr([0.5, 0.5, 0.1, 0.2, 0.3], 0.2)).length, 0);
+    assert.throws(() => thresholdAtFmr([], 0.1), /no impostor scores/);
+  });
+});
+
+describe('pair selection', () => {
+  // 30 pairs: 10 true matches, 10 true non-matches, 3 false matches, 2 false non-matches, 5 unlabelled; 2 unscorable.
+  const kinds = [
+    ...Array(10).fill('true match'),
+    ...Array(10).fill('true non-match'),
+    ...Array(3).fill('false match'),
+    ...Array(2).fill('false non-match'),
+    ...Array(5).fill('unlabelled'),
+  ];
+  const pairs: ScoredPair[] = [...kinds.map((k, index) => ({ index, kinds: [k] })), { index: 30 }, { index: 31 }];
+  const count = (chosen: Set<number>, kind: string) => [...chosen].filter((i) => kinds[i] === kind).length;
+
+  it('all, none, errors with a sample per group, a sample alone; the same pairs every time', () => {
+    assert.deepStrictEqual([...selectPairs(pairs, parseSelection('all')!)], [...Array(30).keys()]);
+    assert.strictEqual(selectPairs(pairs, parseSelection('none')!).size, 0);
+    const errors = selectPairs(pairs, { kind: 'errors', sample: 4 });
+    assert.deepStrictEqual(['true match', 'true non-match', 'false match', 'false non-match', 'unlabelled'].map((k) => count(errors, k)), [4, 4, 3, 2, 4]);
+    const sample = selectPairs(pairs, parseSelection('sample:2')!);
+    assert.deepStrictEqual(['true match', 'true non-match', 'false match', 'false non-match', 'unlabelled'].map((k) => count(sample, k)), [2, 2, 2, 2, 2]);
+    assert.deepStrictEqual(selectPairs(pairs, parseSelection('sample:2')!), sample);
+    // An error of model B alone is explained too.
+    const b = selectPairs([{ index: 0, kinds: ['true match', 'false non-match'] }], { kind: 'errors', sample: 0 });
+    assert.deepStrictEqual([...b], [0]);
+    for (const bad of ['some', 'sample:0', 'sample:', 'sample:x']) assert.strictEqual(parseSelection(bad), undefined);
+  });
+});
+
+describe('explain-pairs scoring stage', function () {
+  this.timeout(300000);
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.create();
+  });
+  after(() => engine.dispose());
+
+  it('20,000 pairs over 40 distinct images embed exactly 40 faces, and explain only the selected pairs', async () => {
+    const list = path.join(tmp, 'big.csv');
+    const lines: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const a = i % 40;
+      const b = (a + 1 + Math.floor(i / 40)) % 40;
+      lines.push(`${CROPS[a]},${CROPS[b === a ? (a + 1) % 40 : b]},${i % 2 ? 'same' : 'different'}`);
+    }
+    fs.writeFileSync(list, lines.join('\n') + '\n');
+    const cache = path.join(tmp, 'cache-big');
+    const out = path.join(tmp, 'big');
+    const before = engine.embeddedFaces;
+    const stats: unknown[] = [];
+    const summary = await explainPairList(
+      { list, out, engine, explain: { kind: 'sample', sample: 1 }, embeddingCache: cache, batch: 64 },
+      { onEmbeddings: (_, s) => stats.push(s) },
+    );
+    assert.strictEqual(engine.embeddedFaces - before, 40);
+    assert.deepStrictEqual(stats, [{ images: 40, hits: 0, embedded: 40 }]);
+    assert.strictEqual(summary.total, 20000);
+    const recorded = records(out);
+    assert.strictEqual(recorded.length, 20000);
+    const explained = recorded.filter((r) => r.outcomes && !r.scoredOnly);
+    // One per group: true match, true non-match, and whichever errors the labels make.
+    const groups = new Set(recorded.filter((r) => r.outcomes).map((r) => r.outcomes![0].errorKind));
+    assert.strictEqual(explained.length, groups.size);
+    assert.strictEqual(summary.explained, groups.size);
+    assert.strictEqual(fs.readdirSync(path.join(out, 'pairs')).length, groups.size, 'files only for explained pairs');
+    // Rates count every scored pair.
+    const m = summary.models[0];
+    assert.strictEqual(m.genuine + m.impostor, 20000);
+
+    // A second run (another list over the same images) finds all 40 in the cache.
+    const again = path.join(tmp, 'big-again');
+    const other = path.join(tmp, 'other.csv');
+    fs.writeFileSync(other, lines.slice(0, 100).join('\n'));
+    const before2 = engine.embeddedFaces;
+    stats.length = 0;
+    await explainPairList({ list: other, out: again, engine, explain: { kind: 'none' }, embeddingCache: cache }, { onEmbeddings: (_, s) => stats.push(s) });
+    assert.strictEqual(engine.embeddedFaces, before2);
+    assert.deepStrictEqual(stats, [{ images: 40, hits: 40, embedded: 0 }]);
+    // Scores from the cache equal those of the first run (its explained pairs carry the explanation's own score, equal to float precision).
+    const first = recorded.slice(0, 100);
+    for (const [i, r] of records(again).entries()) {
+      const [s, t] = [r.outcomes![0].score, first[i].outcomes![0].score];
+      if (first[i].scoredOnly) assert.strictEqual(s, t);
+      else assert.ok(Math.abs(s - t) < 1e-5, `${s} vs ${t}`);
+    }
+  });
+
+  it('records and aggregates of the selected pairs equal those of explaining the same pairs alone', async () => {
+    // Model card threshold 0.5659: crops of one man score above it, so labels "different" make false matches.
+    const pairs = [...Array(16).keys()].map((i) => [CROPS[i], CROPS[(i * 7 + 3) % 40], i % 3 ? 'different' : 'same']);
+    const list = path.join(tmp, 'sel.csv');
+    fs.writeFileSync(list, pairs.map((p) => p.join(',')).join('\n'));
+    const out = path.join(tmp, 'sel');
+    const summary = await explainPairList({ list, out, engine, explain: { kind: 'errors', sample: 2 }, embeddingCache: path.join(tmp, 'cache-sel') });
+    const chosen = records(out).filter((r) => !r.scoredOnly);
+    assert.ok(chosen.length > 0 && chosen.length < 16, String(chosen.length));
+    const alone = path.join(tmp, 'sel-alone');
+    const aloneList = path.join(tmp, 'sel-alone.csv');
+    fs.writeFileSync(aloneList, chosen.map((r) => pairs[r.index].join(',')).join('\n'));
+    const aloneSummary = await explainPairList({ list: aloneList, out: alone, engine, batch: 1, embeddingCache: undefined });
+    const aloneRecords = records(alone);
+    for (const [k, r] of chosen.entries()) {
+      const o = aloneRecords[k].outcomes![0];
+      assert.strictEqual(r.outcomes![0].decision, o.decision);
+      assert.strictEqual(r.outcomes![0].errorKind, o.errorKind);
+      assert.ok(Math.abs(r.outcomes![0].score - o.score) < 1e-5);
+      for (const kind of MAP_KINDS) {
+        const [x, y] = [readNpy(path.join(out, r.dir, 'model-a', `a_${kind}.npy`)).data, readNpy(path.join(alone, aloneRecords[k].dir, 'model-a', `a_${kind}.npy`)).data];
+        assert.ok(x.every((v, p) => Math.abs(v - y[p]) < 1e-5));
+      }
+    }
+    const aggregates = (s: typeof summary) => s.models[0].aggregates.map((g) => ({ group: g.group, pairs: g.pairs }));
+    assert.deepStrictEqual(aggregates(summary), aggregates(aloneSummary));
+    for (const [g, group] of summary.models[0].aggregates.entries()) {
+      for (const kind of MAP_KINDS) {
+        const [x, y] = [readNpy(path.join(out, group.maps[kind].npy)).data, readNpy(path.join(alone, aloneSummary.models[0].aggregates[g].maps[kind].npy)).data];
+        assert.ok(x.every((v, p) => Math.abs(v - y[p]) < 1e-5), `${group.group} ${kind}`);
+      }
+    }
+    // Every pair is scored; errors are counted over all of them.
+    assert.strictEqual(summary.total, 16);
+    assert.strictEqual(summary.models[0].counts['false match'], records(out).filter((r) => r.outcomes![0].errorKind === 'false match').length);
+  });
+
+  it('a killed run resumes with nothing lost or counted twice', async () => {
+    const list = path.join(tmp, 'resume.csv');
+    fs.writeFileSync(list, [...Array(24).keys()].map((i) => `${CROPS[i % 40]},${CROPS[(i + 5) % 40]},${i % 2 ? 'same' : 'different'}`).join('\n'));
+    const cache = path.join(tmp, 'cache-resume');
+    const options = { list, engine, explain: { kind: 'errors', sample: 1 } as const, embeddingCache: cache, batch: 4 };
+    const whole = await explainPairList({ ...options, out: path.join(tmp, 'resume-whole') });
+    const out = path.join(tmp, 'resumed');
+    const controller = new AbortController();
+    const stop = new Error('stop');
+    await assert.rejects(explainPairList({ ...options, out }, { signal: controller.signal, onProgress: (p) => p.done >= 8 && controller.abort(stop) }), (e) => e === stop);
+    assert.strictEqual(records(out).length, 8);
+    fs.appendFileSync(path.join(out, RECORDS_FILE), '{"index":8,"a":"');
+    const resumed = await explainPairList({ ...options, out });
+    assert.deepStrictEqual(records(out).map((r) => r.index).sort((a, b) => a - b), [...Array(24).keys()]);
+    assert.deepStrictEqual({ ...resumed, list: undefined }, { ...whole, list: undefined });
+    await assert.rejects(explainPairList({ ...options, out, explain: { kind: 'all' } }), /holds a run with other settings/);
+  });
+
+  it('concurrent writers of one cache entry leave a valid entry', async () => {
+    const cache = path.join(tmp, 'cache-race');
+    const list = path.join(tmp, 'race.csv');
+    fs.writeFileSync(list, [...Array(8).keys()].map((i) => `${CROPS[i]},${CROPS[i + 8]},same`).join('\n'));
+    // Two CLI runs at once, each embedding the same 16 images into the same cache.
+    const cli = path.join(root, 'src', 'cli', 'main.ts');
+    const runs = [1, 2].map(
+      (k) =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', cli, 'explain-pairs', list, '--out', path.join(tmp, `race${k}`), '--explain', 'none', '--embedding-cache', cache], {
+            cwd: root,
+            stdio: 'ignore',
+          });
+          child.on('exit', (code) => resolve(code ?? -1));
+        }),
+    );
+    assert.deepStrictEqual(await Promise.all(runs), [0, 0]);
+    const dir = modelCacheDir(cache, engine);
+    const entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.strictEqual(entries.length, 16, entries.map((e) => e.name).join(' '));
+    // Each entry is a whole unit embedding, the same one this engine computes.
+    const { embeddings } = await embedImagesCached(engine, CROPS.slice(0, 16), undefined, 16);
+    const { embeddings: cached, stats } = await embedImagesCached(engine, CROPS.slice(0, 16), cache, 16);
+    assert.deepStrictEqual(stats, { images: 16, hits: 16, embedded: 0 });
+    for (const p of CROPS.slice(0, 16)) {
+      const [x, y] = [embeddings.get(p) as Float32Array, cached.get(p) as Float32Array];
+      assert.ok(x.every((v, i) => Math.abs(v - y[i]) < 1e-6));
+    }
+    assert.deepStrictEqual(records(path.join(tmp, 'race1')).map((r) => r.outcomes![0].score), records(path.join(tmp, 'race2')).map((r) => r.outcomes![0].score));
+  });
+});
