@@ -1,5 +1,6 @@
 // Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
 // memory, face detection + alignment per photo, explain-pairs pairs per second (32 bundled pairs),
+// scoring-only pairs per second (a list with LFW-like image reuse),
 // and DPR pairs per second (Patch-Samples, all levels, both strategies, xSSAB maps), in one process.
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
 // On a software Vulkan device (VK_ICD_FILENAMES naming SwiftShader) only the session figures are
@@ -15,6 +16,7 @@ import { explainPairList } from '../src/engine/explainPairs/run';
 import { decodeImage, resizeRgb } from '../src/engine/image';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { evaluateDpr } from '../src/engine/patchlfw/dpr';
+import { Random } from '../src/engine/random';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer } from '../src/engine/xssab';
 
@@ -111,6 +113,44 @@ async function explainPairsPerSecond(modelPath: string, ep: ExecutionProviderCho
   }
 }
 
+/**
+ * Pairs per second of explain-pairs scoring alone (`--explain none`, a cold embedding cache) on a
+ * list with LFW View 2's image reuse: 320 distinct images (the 40 bundled crops in 8 brightness
+ * variants, each its own content) in 500 slots (LFW: 7,701 in 12,000), 250 pairs.
+ */
+async function scorePairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-score-'));
+  const aligned = path.join(__dirname, '..', 'samples', 'aligned');
+  const images: string[] = [];
+  for (const name of fs.readdirSync(aligned).sort()) {
+    for (let k = 0; k < 8; k++) {
+      const file = path.join(dir, `${k}_${name}`);
+      await sharp(path.join(aligned, name)).modulate({ brightness: 0.9 + 0.03 * k }).png().toFile(file);
+      images.push(file);
+    }
+  }
+  // Every image once, 180 of them twice, in a fixed shuffled order; consecutive slots pair up.
+  const random = new Random(1);
+  const slots = [...images, ...Array.from({ length: 180 }, () => images[random.int(0, images.length - 1)])];
+  for (let i = slots.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [slots[i], slots[j]] = [slots[j], slots[i]];
+  }
+  const list = path.join(dir, 'pairs.csv');
+  const rows = [];
+  for (let i = 0; i + 1 < slots.length; i += 2) rows.push(`${slots[i]},${slots[i + 1]},${i % 4 ? 'different' : 'same'}`);
+  fs.writeFileSync(list, rows.join('\n'));
+  const engine = await Engine.create({ model: modelPath, ep });
+  try {
+    const start = performance.now();
+    const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine, explain: { kind: 'none' }, embeddingCache: path.join(dir, 'cache') });
+    return summary.total / ((performance.now() - start) / 1000);
+  } finally {
+    await engine.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const modelPath = resolveModel(options.model);
@@ -183,6 +223,7 @@ async function main() {
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
     detect_align_ms_9mp_photo: round(await largePhotoMs(options.runs)),
     explain_pairs_per_s: round(await explainPairsPerSecond(modelPath, options.ep)),
+    score_pairs_per_s: round(await scorePairsPerSecond(modelPath, options.ep)),
     dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
