@@ -65,11 +65,10 @@ export function antialiasResizeModel(): Uint8Array {
   return encodeModel(makeModel(graph));
 }
 
-/** Writes a model and its card (no preprocessing to speak of; a nominal threshold) into `dir`. */
-export function writeTestModel(dir: string, name: string, bytes: Uint8Array): string {
+/** Writes a model and its card (by default: the graph names above, ArcFace's preprocessing, a nominal threshold) into `dir`. */
+export function writeTestModel(dir: string, name: string, bytes: Uint8Array, card: object = { name, input: 'input', output: 'embedding', channelOrder: 'RGB', mean: 127.5, std: 127.5, threshold: 0.3 }): string {
   const file = path.join(dir, `${name}.onnx`);
   fs.writeFileSync(file, bytes);
-  const card = { name, input: 'input', output: 'embedding', channelOrder: 'RGB', mean: 127.5, std: 127.5, threshold: 0.3 };
   fs.writeFileSync(file.replace(/\.onnx$/, '.card.json'), JSON.stringify(card));
   return file;
 }

@@ -16,6 +16,8 @@ import { replacedCount, replacementOrder, replacePixels } from '../../src/engine
 import { Random } from '../../src/engine/random';
 import { type Fallback, tryProviders } from '../../src/engine/runtime';
 import { Explainer, type PairExplanation } from '../../src/engine/xssab';
+import { encodeModel } from '../../src/engine/onnx/proto';
+import { gridValues, twinModel } from '../unit/quantize';
 import { TEST_SIZE, antialiasResizeModel, randomFaces, smallIResNet, smallMobileFaceNet, writeTestModel } from './models';
 
 const SCORE_TOLERANCE = 1e-5;
@@ -92,6 +94,19 @@ describe("WebGPU (software Vulkan device) gives the CPU provider's results", fun
       assert.ok(distance(g, c) / norm(c) < SCORE_TOLERANCE, `embeddings differ by ${distance(g, c) / norm(c)}`);
     });
   }
+
+  it('int8 models (QDQ, QOperator, dynamic): the fused graph with straight-through gradients', async () => {
+    for (const kind of ['QDQ', 'QOperator', 'dynamic'] as const) {
+      const file = writeTestModel(tmp, `twin-${kind}`, encodeModel(twinModel(kind)), { name: kind, channelOrder: 'RGB', mean: 0, std: 1, threshold: 0.1 });
+      const model = await loadFrModel(file);
+      assert.notStrictEqual(model.quantization, 'none');
+      const [cpu, gpu] = [await on(model, 'cpu'), await on(model, 'webgpu')];
+      // Faces on the model's input grid (k/16), two pairs in one run.
+      const [a, b] = [gridValues(2 * 3 * 16, 11, 1 / 16, 3), gridValues(2 * 3 * 16, 12, 1 / 16, 3)];
+      report(`${kind} int8 model, 2 pairs`, compare(await gpu.explain(a, b, 0.1), await cpu.explain(a, b, 0.1)));
+      assert.strictEqual(gpu.ep, 'webgpu');
+    }
+  });
 
   describe('the bundled MobileFaceNet on the sample faces', () => {
     let model: FrModel;
