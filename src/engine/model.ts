@@ -139,6 +139,11 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
       `no model card next to ${path.basename(modelPath)}: assuming the ArcFace convention ((x − 127.5) / 127.5, RGB, NCHW)`,
     );
   }
+  const quantization = quantizationKind(proto);
+  if (quantization === 'dynamic') {
+    // DynamicQuantizeLinear takes one range over the whole batch, and the fused graph runs both faces as one batch.
+    warnings.push('dynamically quantized model: the faces of a pair share one quantization range, so the score can differ from the model run on each face alone');
+  }
   const threshold = card?.threshold ?? DEFAULT_THRESHOLD;
   if (card?.threshold === undefined) warnings.push(`no threshold on the model card: using ${DEFAULT_THRESHOLD}; set one with --threshold`);
 
@@ -157,7 +162,7 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     thresholdSource: card?.threshold === undefined ? 'default' : 'model card',
     info: { shapes, constants: collectConstants(graph) },
     warnings,
-    quantization: quantizationKind(proto),
+    quantization,
   };
 }
 

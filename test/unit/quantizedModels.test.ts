@@ -98,7 +98,7 @@ describe('quantized models (QDQ, QOperator, dynamic)', () => {
     });
   }
 
-  it('result.json says the gradients are straight-through for the int8 models only', async () => {
+  it('result.json says the gradients are straight-through for the int8 models only; a dynamic model warns that a pair shares one range', async () => {
     const crop = { width: 4, height: 4, data: Uint8Array.from({ length: 48 }, (_, i) => (i * 7) % 5) };
     const prepared = (name: string): PreparedFace => ({ photo: crop, crop, info: { path: name, width: 4, height: 4, alignment: 'crop' }, warnings: [] });
     const gradients: Record<string, string | undefined> = {};
@@ -109,6 +109,8 @@ describe('quantized models (QDQ, QOperator, dynamic)', () => {
       gradients[kind] = pair.result.gradients;
       await engine.explainer.release();
     }
+    const warned = (kind: TwinKind) => loadFrModel(path.join(tmp, `twin_${kind}.onnx`)).then((m) => m.warnings.some((w) => /share one quantization range/.test(w)));
+    assert.deepStrictEqual(await Promise.all((['float', 'QDQ', 'QOperator', 'dynamic'] as const).map(warned)), [false, false, false, true]);
     const st = 'straight-through (quantized model)';
     assert.deepStrictEqual(gradients, { float: undefined, QDQ: st, QOperator: st, dynamic: st });
   });
