@@ -15,7 +15,7 @@ import { runProgressText } from './progress';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--at-fmr F] [--at-fmr-b F] [--explain all|errors|none|sample:N]
-                        [--embedding-cache DIR] [--lfw ROOT] [--batch N] [--shard i/n] [--mime]
+                        [--embedding-cache DIR] [--lfw ROOT] [--batch N] [--shard i/n|auto] [--mime]
                                 score every pair of a list (a,b[,same|different], or LFW pairs.txt with
                                 --lfw) from one embedding per distinct image (cached on disk), then explain
                                 the selected pairs (default errors: every false match and non-match, and

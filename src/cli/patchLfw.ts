@@ -16,7 +16,7 @@ export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pair
                         [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
                                 build a patched set (27 patches of 16×16 px on each first image)
   xssab patch-lfw evaluate --set DIR --out DIR [--methods ${METHOD_NAMES.join(',')}]
-                        [--threshold T] [--shard i/n] [--batch N] [--masks N] [--seed N] [--model FILE]
+                        [--threshold T] [--shard i/n|auto] [--batch N] [--masks N] [--seed N] [--model FILE]
                                 run the DPR protocol (resumes an interrupted run in the same --out)
   xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
 

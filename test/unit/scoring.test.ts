@@ -5,9 +5,10 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { shard } from '../../src/cli/args';
 import { Engine } from '../../src/engine/engine';
 import { embedImagesCached, modelCacheDir } from '../../src/engine/explainPairs/embeddingCache';
-import { RECORDS_FILE, explainPairList } from '../../src/engine/explainPairs/run';
+import { RECORDS_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
 import { type ScoredPair, parseSelection, selectPairs, thresholdAtFmr } from '../../src/engine/explainPairs/select';
 import { readNpy } from '../../src/engine/output';
 import type { PairListRecord } from '../../src/shared/pairListSummary';
@@ -174,6 +175,22 @@ describe('explain-pairs scoring stage', function () {
     assert.deepStrictEqual(records(out).map((r) => r.index).sort((a, b) => a - b), [...Array(24).keys()]);
     assert.deepStrictEqual({ ...resumed, list: undefined }, { ...whole, list: undefined });
     await assert.rejects(explainPairList({ ...options, out, explain: { kind: 'all' } }), /holds a run with other settings/);
+  });
+
+  it('two --shard auto runs under Slurm array variables, merged, equal one run', async () => {
+    const list = path.join(tmp, 'slurm.csv');
+    fs.writeFileSync(list, [...Array(12).keys()].map((i) => `${CROPS[i]},${CROPS[(i + 13) % 40]},${i % 2 ? 'same' : 'different'}`).join('\n'));
+    // Errors only: which pairs are errors does not depend on the sharding (a sample per group is drawn per shard).
+    const options = { list, engine, explain: { kind: 'errors', sample: 0 } as const, embeddingCache: path.join(tmp, 'cache-slurm'), batch: 4 };
+    const whole = await explainPairList({ ...options, out: path.join(tmp, 'slurm-whole') });
+    const outs = ['7', '8'].map((id) => path.join(tmp, `slurm-${id}`));
+    for (const [k, id] of ['7', '8'].entries()) {
+      const env = { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: '7', SLURM_ARRAY_TASK_COUNT: '2' };
+      await explainPairList({ ...options, out: outs[k], shard: shard('auto', env) });
+    }
+    const { summary } = await mergePairListShards(path.join(tmp, 'slurm-merged'), outs);
+    assert.ok(whole.explained > 0 && whole.explained < 12, String(whole.explained));
+    assert.deepStrictEqual(summary, whole);
   });
 
   it('concurrent writers of one cache entry leave a valid entry', async () => {
