@@ -14,8 +14,8 @@ import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeM
 import type { MapKind, ScoreSplit } from '../shared/result';
 import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, fallbackTo, ort } from './runtime';
 
-/** Names of the fused graph's inputs and outputs. */
-const IO = {
+/** The fused graph's inputs and outputs, by the names they get unless the model uses them already. */
+const IO_NAMES = {
   a: 'face_a',
   b: 'face_b',
   threshold: 'threshold',
@@ -31,18 +31,27 @@ const IO = {
   saliency: 'saliency', // [2N, H, W]: plain gradient saliency mean_c |∂s/∂x|, for comparisons
 } as const;
 
+export type ExplainIO = Record<keyof typeof IO_NAMES, string>;
+
+/** The fused graph and the names its inputs and outputs got (unique against the model's own names). */
+export interface ExplainGraph {
+  bytes: Uint8Array;
+  io: ExplainIO;
+}
+
 /**
  * Builds the fused explanation graph. Inputs: two batches of N preprocessed faces and the
  * threshold t. With ê the normalised embeddings and a = ê_A ⊙ ê_B, the supporting set is
  * a_n ≥ t/d; for an image with embedding e and partner ê_p held constant, the cotangent of
  * S = ê · (ê_p ⊙ mask) at e is (w − (ê·w) ê) / ‖e‖ with w = ê_p ⊙ mask.
  */
-export function buildExplainGraph(model: FrModel): Uint8Array {
+export function buildExplainGraph(model: FrModel): ExplainGraph {
   // The builder only appends nodes and initializers: copying the two lists leaves the model as it
   // is while sharing its weights (a deep clone of a large model costs seconds).
   const source = model.proto.graph!;
   const graph: Graph = { ...source, node: [...(source.node ?? [])], initializer: [...(source.initializer ?? [])] };
   const b = new GraphBuilder(graph, model.opset);
+  const IO = Object.fromEntries(Object.entries(IO_NAMES).map(([key, name]) => [key, b.name(name)])) as ExplainIO;
   const [channels, height, width] = model.inputShape;
   const d = model.embeddingSize;
   const x = model.input;
@@ -52,7 +61,7 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
     floatValueInfo(IO.b, ['N', channels, height, width]),
     floatValueInfo(IO.threshold, []),
   ];
-  graph.node!.unshift({ opType: 'Concat', name: 'xssab/stack_pairs', input: [IO.a, IO.b], output: [x], attribute: [makeAttribute('axis', 0)] });
+  graph.node!.unshift({ opType: 'Concat', name: b.name('xssab/stack_pairs'), input: [IO.a, IO.b], output: [x], attribute: [makeAttribute('axis', 0)] });
 
   const e = model.output;
   const norm = b.op('Sqrt', [b.reduceSum(b.op('Mul', [e, e]), [1], true)]);
@@ -96,11 +105,12 @@ export function buildExplainGraph(model: FrModel): Uint8Array {
     [IO.saliency, channelMeanAbs(b.op('Add', [gSupport, gOppose]))],
   );
   graph.output = outputs.map(([name, source]) => {
-    graph.node!.push({ opType: 'Identity', name: `xssab/out_${name}`, input: [source], output: [name] });
+    graph.node!.push({ opType: 'Identity', name: b.name(`xssab/out_${name}`), input: [source], output: [name] });
     return { name };
   });
   graph.node = rewritePRelu(b, graph.node!, model.info.constants);
-  return encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
+  const bytes = encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
+  return { bytes, io: IO };
 }
 
 /** The model as it runs for embeddings: its own graph, with PRelu rewritten (see rewritePRelu). */
@@ -112,10 +122,10 @@ export function buildEmbedGraph(model: FrModel): Uint8Array {
   return encodeModel({ ...model.proto, graph });
 }
 
-const graphCache = new RecentMap<string, Uint8Array>(2);
+const graphCache = new RecentMap<string, ExplainGraph>(2);
 
 /** The fused graph of a model, built once per model content (sha256) and input/output choice. */
-export function explainGraphFor(model: FrModel): Uint8Array {
+export function explainGraphFor(model: FrModel): ExplainGraph {
   const key = `${model.sha256}/${model.input}/${model.output}`;
   let graph = graphCache.get(key);
   if (!graph) graphCache.set(key, (graph = buildExplainGraph(model)));
@@ -126,7 +136,7 @@ export function explainGraphFor(model: FrModel): Uint8Array {
 export type ModelGraph = 'explain' | 'embed';
 
 // The embedding graph is cheap to build and a session opens it once: it is not kept.
-const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model) : buildEmbedGraph(model));
+const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model).bytes : buildEmbedGraph(model));
 
 /** The similarity, dissimilarity and combined maps of one face, row-major at the model's input size. */
 export type FaceMaps = Record<MapKind, Float32Array>;
@@ -211,6 +221,7 @@ export class Explainer {
 
   /** Explains N pairs at once; `a` and `b` hold N preprocessed faces each. */
   async explain(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
+    const IO = explainGraphFor(this.model).io;
     const r = await this.run('explain', {
       [IO.a]: this.faceTensor(a),
       [IO.b]: this.faceTensor(b),

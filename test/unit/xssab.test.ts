@@ -162,7 +162,7 @@ describe('xSSAB', () => {
     const model = await load(net, e, 'untouched');
     const before = encodeModel(model.proto);
     const graph = buildExplainGraph(model);
-    assert.ok(graph.length > before.length);
+    assert.ok(graph.bytes.length > before.length);
     assert.deepStrictEqual(encodeModel(model.proto), before);
     assert.deepStrictEqual(buildExplainGraph(model), graph, 'a second build is the same');
   });
@@ -173,7 +173,7 @@ describe('xSSAB', () => {
     y = net.b.op('Conv', [y, net.weight([4, 4, 3, 3])], { strides: [2, 2], pads: [1, 1, 1, 1] });
     y = net.b.op('Conv', [y, net.weight([2, 4, 1, 1])]);
     const model = await load(net, net.b.op('Flatten', [y], { axis: 1 }), 'flipped');
-    const graph = decodeModel(buildExplainGraph(model)).graph!;
+    const graph = decodeModel(buildExplainGraph(model).bytes).graph!;
     const floats = (g: typeof graph) =>
       (g.initializer ?? []).filter((t) => t.dataType === DataType.FLOAT).reduce((n, t) => n + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1), 0);
     assert.ok(floats(graph) - floats(model.proto.graph!) < 64, `${floats(graph)} floats in the fused graph, ${floats(model.proto.graph!)} in the model`);
@@ -183,7 +183,7 @@ describe('xSSAB', () => {
 
   it('writes each small constant (axes, shapes, scalars) of the fused graph once (default model)', async () => {
     const model = await loadFrModel(defaultModelPath());
-    const graph = decodeModel(buildExplainGraph(model)).graph!;
+    const graph = decodeModel(buildExplainGraph(model).bytes).graph!;
     const added = (graph.initializer ?? []).filter((t) => t.name?.startsWith('xssab/'));
     const values = added.map((t) => JSON.stringify([t.dataType, (t.dims ?? []).map(Number), Buffer.from(t.rawData ?? []).toString('hex')]));
     assert.ok(added.length > 10, `${added.length} constants`);

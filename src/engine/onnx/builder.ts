@@ -25,9 +25,13 @@ export class GraphBuilder {
     graph.initializer = graph.initializer ?? [];
     this.nodes = graph.node;
     this.initializers = graph.initializer;
-    for (const n of this.nodes) for (const o of n.output ?? []) this.used.add(o);
+    // One namespace for tensors, nodes and graph inputs and outputs: whatever the builder adds is new to all of them.
+    for (const n of this.nodes) {
+      for (const o of n.output ?? []) this.used.add(o);
+      if (n.name) this.used.add(n.name);
+    }
     for (const t of this.initializers) this.used.add(t.name ?? '');
-    for (const v of graph.input ?? []) this.used.add(v.name ?? '');
+    for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) this.used.add(v.name ?? '');
   }
 
   /** A tensor name not yet used in the graph. */
@@ -35,6 +39,14 @@ export class GraphBuilder {
     let name: string;
     do name = `${this.prefix}/${hint}_${this.counter++}`;
     while (this.used.has(name));
+    this.used.add(name);
+    return name;
+  }
+
+  /** `wanted` itself where the graph does not use it yet, else `wanted_1`, `wanted_2`, …: for names people read (graph inputs and outputs). */
+  name(wanted: string): string {
+    let name = wanted;
+    for (let k = 1; this.used.has(name); k++) name = `${wanted}_${k}`;
     this.used.add(name);
     return name;
   }
