@@ -6,6 +6,7 @@ import { CALIBRATE_USAGE, calibrateCommand } from './calibrate';
 import { DEMO_USAGE, demoCommand } from './demo';
 import { EXPLAIN_OPTIONS_USAGE, EXPLAIN_USAGE, explainCommand } from './explain';
 import { EXPLAIN_PAIRS_USAGE, explainPairsCommand } from './explainPairs';
+import { INSPECT_USAGE, inspectCommand } from './inspect';
 import { PATCH_LFW_USAGE, patchLfwCommand } from './patchLfw';
 
 const USAGE = `Usage:
@@ -14,6 +15,7 @@ ${DEMO_USAGE}
 ${CALIBRATE_USAGE}
 ${EXPLAIN_PAIRS_USAGE}
 ${PATCH_LFW_USAGE}
+${INSPECT_USAGE}
   xssab help
 
 ${EXPLAIN_OPTIONS_USAGE}`;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   calibrate: calibrateCommand,
   'explain-pairs': explainPairsCommand,
   'patch-lfw': patchLfwCommand,
+  inspect: inspectCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -126,6 +126,46 @@ describe('xssab CLI', function () {
     assertCleanError(run('explain', crop('man_01_face0.png'), crop('man_02_face0.png'), '--model', fake), /xssab: .*fake\.onnx: not an ONNX model/);
   });
 
+  it('inspect: input, output, ops, gradient support, quantization, batch and preprocessing, as JSON and as text', () => {
+    const net = new Net([1, 3, 8, 8]);
+    const conv = net.b.op('Relu', [net.b.op('Conv', ['x', net.weight([4, 3, 3, 3])], { pads: [1, 1, 1, 1] })]);
+    const file = path.join(tmp, 'inspected.onnx');
+    fs.writeFileSync(file, encodeModel(net.model(net.b.op('Flatten', [net.b.op('GlobalAveragePool', [conv])], { axis: 1 }))));
+    fs.writeFileSync(path.join(tmp, 'inspected.card.json'), JSON.stringify({ name: 'tiny', channelOrder: 'BGR', mean: 0.5, std: 2, threshold: 0.2 }));
+    const r = run('inspect', file, '--json');
+    assert.strictEqual(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepStrictEqual(report.input, { name: 'x', shape: ['N', 3, 8, 8] });
+    assert.strictEqual(report.embeddingSize, 4);
+    assert.strictEqual(report.opset, 18);
+    assert.deepStrictEqual(report.ops, { Conv: 1, Flatten: 1, GlobalAveragePool: 1, Relu: 1 });
+    assert.strictEqual(report.supported, true);
+    assert.deepStrictEqual(report.missing, []);
+    assert.strictEqual(report.quantization, 'none');
+    assert.strictEqual(report.batch, 'dynamic');
+    assert.deepStrictEqual(report.preprocessing, { channelOrder: 'BGR', mean: 0.5, std: 2, source: 'model card' });
+
+    // Fixed batch 1, no card, an op without a rule.
+    const sinNet = new Net([1, 3, 8, 8]);
+    const y = sinNet.b.op('Flatten', [sinNet.b.op('GlobalAveragePool', [sinNet.b.op('Sin', [sinNet.b.op('Sin', ['x'])])])], { axis: 1 });
+    const model = sinNet.model(y);
+    model.graph!.input![0].type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
+    const sinFile = path.join(tmp, 'sin-inspected.onnx');
+    fs.writeFileSync(sinFile, encodeModel(model));
+    const s = JSON.parse(run('inspect', sinFile, '--json', '--mean', '127.5', '--std', '128').stdout);
+    assert.strictEqual(s.supported, false);
+    assert.deepStrictEqual(s.missing.map((m: { op: string; nodes: number }) => [m.op, m.nodes]), [['Sin', 2]]);
+    assert.match(s.missing[0].example, /^net\/Sin_node_\d+$/);
+    assert.strictEqual(s.batch, 'relaxed');
+    assert.deepStrictEqual(s.preprocessing, { channelOrder: 'RGB', mean: 127.5, std: 128, source: 'flags' });
+    const text = run('inspect', sinFile);
+    assert.strictEqual(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^gradients: cannot explain: no rule for Sin \(2 nodes, e\.g\. "net\/Sin_node_\d+"\)$/m);
+    assert.match(text.stdout, /^preprocessing: \(v − 127\.5\) \/ 127\.5, RGB \(ArcFace default\)$/m);
+    assert.match(text.stdout, /^batch: relaxed/m);
+    assertCleanError(run('inspect'), /xssab: inspect needs one model file/);
+  });
+
   it('reports an operator without a gradient rule, naming it', () => {
     const net = new Net([1, 3, 112, 112]);
     const y = net.b.op('GlobalAveragePool', [net.b.op('Sin', ['x'])]);

@@ -193,17 +193,25 @@ export function appendVjp(b: GraphBuilder, info: GraphInfo, spec: VjpSpec): stri
   });
 }
 
+/** An op type on the path from the input to the output that has no gradient rule. */
+export interface MissingRule {
+  op: string;
+  nodes: number;
+  /** One node's name, to find it in a model viewer. */
+  example: string;
+}
+
 /**
- * Walks the backward pass without building it and refuses, in one error, every op type on the
- * way from the output back to the input that has no rule (a node without a rule is taken to pass
- * the gradient to all its inputs that depend on the input, so the walk goes on past it).
+ * Walks the backward pass without building it and lists every op type on the way from the
+ * output back to the input that has no rule (a node without a rule is taken to pass the gradient
+ * to all its inputs that depend on the input, so the walk goes on past it).
  */
-function checkRules(
+function missingRules(
   order: readonly Node[],
-  spec: VjpSpec,
+  spec: Pick<VjpSpec, 'input' | 'output'>,
   needs: (name: string | undefined) => name is string,
   contextOf: (k: number, grads: readonly (string | null)[]) => NodeContext,
-): void {
+): MissingRule[] {
   const reached = new Set([spec.output]);
   const missing = new Map<string, Node[]>();
   for (let k = order.length - 1; k >= 0; k--) {
@@ -222,9 +230,28 @@ function checkRules(
       if (gradient && needs(inputs[i])) reached.add(inputs[i]);
     });
   }
-  if (missing.size === 0) return;
-  const list = [...missing].map(([op, nodes]) => `${op} (${nodes.length} node${nodes.length === 1 ? '' : 's'}, e.g. "${nodes[0].name ?? ''}")`);
+  return [...missing].map(([op, nodes]) => ({ op, nodes: nodes.length, example: nodes[0].name ?? '' }));
+}
+
+/** The op types without a rule on the path of `spec` through the builder's graph, built nothing. */
+export function findMissingRules(b: GraphBuilder, info: GraphInfo, spec: Pick<VjpSpec, 'input' | 'output'>): MissingRule[] {
+  const { order, active } = plan(b.nodes, { ...spec, cotangents: [] });
+  const shared = { memo: new Map<string, string>(), runtimeShapes: new Map<string, string>() };
+  const needs = (name: string | undefined): name is string => !!name && active.has(name);
+  return missingRules(order, spec, needs, (k, grads) => new NodeContext(order[k], ruleFor(order[k].opType)!, b, grads, info, shared, `${k}`, needs));
+}
+
+/** Refuses, in one error, every op type on the path that has no rule. */
+function checkRules(
+  order: readonly Node[],
+  spec: VjpSpec,
+  needs: (name: string | undefined) => name is string,
+  contextOf: (k: number, grads: readonly (string | null)[]) => NodeContext,
+): void {
+  const missing = missingRules(order, spec, needs, contextOf);
+  if (missing.length === 0) return;
+  const list = missing.map((m) => `${m.op} (${m.nodes} node${m.nodes === 1 ? '' : 's'}, e.g. "${m.example}")`);
   throw new UnsupportedGradientError(
-    `the model cannot be differentiated from "${spec.input}" to "${spec.output}": ${missing.size === 1 ? 'an operator has' : `${missing.size} operators have`} no gradient rule: ${list.join(', ')}; supported operators: ${SUPPORTED_OPS.join(', ')}`,
+    `the model cannot be differentiated from "${spec.input}" to "${spec.output}": ${missing.length === 1 ? 'an operator has' : `${missing.length} operators have`} no gradient rule: ${list.join(', ')}; supported operators: ${SUPPORTED_OPS.join(', ')}`,
   );
 }
