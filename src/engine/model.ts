@@ -7,6 +7,7 @@ import { type GraphInfo, collectConstants, topologicalOrder } from './autodiff/g
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
 import { type QuantizationKind, quantizationKind } from './quantization';
+import { promoteFloat16 } from './onnx/float16';
 import { RecentMap } from './recentMap';
 import { modelShapes } from './shapeCache';
 import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
@@ -96,6 +97,9 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     throw e;
   }
   const warnings: string[] = [];
+  if (promoteFloat16(proto)) {
+    warnings.push('the model computes in float16: it runs in float32 here, so its scores differ from its own float16 run by about 1e-3');
+  }
   const graph = proto.graph!;
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
   const realInputs = (graph.input ?? []).filter((v) => !initializerNames.has(v.name));

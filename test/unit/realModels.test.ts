@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadFrModel } from '../../src/engine/model';
-import { type Model, encodeModel } from '../../src/engine/onnx/proto';
+import { float16Bits, float16Values } from '../../src/engine/onnx/float16';
+import { DataType, type Model, type TensorProto, encodeModel, makeTensor, tensorDims, tensorFloats } from '../../src/engine/onnx/proto';
 import { createSession, ort } from '../../src/engine/runtime';
 import { Explainer } from '../../src/engine/xssab';
 import { Net, randomValues } from './gradcheck';
@@ -48,6 +49,36 @@ function smallNet() {
   return { model, names: { e, act, weight, conv: convNode.name! } };
 }
 
+/** The model with every float32 initializer stored as float16, and (unless `boundaryCasts`) float16 input and output. */
+function toFloat16(model: Model, boundaryCasts: boolean): Model {
+  const copy = structuredClone(model);
+  const graph = copy.graph!;
+  graph.initializer = graph.initializer!.map((t): TensorProto =>
+    t.dataType === DataType.FLOAT ? { name: t.name, dims: t.dims, dataType: DataType.FLOAT16, rawData: new Uint8Array(float16Bits(tensorFloats(t)).buffer) } : t,
+  );
+  const [x, e] = [graph.input![0].name!, graph.output![0].name!];
+  if (!boundaryCasts) {
+    graph.input![0].type!.tensorType!.elemType = DataType.FLOAT16;
+    graph.output = [{ name: e, type: { tensorType: { elemType: DataType.FLOAT16 } } }];
+    return copy;
+  }
+  // float32 in and out, float16 inside.
+  for (const n of graph.node!) n.input = n.input!.map((i) => (i === x ? 'x16' : i));
+  graph.node!.unshift({ opType: 'Cast', name: 'to_half', input: [x], output: ['x16'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT16 }] });
+  graph.node!.push({ opType: 'Cast', name: 'to_float', input: [e], output: ['e32'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] });
+  graph.output = [{ name: 'e32' }];
+  return copy;
+}
+
+/** The float32 model with its weights rounded to float16 values: what a float16 model computes, in float32. */
+function roundedTwin(model: Model): Model {
+  const copy = structuredClone(model);
+  copy.graph!.initializer = copy.graph!.initializer!.map((t) =>
+    t.dataType === DataType.FLOAT ? makeTensor(t.name!, tensorDims(t), float16Values({ dims: t.dims, dataType: DataType.FLOAT16, rawData: new Uint8Array(float16Bits(tensorFloats(t)).buffer) })) : t,
+  );
+  return copy;
+}
+
 describe('models as users bring them', () => {
   it('explains a model whose tensors, nodes and input carry the engine\'s names like its renamed twin (7a)', async () => {
     const { model, names } = smallNet();
@@ -79,4 +110,46 @@ describe('models as users bring them', () => {
     const cosine = dot(ea, eb) / Math.sqrt(dot(ea, ea) * dot(eb, eb));
     assert.ok(Math.abs(actual.score - cosine) < 1e-6, `${actual.score} vs ${cosine}`);
   });
+
+  for (const boundaryCasts of [false, true]) {
+    it(`explains a float16 model (${boundaryCasts ? 'Cast to and from float16 at the boundaries' : 'float16 input, weights and activations'}): float32 maps, the score onnxruntime's to 1e-3 (7d)`, async () => {
+      const { model } = smallNet();
+      const half = toFloat16(model, boundaryCasts);
+      const [twin, f16] = [await load(roundedTwin(model), `rounded-${boundaryCasts}`), await load(half, `half-${boundaryCasts}`)];
+      assert.ok(f16.model.warnings.some((w) => /computes in float16/.test(w)), f16.model.warnings.join('; '));
+      const a = randomValues(3 * 36, 7);
+      const b = randomValues(3 * 36, 8);
+      const explain = async (m: typeof twin.model) => {
+        const explainer = await Explainer.create(m);
+        const [result] = await explainer.explain(a, b, 0.1);
+        await explainer.release();
+        return result;
+      };
+      const [expected, actual] = [await explain(twin.model), await explain(f16.model)];
+      assert.ok(actual.maps[0].similarity instanceof Float32Array);
+      // The Casts to float16 and back round the input and the embedding; the rest is the twin's float32 arithmetic.
+      const close = (u: Float32Array, v: Float32Array, what: string) => {
+        const scale = Math.max(...v.map(Math.abs));
+        u.forEach((x, i) => assert.ok(Math.abs(x - v[i]) <= 2e-2 * scale, `${what}[${i}]: ${x} vs ${v[i]}`));
+      };
+      for (const side of [0, 1]) for (const kind of ['similarity', 'dissimilarity', 'combined'] as const) close(actual.maps[side][kind], expected.maps[side][kind], `${side} ${kind}`);
+      if (!boundaryCasts) {
+        assert.deepStrictEqual(actual.maps, expected.maps);
+        assert.strictEqual(actual.score, expected.score);
+      }
+
+      // onnxruntime's own run of the float16 file.
+      const session = await createSession(fs.readFileSync(f16.file), 'cpu');
+      const feed = (x: Float32Array) => (boundaryCasts ? new ort.Tensor('float32', x, [1, 3, 6, 6]) : new ort.Tensor('float16', float16Bits(x), [1, 3, 6, 6]));
+      const embed = async (x: Float32Array) => {
+        const out = (await session.session.run({ x: feed(x) }))[session.session.outputNames[0]];
+        return out.type === 'float16' ? float16Values({ dims: [out.data.length], dataType: DataType.FLOAT16, rawData: new Uint8Array((out.data as Uint16Array).buffer) }) : (out.data as Float32Array);
+      };
+      const [ea, eb] = [await embed(a), await embed(b)];
+      await session.session.release();
+      const dot = (u: Float32Array, v: Float32Array) => u.reduce((s, x, i) => s + x * v[i], 0);
+      const cosine = dot(ea, eb) / Math.sqrt(dot(ea, ea) * dot(eb, eb));
+      assert.ok(Math.abs(actual.score - cosine) < 1e-3, `${actual.score} vs onnxruntime's ${cosine}`);
+    });
+  }
 });

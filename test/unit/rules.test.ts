@@ -16,6 +16,7 @@ const cases: Case[] = [
   ['Reshape', img, (n) => n.b.op('Reshape', ['x', n.b.ints([0, 9, 12])])],
   ['Squeeze', [2, 3, 1, 4], (n) => n.b.op('Squeeze', ['x', n.b.ints([2])])],
   ['Unsqueeze', vec, (n) => n.b.op('Unsqueeze', ['x', n.b.ints([1, 3])])],
+  ['Cast (to int64: no gradient through the rounding)', vec, (n) => n.b.op('Add', [n.b.op('Tanh', ['x']), n.b.op('Cast', [n.b.op('Cast', [n.b.op('Mul', ['x', n.b.scalar(3)])], { to: DataType.INT64 })], { to: DataType.FLOAT })])],
   ['Neg', vec, (n) => n.b.op('Neg', ['x'])],
   ['Abs', img, (n) => n.b.op('Abs', ['x'])],
   ['Relu', img, (n) => n.b.op('Relu', ['x'])],

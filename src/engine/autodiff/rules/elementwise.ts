@@ -15,7 +15,20 @@ function gaussian(ctx: RuleContext, x: string, c: number, k: number): string {
 
 const positive = (ctx: RuleContext) => ctx.b.op('Greater', [input(ctx, 0), ctx.b.scalar(0)]);
 
+const FLOAT_TYPES: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
+
 export const elementwiseRules = {
+  Cast: {
+    // A cast to a float type passes the gradient back as float32: the type of every differentiable
+    // tensor once float16 models are promoted (onnx/float16.ts), and the straight-through gradient
+    // of the int32 products dynamic quantization casts to float32. A cast to an integer or bool
+    // type passes none: rounding has no useful derivative.
+    backward: (ctx) => {
+      const to = ctx.int('to');
+      if (!FLOAT_TYPES.has(to)) return [null];
+      return [() => (to === DataType.FLOAT ? grad(ctx) : ctx.b.op('Cast', [grad(ctx)], { to: DataType.FLOAT }))];
+    },
+  },
   Neg: { backward: (ctx) => only(ctx, () => ctx.b.op('Neg', [grad(ctx)])) },
   Abs: elementwise((ctx) => ctx.b.op('Sign', [input(ctx, 0)])),
   Relu: elementwise((ctx) => ctx.b.op('Cast', [positive(ctx)], { to: DataType.FLOAT })),

@@ -275,15 +275,6 @@ export const quantizedRules = {
       ];
     },
   },
-  Cast: {
-    // Dynamic quantization casts the int32 products to float32: the gradient passes as it is, as
-    // float32 (also for float32 inputs). Casts to other types (float16 exports) are refused here.
-    backward: (ctx) => {
-      const to = ctx.int('to');
-      if (to !== DataType.FLOAT) unsupported(ctx, `casts to data type ${to} are not supported (only to float32)`);
-      return [() => grad(ctx)];
-    },
-  },
 } satisfies Partial<Record<OpType, GradRule>>;
 
 /** q − zero point as float32 (a scale of 1), per tensor or along `axis`. */
