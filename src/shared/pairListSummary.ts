@@ -109,6 +109,65 @@ export interface ModelSummary extends ModelEntry {
   fnmMinusTm?: MapFiles;
 }
 
+/** An error rate with its 95 % Wilson score interval. */
+export interface Rate {
+  errors: number;
+  pairs: number;
+  rate: number;
+  low: number;
+  high: number;
+}
+
+/** FMR and FNMR of a group at one threshold. */
+export interface ThresholdRates {
+  threshold: number;
+  fmr: Rate;
+  fnmr: Rate;
+}
+
+/** One group of the fairness lens: the labelled, explained pairs with the same values of the --by attributes. */
+export interface GroupStats {
+  /** `gender=F/F`, or `gender=F/F, age_band=20-30` with several attributes. */
+  name: string;
+  /** The two sides differ in a per-image attribute (`gender=F/M`): kept out of the ratios. */
+  crossGroup: boolean;
+  genuine: number;
+  impostor: number;
+  /** Fewer genuine or impostor pairs than the table's minGroup: not compared. */
+  tooSmall: boolean;
+  /** At the model's threshold. */
+  global: ThresholdRates;
+  /** At the group's own equal-error-rate threshold (needs genuine and impostor pairs). */
+  own?: ThresholdRates & { eer: number };
+  scores: Partial<Record<PairLabel, ScoreStats>>;
+}
+
+/** Worst over best group rate at the model's threshold; `ratio` is null when the best rate is 0. */
+export interface RateRatio {
+  worst: string;
+  best: string;
+  ratio: number | null;
+}
+
+export interface ModelGroups {
+  key: ModelEntry['key'];
+  threshold: number;
+  /** Within-group groups first, then the cross-group ones, each by name. */
+  groups: GroupStats[];
+  /** FMR of all impostor pairs within a group, and of all across groups. */
+  impostors: { withinGroup: Rate; crossGroup: Rate };
+  /** Over the within-group groups that are not too small; absent with fewer than two of them. */
+  fmrRatio?: RateRatio;
+  fnmrRatio?: RateRatio;
+}
+
+/** The fairness lens (`explain-pairs --by`): per model, the error rates of each group. */
+export interface GroupTable {
+  by: string[];
+  minGroup: number;
+  models: ModelGroups[];
+}
+
 export interface PairListSummary {
   version: 1;
   list: string;
@@ -129,6 +188,8 @@ export interface PairListSummary {
     /** Per group: mean map of model A minus that of model B, each over its own group's pairs. */
     aggregates: GroupDifference[];
   };
+  /** With --by: error rates per group of the pairs' attributes. */
+  groups?: GroupTable;
   /** Every record: with two models the disagreements first, then in list order. */
   pairs: PairListRecord[];
 }
