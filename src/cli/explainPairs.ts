@@ -12,10 +12,12 @@ import { UsageError } from '../shared/errors';
 import { integer, number, parseModelCommand, rate, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
+import { groupLines } from './groups';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--at-fmr F] [--at-fmr-b F] [--explain all|errors|none|sample:N]
                         [--embedding-cache DIR] [--lfw ROOT] [--batch N] [--shard i/n|auto] [--mime]
+                        [--by ATTR[,ATTR]] [--attributes FILE] [--folder-attribute NAME] [--min-group N]
                                 score every pair of a list (a,b[,same|different], or LFW pairs.txt with
                                 --lfw) from one embedding per distinct image (cached on disk), then explain
                                 the selected pairs (default errors: every false match and non-match, and
@@ -23,7 +25,9 @@ export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--mode
                                 aggregate maps and report.html; --at-fmr sets the threshold where the
                                 impostor scores give that false match rate;
                                 --model-b compares a second model on the same pairs (resumes in the same --out);
-                                --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks)
+                                --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks);
+                                --by: error rates per group of pair attributes (list columns named by a
+                                header row, --attributes image,attr… table, --folder-attribute: group folders)
   xssab explain-pairs merge OUT SHARD_DIR...   join the outputs of --shard runs (a list file named
                                 "merge" is given as ./merge)`;
 
@@ -35,6 +39,7 @@ function printSummary(summary: PairListSummary, out: string, print: (line: strin
         `FNMR ${(100 * m.fnmr).toFixed(2)}% (${c['false non-match']}/${m.genuine})${c.unlabelled ? `, ${c.unlabelled} unlabelled` : ''}`,
     );
   }
+  if (summary.groups) groupLines(summary.groups).forEach((line) => print(line));
   if (summary.comparison) {
     print(`decisions differ on ${summary.comparison.disagreements.length} pair(s)`);
     if (summary.comparison.note) console.error(`xssab: warning: ${summary.comparison.note}`);
@@ -66,6 +71,10 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     'at-fmr': { type: 'string' },
     'at-fmr-b': { type: 'string' },
     'embedding-cache': { type: 'string' },
+    by: { type: 'string' },
+    attributes: { type: 'string' },
+    'folder-attribute': { type: 'string' },
+    'min-group': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
   if (!values.out) throw new UsageError('explain-pairs needs --out DIR');
@@ -75,6 +84,9 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
   if (values['threshold-b'] !== undefined && values['at-fmr-b'] !== undefined) throw new UsageError('--threshold-b and --at-fmr-b exclude each other');
   const explain = parseSelection(values.explain ?? 'errors');
   if (!explain) throw new UsageError(`--explain must be all, errors, none or sample:N (N ≥ 1), got "${values.explain}"`);
+  const by = values.by?.split(',').map((a) => a.trim());
+  if (by?.some((a) => !a)) throw new UsageError('--by needs attribute names, e.g. --by gender or --by gender,age');
+  if (values['min-group'] !== undefined && !by) throw new UsageError('--min-group needs --by');
   const options = {
     list: positionals[0],
     lfwRoot: values.lfw,
@@ -87,6 +99,10 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     atFmr: rate(values['at-fmr'], 'at-fmr'),
     atFmrB: rate(values['at-fmr-b'], 'at-fmr-b'),
     ...(values['embedding-cache'] !== undefined ? { embeddingCache: values['embedding-cache'] } : {}),
+    by,
+    attributes: values.attributes,
+    folderAttribute: values['folder-attribute'],
+    minGroup: integer(values['min-group'], 'min-group', 1),
   };
   const onEmbeddings = (key: string, s: EmbeddingStats) =>
     console.error(`${key}: ${s.images} distinct images, ${s.hits} in the embedding cache, ${s.embedded} embedded`);

@@ -193,6 +193,33 @@ describe('explain-pairs runs', function () {
     await assert.rejects(mergePairListShards(path.join(tmp, 'm4'), [shards[0], tmp]), /no explain-pairs\.json, not an output folder/);
     assert.ok(!fs.existsSync(path.join(tmp, 'm2')) && !fs.existsSync(path.join(tmp, 'm3')), 'nothing is written when shards do not fit');
   });
+
+  it('groups the run by a gender table joined per image: exact per-group counts and rates, the cross-group pair apart', async () => {
+    // Resuming a copy of the whole run explains nothing again: only the summary is rewritten.
+    const out = path.join(tmp, 'by-gender');
+    fs.cpSync(wholeOut, out, { recursive: true });
+    const table = path.join(tmp, 'gender.csv');
+    const images = [...new Set(LIST.flatMap(([a, b]) => [a, b]))];
+    fs.writeFileSync(table, `image,gender\n${images.map((n) => `${crop(n)},${n.startsWith('sample') ? 'F' : 'M'}`).join('\n')}\n`);
+    const s = await explainPairList({ list, out, engine, batch: 4, attributes: table, by: ['gender'], minGroup: 1 });
+    const [m] = s.groups!.models;
+    // Pairs 0–4 are M/M (genuine 0, 2, 4; impostors 1, 3 both false matches); 5–7 F/F (pair 6
+    // genuine, a false non-match; 5 and 7 impostors, rejected); pair 8 is genuine across F/M.
+    assert.deepStrictEqual(
+      m.groups.map((g) => [g.name, g.crossGroup, g.genuine, g.impostor, g.global.fmr.errors, g.global.fnmr.errors]),
+      [
+        ['gender=F/F', false, 1, 2, 0, 1],
+        ['gender=M/M', false, 3, 2, 2, 0],
+        ['gender=F/M', true, 1, 0, 0, 1],
+      ],
+    );
+    assert.deepStrictEqual(m.fmrRatio, { worst: 'gender=M/M', best: 'gender=F/F', ratio: null });
+    assert.deepStrictEqual([m.impostors.withinGroup.errors, m.impostors.withinGroup.pairs, m.impostors.crossGroup.pairs], [2, 4, 0]);
+    assert.deepStrictEqual(readSummary(out).groups, JSON.parse(JSON.stringify(s.groups)));
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    assert.match(html, /Error rates by gender/);
+    assert.match(html, /<td>gender=F\/M<\/td><td>1<\/td><td>0<\/td>/);
+  });
 });
 
 describe('xssab explain-pairs', function () {
@@ -216,6 +243,8 @@ describe('xssab explain-pairs', function () {
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--threshold-b', '0.4'), /--threshold-b needs --model-b/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--shard', '3/2'), /--shard must be i\/n/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--lfw', path.join(tmp, 'no-lfw')), /no-lfw: LFW folder not found/);
+    assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--by', 'gender'), /--by gender: no such attribute; the pairs have none/);
+    assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--min-group', '5'), /--min-group needs --by/);
     assertCleanError(run('merge', path.join(tmp, 'o')), /explain-pairs merge needs an output folder and at least one shard folder/);
     assertCleanError(run('merge', path.join(tmp, 'o'), user), /user-files: no explain-pairs\.json, not an output folder of a run/);
   });

@@ -82,3 +82,22 @@ export function checkGroupBy(pairs: readonly ImagePair[], by: readonly string[])
     );
   }
 }
+
+/** Where a run's pair attributes come from, besides the list's own columns. */
+export interface AttributeSources {
+  /** A per-image table (`image,attr…`). */
+  attributes?: string;
+  /** RFW style: the attribute named so is each image's group folder under the list's folder. */
+  folderAttribute?: string;
+  /** Attributes to group by: each must be known. */
+  by?: readonly string[];
+}
+
+/** The pairs with every attribute the sources give, checked against `by`. */
+export function withAttributes(pairs: ImagePair[], listFile: string, sources: AttributeSources): ImagePair[] {
+  let out = pairs;
+  if (sources.attributes) out = joinImageAttributes(out, readImageAttributes(sources.attributes), sources.attributes);
+  if (sources.folderAttribute) out = folderAttribute(out, path.dirname(path.resolve(listFile)), sources.folderAttribute);
+  if (sources.by) checkGroupBy(out, sources.by);
+  return out;
+}

@@ -8,6 +8,7 @@ import { joinSides } from '../../shared/regions';
 import { MAP_KINDS, type RegionSum } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
+import { groupsSection } from './groupsReport';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
 /** Rows of each error list shown in the report (summary.json holds them all). */
@@ -142,12 +143,13 @@ export async function writeReport(out: string, summary: PairListSummary): Promis
 table.regions td{text-align:right;font-variant-numeric:tabular-nums}td.sup{color:#14622a}td.opp{color:#a11d12}
 .row{display:flex;flex-wrap:wrap;gap:12px;align-items:center}figure{margin:0;text-align:center}figure img{width:168px;height:168px;image-rendering:pixelated}
 .headline figure img{width:280px;height:280px}.group{width:110px}.thumb{height:64px;image-rendering:pixelated}
-.legend{display:flex;align-items:center;gap:6px;font-size:12px}.legend i{display:inline-block;width:160px;height:10px}</style>
+.small{color:#888}.legend{display:flex;align-items:center;gap:6px;font-size:12px}.legend i{display:inline-block;width:160px;height:10px}</style>
 </head><body>
 <h1>xSSAB: explained pair list</h1>
 <p>${escapeHtml(summary.list)}${summary.lfwRoot ? ` (LFW at ${escapeHtml(summary.lfwRoot)})` : ''}${summary.shard.count > 1 ? ` · shard ${summary.shard.index}/${summary.shard.count}` : ''} ·
 ${summary.total} pairs scored, ${summary.explained} explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
 ${headline(summary)}
+${await groupsSection(summary.groups)}
 ${comparison(summary)}
 ${sections.join('\n')}
 <p>Maps: mean over channels of |∂S/∂x| on the aligned frame; green = supports the match, red = opposes it. Data: summary.json, pairs.jsonl, pairs/&lt;index&gt;/, aggregate/.</p>

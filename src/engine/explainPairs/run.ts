@@ -14,7 +14,7 @@ import { encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { prepareOutputDir, writeFileAtomic } from '../files';
 import { OVERLAY_OPACITY, writeExplanation } from '../output';
-import { type ImagePair, readPairList } from '../pairList';
+import { type ImagePair, type PairAttribute, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
@@ -23,6 +23,8 @@ import { dot } from '../embeddings';
 import { cacheDir } from '../shapeCache';
 import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCache';
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
+import { type AttributeSources, withAttributes } from './attributes';
+import { groupTable } from './fairness';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
 import { UserError } from '../../shared/errors';
@@ -46,7 +48,7 @@ export interface RunSettings {
   explain?: string;
 }
 
-export interface ExplainPairsOptions {
+export interface ExplainPairsOptions extends AttributeSources {
   /** A CSV/text pair list (a,b[,label]), or LFW's pairs.txt when `lfwRoot` is given. */
   list: string;
   lfwRoot?: string;
@@ -68,6 +70,15 @@ export interface ExplainPairsOptions {
   atFmrB?: number;
   /** Root of the on-disk embedding cache; undefined keeps none (default: embeddings/ in the xSSAB cache). */
   embeddingCache?: string;
+  /** Fairness lens: fewer genuine or impostor pairs and a group is not compared (default MIN_GROUP). */
+  minGroup?: number;
+}
+
+/** The fairness lens of a summary: each pair's attributes, grouped by `by`. */
+export interface GroupLens {
+  attributes: ReadonlyMap<number, Record<string, PairAttribute>>;
+  by: readonly string[];
+  minGroup?: number;
 }
 
 export interface ExplainPairsHooks {
@@ -86,7 +97,7 @@ export const pairDir = (index: number) => path.join('pairs', String(index).padSt
 /** Runs (or resumes) the explanation of a pair list; returns the summary it wrote. */
 export async function explainPairList(options: ExplainPairsOptions, hooks: ExplainPairsHooks = {}): Promise<PairListSummary> {
   const list = path.resolve(options.list);
-  const pairs = options.lfwRoot ? lfwPairList(options.lfwRoot, list) : readPairList(list);
+  const pairs = withAttributes(options.lfwRoot ? lfwPairList(options.lfwRoot, list) : readPairList(list), list, options);
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine: IndexedPair[] = pairs.map((p, index) => ({ ...p, index })).filter((p) => p.index % shard.count === shard.index - 1);
   prepareOutputDir(options.out, SETTINGS_FILE);
@@ -150,7 +161,8 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
     },
     hooks,
   );
-  return writeSummary(options.out, settings, records);
+  const lens = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup };
+  return writeSummary(options.out, settings, records, lens);
 }
 
 /** embeddings/ in the xSSAB cache folder (XSSAB_CACHE_DIR; empty: no cache on disk). */
@@ -295,7 +307,7 @@ export async function mergePairListShards(out: string, shardDirs: readonly strin
 }
 
 /** Summary, aggregate maps and report of the records so far. */
-export async function writeSummary(out: string, settings: RunSettings, records: PairListRecord[]): Promise<PairListSummary> {
+export async function writeSummary(out: string, settings: RunSettings, records: PairListRecord[], lens?: GroupLens): Promise<PairListSummary> {
   const models = settings.models.map((m, which) => summariseModel(m, which, records));
   const disagree = settings.models.length === 2 ? disagreements(records) : [];
   const first = new Set(disagree);
@@ -321,6 +333,7 @@ export async function writeSummary(out: string, settings: RunSettings, records: 
       aggregates: modelDifferences,
     };
   }
+  if (lens) summary.groups = groupTable(settings.models, records, lens.attributes, lens.by, lens.minGroup);
   writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary) + '\n');
   await writeReport(out, summary);
   return summary;
