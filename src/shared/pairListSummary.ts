@@ -140,6 +140,8 @@ export interface GroupStats {
   /** At the group's own equal-error-rate threshold (needs genuine and impostor pairs). */
   own?: ThresholdRates & { eer: number };
   scores: Partial<Record<PairLabel, ScoreStats>>;
+  /** Mean maps of the group's pairs per error kind (kinds without pairs left out). */
+  aggregates?: GroupAggregate[];
 }
 
 /** Worst over best group rate at the model's threshold; `ratio` is null when the best rate is 0. */

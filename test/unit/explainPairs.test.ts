@@ -216,6 +216,14 @@ describe('explain-pairs runs', function () {
     assert.deepStrictEqual(m.fmrRatio, { worst: 'gender=M/M', best: 'gender=F/F', ratio: null });
     assert.deepStrictEqual([m.impostors.withinGroup.errors, m.impostors.withinGroup.pairs, m.impostors.crossGroup.pairs], [2, 4, 0]);
     assert.deepStrictEqual(readSummary(out).groups, JSON.parse(JSON.stringify(s.groups)));
+    // Per-group mean maps: M/M's false matches are pairs 1 and 3, both faces pooled.
+    const fm = m.groups[1].aggregates!.find((g) => g.group === 'false match')!;
+    assert.strictEqual(fm.pairs, 2);
+    assert.deepStrictEqual(m.groups[1].aggregates!.map((g) => [g.group, g.pairs]), [['true match', 3], ['false match', 2]]);
+    for (const kind of MAP_KINDS) {
+      const faces = [1, 3].flatMap((i) => ['a', 'b'].map((side) => npy(out, path.join(s.pairs[i].dir, 'model-a', `${side}_${kind}.npy`))));
+      assert.ok(maxDifference(npy(out, fm.maps[kind].npy), mean(faces)) < 1e-6, kind);
+    }
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     assert.match(html, /Error rates by gender/);
     assert.match(html, /<td>gender=F\/M<\/td><td>1<\/td><td>0<\/td>/);

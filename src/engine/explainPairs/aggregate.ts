@@ -29,7 +29,7 @@ interface GroupMean {
 }
 
 /** Mean maps and mean crop over both faces of the pairs, read from their files. */
-async function groupMean(out: string, key: string, records: readonly PairListRecord[], [h, w]: [number, number]): Promise<GroupMean> {
+export async function groupMean(out: string, key: string, records: readonly PairListRecord[], [h, w]: [number, number]): Promise<GroupMean> {
   const sums = Object.fromEntries(MAP_KINDS.map((k) => [k, new Float64Array(h * w)])) as Record<MapKind, Float64Array>;
   const face = new Float64Array(h * w * 3);
   for (const r of records) {
@@ -48,7 +48,7 @@ async function groupMean(out: string, key: string, records: readonly PairListRec
 }
 
 /** Writes `<dir>/<name>.npy` and `.png`; returns their paths relative to `out`. */
-async function writeMap(out: string, dir: string, name: string, map: Float32Array, [h, w]: [number, number], png: Uint8Array): Promise<MapFiles> {
+export async function writeMap(out: string, dir: string, name: string, map: Float32Array, [h, w]: [number, number], png: Uint8Array): Promise<MapFiles> {
   fs.mkdirSync(path.join(out, dir), { recursive: true });
   const files = { npy: path.join(dir, `${name}.npy`), png: path.join(dir, `${name}.png`) };
   writeFileAtomic(path.join(out, files.npy), npyBytes(map, [h, w]));

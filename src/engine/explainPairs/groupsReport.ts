@@ -2,7 +2,10 @@
 // Wilson intervals, own-EER rates, too-small marks), the max/min ratios, within- against
 // cross-group impostors, and one plot of the per-group rates with their intervals.
 import { vegaLiteSvg } from '../plots';
-import type { GroupTable, ModelGroups, Rate, RateRatio } from '../../shared/pairListSummary';
+import type { GroupTable, MapFiles, ModelGroups, Rate, RateRatio } from '../../shared/pairListSummary';
+
+/** The report's figure of a map file with its caption. */
+type Figure = (files: MapFiles, caption: string) => string;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -32,24 +35,29 @@ function ratesPlot(m: ModelGroups): Promise<string> {
   });
 }
 
-async function modelTable(m: ModelGroups, minGroup: number): Promise<string> {
+async function modelTable(m: ModelGroups, minGroup: number, figure: Figure): Promise<string> {
   const rows = m.groups.map((g) => {
     const notes = [g.crossGroup ? 'across groups' : '', g.tooSmall ? `too small to compare (under ${minGroup})` : ''].filter(Boolean).join('; ');
     const own = g.own ? `<td>${g.own.threshold.toFixed(4)}</td><td>${rate(g.own.fmr)}</td><td>${rate(g.own.fnmr)}</td>` : '<td colspan="3">– (needs genuine and impostor pairs)</td>';
     return `<tr${g.tooSmall ? ' class="small"' : ''}><td>${escapeHtml(g.name)}</td><td>${g.genuine}</td><td>${g.impostor}</td><td>${rate(g.global.fmr)}</td><td>${rate(g.global.fnmr)}</td>${own}<td>${notes}</td></tr>`;
   });
   const plotted = m.groups.some((g) => !g.tooSmall);
+  const maps = m.groups
+    .filter((g) => g.aggregates?.length)
+    .map((g) => `<div class="row"><b class="group">${escapeHtml(g.name)}</b>${g.aggregates!.map((a) => figure(a.maps.combined, `${a.group} (${a.pairs}): combined`)).join('')}</div>`)
+    .join('');
   return `<h3>${m.key}</h3>
 <table><tr><th>group</th><th>genuine</th><th>impostor</th><th>FMR at t = ${m.threshold.toFixed(4)}</th><th>FNMR at t</th><th>own EER threshold</th><th>FMR there</th><th>FNMR there</th><th></th></tr>${rows.join('')}</table>
 <p>FMR max/min: ${ratio(m.fmrRatio)} · FNMR max/min: ${ratio(m.fnmrRatio)}</p>
 <p>Impostor pairs within groups: FMR ${rate(m.impostors.withinGroup)} · across groups: FMR ${rate(m.impostors.crossGroup)}</p>
-${plotted ? await ratesPlot(m) : `<p>No plot: every group is too small to compare (under ${minGroup} genuine or impostor pairs).</p>`}`;
+${plotted ? await ratesPlot(m) : `<p>No plot: every group is too small to compare (under ${minGroup} genuine or impostor pairs).</p>`}
+${maps ? `<h4>Mean combined map per group and kind (all three maps in summary.json, aggregate/${m.key}/by-group/)</h4>${maps}` : ''}`;
 }
 
-export async function groupsSection(table: GroupTable | undefined): Promise<string> {
+export async function groupsSection(table: GroupTable | undefined, figure: Figure): Promise<string> {
   if (!table) return '';
   const models = [];
-  for (const m of table.models) models.push(await modelTable(m, table.minGroup));
+  for (const m of table.models) models.push(await modelTable(m, table.minGroup, figure));
   return `<section><h2>Error rates by ${escapeHtml(table.by.join(', '))}</h2>
 <p>Labelled, explained pairs grouped by their attributes; brackets: 95 % Wilson intervals, then errors/pairs. Ratios compare groups within one attribute value (not across groups) with at least ${table.minGroup} genuine and ${table.minGroup} impostor pairs. Score histograms per group are in summary.json (<code>groups</code>).</p>
 ${models.join('\n')}</section>`;

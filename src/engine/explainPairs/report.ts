@@ -149,7 +149,7 @@ table.regions td{text-align:right;font-variant-numeric:tabular-nums}td.sup{color
 <p>${escapeHtml(summary.list)}${summary.lfwRoot ? ` (LFW at ${escapeHtml(summary.lfwRoot)})` : ''}${summary.shard.count > 1 ? ` · shard ${summary.shard.index}/${summary.shard.count}` : ''} ·
 ${summary.total} pairs scored, ${summary.explained} explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
 ${headline(summary)}
-${await groupsSection(summary.groups)}
+${await groupsSection(summary.groups, figure)}
 ${comparison(summary)}
 ${sections.join('\n')}
 <p>Maps: mean over channels of |∂S/∂x| on the aligned frame; green = supports the match, red = opposes it. Data: summary.json, pairs.jsonl, pairs/&lt;index&gt;/, aggregate/.</p>

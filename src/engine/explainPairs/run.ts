@@ -25,6 +25,7 @@ import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCach
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { type AttributeSources, withAttributes } from './attributes';
 import { groupTable } from './fairness';
+import { writeGroupAggregates } from './groupMaps';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
 import { UserError } from '../../shared/errors';
@@ -333,7 +334,10 @@ export async function writeSummary(out: string, settings: RunSettings, records: 
       aggregates: modelDifferences,
     };
   }
-  if (lens) summary.groups = groupTable(settings.models, records, lens.attributes, lens.by, lens.minGroup);
+  if (lens) {
+    summary.groups = groupTable(settings.models, records, lens.attributes, lens.by, lens.minGroup);
+    await writeGroupAggregates(out, settings.models, summary.groups, records, lens.attributes);
+  }
   writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary) + '\n');
   await writeReport(out, summary);
   return summary;
