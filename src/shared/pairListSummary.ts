@@ -125,7 +125,7 @@ export interface ThresholdRates {
   fnmr: Rate;
 }
 
-/** One group of the fairness lens: the labelled, explained pairs with the same values of the --by attributes. */
+/** One group of the fairness lens: the labelled, scored pairs with the same values of the --by attributes. */
 export interface GroupStats {
   /** `gender=F/F`, or `gender=F/F, age_band=20-30` with several attributes. */
   name: string;
@@ -140,7 +140,7 @@ export interface GroupStats {
   /** At the group's own equal-error-rate threshold (needs genuine and impostor pairs). */
   own?: ThresholdRates & { eer: number };
   scores: Partial<Record<PairLabel, ScoreStats>>;
-  /** Mean maps of the group's pairs per error kind (kinds without pairs left out). */
+  /** Mean maps of the group's explained pairs per error kind (kinds without them left out). */
   aggregates?: GroupAggregate[];
 }
 

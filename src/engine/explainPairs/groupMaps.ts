@@ -1,9 +1,11 @@
 // Mean maps per group of the fairness lens: for each --by group and error kind, the mean
-// similarity, dissimilarity and combined maps of its pairs (both faces pooled), written as the
+// similarity, dissimilarity and combined maps of its explained pairs (both faces pooled) and their
+// sums per face region (template regions), written as the
 // aggregates per error kind are (aggregate.ts), under aggregate/<model>/by-group/<group index>/.
 import * as path from 'path';
 import { mapRanges, overlay } from '../../shared/colour';
 import { OVERLAY_OPACITY } from '../output';
+import { regionLabels, regionSums, templateLandmarks } from '../../shared/regions';
 import { MAP_KINDS, type MapKind } from '../../shared/result';
 import type { PairAttribute } from '../pairList';
 import { GROUPS, type GroupTable, type MapFiles, type ModelEntry, type PairListRecord } from '../../shared/pairListSummary';
@@ -21,11 +23,13 @@ export async function writeGroupAggregates(
 ): Promise<void> {
   const nameOf = new Map(records.flatMap((r) => (attributes.has(r.index) ? [[r.index, groupOf(attributes.get(r.index)!, table.by).name] as const] : [])));
   for (const [m, model] of models.entries()) {
+    const [h, w] = model.inputSize;
+    const labels = regionLabels(templateLandmarks(w, h), w, h);
     for (const [g, group] of table.models[m].groups.entries()) {
       const dir = path.join(AGGREGATE_DIR, model.key, 'by-group', String(g));
       group.aggregates = [];
       for (const kind of GROUPS) {
-        const members = records.filter((r) => r.outcomes?.[m].errorKind === kind && nameOf.get(r.index) === group.name);
+        const members = records.filter((r) => !r.scoredOnly && r.outcomes?.[m].errorKind === kind && nameOf.get(r.index) === group.name);
         if (members.length === 0) continue;
         const mean = await groupMean(out, model.key, members, model.inputSize);
         const ranges = mapRanges(mean.maps);
@@ -34,7 +38,7 @@ export async function writeGroupAggregates(
           const png = overlay(mean.maps[map], map, ranges[map], OVERLAY_OPACITY, mean.face);
           maps[map] = await writeMap(out, dir, `${slug(kind)}_${map}`, mean.maps[map], model.inputSize, png);
         }
-        group.aggregates.push({ group: kind, pairs: members.length, maps });
+        group.aggregates.push({ group: kind, pairs: members.length, maps, regions: regionSums(mean.maps, labels) });
       }
     }
   }
