@@ -15,6 +15,7 @@ import { Engine, defaultBatch, toModelInput } from '../src/engine/engine';
 import { explainPairList } from '../src/engine/explainPairs/run';
 import { decodeImage, resizeRgb } from '../src/engine/image';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
+import { XSSAB_SETTING } from '../src/engine/methods/registry';
 import { evaluateDpr } from '../src/engine/patchlfw/dpr';
 import { Random } from '../src/engine/random';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
@@ -71,7 +72,7 @@ async function dprPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice)
     const { records } = await evaluateDpr(engine, {
       set: path.join(__dirname, '..', 'samples', 'patch-samples'),
       out,
-      methods: ['xssab'],
+      methods: [XSSAB_SETTING],
       threshold: engine.model.threshold,
       shard: { index: 1, count: 8 },
     });

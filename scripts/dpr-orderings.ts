@@ -11,7 +11,7 @@ import { Engine, toModelInput } from '../src/engine/engine';
 import { stackFaces, unitEmbeddings } from '../src/engine/embeddings';
 import { type PatchedPair, DEFAULT_SEED, loadPatchedPair, readManifest } from '../src/engine/patchlfw/build';
 import { LEVELS, type ReplacementJob, replacementOrder, scoreReplacements, unpatchedEer } from '../src/engine/patchlfw/dpr';
-import { pairRandom } from '../src/engine/patchlfw/random';
+import { pairRandom } from '../src/engine/random';
 import { areaUnder } from '../src/engine/patchlfw/report';
 import type { PairExplanation } from '../src/engine/xssab';
 

@@ -3,9 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { buildPatchedSet } from '../engine/patchlfw/build';
-import { DEFAULT_MASKS, evaluateDpr } from '../engine/patchlfw/dpr';
+import { evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
-import { METHOD_NAMES, type MethodName } from '../engine/patchlfw/methods';
+import type { MethodSetting } from '../engine/methods/method';
+import { METHOD_NAMES, methodEntry, methodSetting, parseParamAssignments } from '../engine/methods/registry';
 import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
 import { UsageError } from '../shared/errors';
 import { MODEL_OPTIONS, integer, number, shard } from './args';
@@ -16,16 +17,29 @@ export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pair
                         [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
                                 build a patched set (27 patches of 16×16 px on each first image)
   xssab patch-lfw evaluate --set DIR --out DIR [--methods ${METHOD_NAMES.join(',')}]
-                        [--threshold T] [--shard i/n|auto] [--batch N] [--masks N] [--seed N] [--model FILE]
+                        [--param METHOD.NAME=VALUE]... [--masks N] [--seed N]
+                        [--threshold T] [--shard i/n|auto] [--batch N] [--model FILE]
                                 run the DPR protocol (resumes an interrupted run in the same --out)
   xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
 
-function methods(value: string | undefined): MethodName[] {
-  if (value === undefined) return ['xssab'];
-  const names = value.split(',').map((s) => s.trim());
-  const unknown = names.filter((n) => !(METHOD_NAMES as readonly string[]).includes(n));
-  if (unknown.length || names.length === 0) throw new UsageError(`--methods: unknown method ${unknown.join(', ')} (choose from ${METHOD_NAMES.join(', ')})`);
-  return [...new Set(names)] as MethodName[];
+/**
+ * The methods of --methods with their parameters: --param METHOD.NAME=VALUE, and the shorthands
+ * --masks N (random-masks.masks) and --seed N (the seed of every method that draws, unless
+ * --param sets it).
+ */
+function methods(value: string | undefined, params: readonly string[], shorthands: { masks?: number; seed?: number }): MethodSetting[] {
+  const names = [...new Set((value ?? 'xssab').split(',').map((s) => s.trim()))];
+  const unknown = names.filter((n) => !METHOD_NAMES.includes(n));
+  if (unknown.length) throw new UsageError(`--methods: unknown method ${unknown.join(', ')} (choose from ${METHOD_NAMES.join(', ')})`);
+  const given = parseParamAssignments(params, names);
+  return names.map((name) => {
+    const own = methodEntry(name).params;
+    const implied = {
+      ...(shorthands.seed !== undefined && own.seed ? { seed: shorthands.seed } : {}),
+      ...(shorthands.masks !== undefined && own.masks ? { masks: shorthands.masks } : {}),
+    };
+    return methodSetting(name, { ...implied, ...given[name] });
+  });
 }
 
 async function build(args: string[]): Promise<void> {
@@ -100,18 +114,19 @@ async function evaluate(args: string[]): Promise<void> {
       batch: { type: 'string' },
       masks: { type: 'string' },
       seed: { type: 'string' },
+      param: { type: 'string', multiple: true },
     },
   });
   if (!values.set || !values.out) throw new UsageError('patch-lfw evaluate needs --set DIR and --out DIR');
+  const seed = integer(values.seed, 'seed', 0);
   const options = {
     set: values.set,
     out: values.out,
-    methods: methods(values.methods),
+    methods: methods(values.methods, values.param ?? [], { masks: integer(values.masks, 'masks', 2), seed }),
     threshold: number(values.threshold, 'threshold'),
     shard: shard(values.shard),
     batch: integer(values.batch, 'batch', 1),
-    masks: integer(values.masks, 'masks', 2) ?? DEFAULT_MASKS,
-    seed: integer(values.seed, 'seed', 0),
+    seed,
   };
   await withEngine(engineOptions(values), (engine) =>
     interruptible(async (signal, progress) => {

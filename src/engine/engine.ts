@@ -4,7 +4,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_RANGE_PERCENTILE, mapRanges } from '../shared/colour';
-import { dot, stackFaces, unitEmbeddings } from './embeddings';
+import { dot, unitEmbeddings } from './embeddings';
+import { XSSAB_SETTING, createMethod } from './methods/registry';
 import type { PairLabel } from '../shared/pairListSummary';
 import { type EqualErrorRate, equalErrorRate } from './verification';
 import { FaceDetector } from './face/detector';
@@ -185,8 +186,10 @@ export class Engine {
     const start = performance.now();
     const t = threshold ?? this.model.threshold;
     const p = this.model.preprocessing;
-    const stack = (side: 0 | 1) => stackFaces(pairs.map((pair) => toModelInput(pair[side].crop, p)));
-    const explained = await this.explainer.explain(stack(0), stack(1), t);
+    const inputs = pairs.map((pair, index) => ({ a: toModelInput(pair[0].crop, p), b: toModelInput(pair[1].crop, p), index }));
+    // All pairs in one fused run: the registry's xssab gives its run's score and split with the maps.
+    const method = createMethod(XSSAB_SETTING, { explainer: this.explainer, threshold: t, batch: 2 * pairs.length });
+    const explained = (await method.attribute(inputs, 'both')).map((a) => a.run!);
     const explainMs = (performance.now() - start) / pairs.length;
     const m = this.model;
     return explained.map((pair, i) => {

@@ -39,3 +39,11 @@ export class Random {
     return p;
   }
 }
+
+/**
+ * An independent stream per pair and purpose, so shards and resumed runs draw the same values
+ * (DPR: 1 the random order; the methods: 2–3 the masks, 4–5 SmoothGrad's noise, of each face).
+ */
+export function pairRandom(seed: number, pairIndex: number, purpose: number): Random {
+  return new Random(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(pairIndex + 1, 0xc2b2ae35) ^ Math.imul(purpose + 1, 0x27d4eb2f));
+}

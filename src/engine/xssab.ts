@@ -14,10 +14,12 @@ import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeM
 import type { MapKind, ScoreSplit } from '../shared/result';
 import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, fallbackTo, ort } from './runtime';
 
-/** The fused graph's inputs and outputs, by the names they get unless the model uses them already. */
+/** The fused graphs' inputs and outputs, by the names they get unless the model uses them already. */
 const IO_NAMES = {
   a: 'face_a',
   b: 'face_b',
+  /** The first-face graph's second input: the partners' unit embeddings [N, d]. */
+  partner: 'partner',
   threshold: 'threshold',
   embeddings: 'embeddings', // [2N, d]: the A faces, then the B faces
   score: 'score', // [N]
@@ -25,56 +27,54 @@ const IO_NAMES = {
   supportingCount: 'supporting_count', // [N]: dimensions with a_n ≥ β
   supportingSum: 'supporting_sum', // [N]
   opposingSum: 'opposing_sum', // [N]
-  similarity: 'similarity', // [2N, H, W]
+  similarity: 'similarity', // [2N, H, W] ([N, H, W] in the first-face graph)
   dissimilarity: 'dissimilarity',
   combined: 'combined',
-  saliency: 'saliency', // [2N, H, W]: plain gradient saliency mean_c |∂s/∂x|, for comparisons
+  saliency: 'saliency', // plain gradient saliency mean_c |∂s/∂x|, for comparisons
 } as const;
 
 export type ExplainIO = Record<keyof typeof IO_NAMES, string>;
 
-/** The fused graph and the names its inputs and outputs got (unique against the model's own names). */
+/** A fused graph and the names its inputs and outputs got (unique against the model's own names). */
 export interface ExplainGraph {
   bytes: Uint8Array;
   io: ExplainIO;
 }
 
 /**
- * Builds the fused explanation graph. Inputs: two batches of N preprocessed faces and the
- * threshold t. With ê the normalised embeddings and a = ê_A ⊙ ê_B, the supporting set is
- * a_n ≥ t/d; for an image with embedding e and partner ê_p held constant, the cotangent of
- * S = ê · (ê_p ⊙ mask) at e is (w − (ê·w) ê) / ‖e‖ with w = ê_p ⊙ mask.
+ * A copy of the model's graph to append to (the node and initializer lists are copied, the
+ * weights shared), and the fused graph's input and output names made unique against it.
  */
-export function buildExplainGraph(model: FrModel): ExplainGraph {
+function extend(model: FrModel): { graph: Graph; b: GraphBuilder; IO: ExplainIO } {
   // The builder only appends nodes and initializers: copying the two lists leaves the model as it
   // is while sharing its weights (a deep clone of a large model costs seconds).
   const source = model.proto.graph!;
   const graph: Graph = { ...source, node: [...(source.node ?? [])], initializer: [...(source.initializer ?? [])] };
   const b = new GraphBuilder(graph, model.opset);
   const IO = Object.fromEntries(Object.entries(IO_NAMES).map(([key, name]) => [key, b.name(name)])) as ExplainIO;
-  const [channels, height, width] = model.inputShape;
-  const d = model.embeddingSize;
-  const x = model.input;
+  return { graph, b, IO };
+}
 
-  graph.input = [
-    floatValueInfo(IO.a, ['N', channels, height, width]),
-    floatValueInfo(IO.b, ['N', channels, height, width]),
-    floatValueInfo(IO.threshold, []),
-  ];
-  graph.node!.unshift({ opType: 'Concat', name: b.name('xssab/stack_pairs'), input: [IO.a, IO.b], output: [x], attribute: [makeAttribute('axis', 0)] });
-
+/** Unit embeddings ê = e/‖e‖ of the model's output, and ‖e‖. */
+function unitOutput(b: GraphBuilder, model: FrModel): { unit: string; norm: string } {
   const e = model.output;
   const norm = b.op('Sqrt', [b.reduceSum(b.op('Mul', [e, e]), [1], true)]);
-  const unit = b.op('Div', [e, norm]);
-  const pairs = b.op('Reshape', [unit, b.ints([2, -1, d])]);
-  const pick = (i: number) => b.op('Gather', [pairs, b.initializer('index', [], [i], DataType.INT64)], { axis: 0 });
-  const [unitA, unitB] = [pick(0), pick(1)];
-  const args = b.op('Mul', [unitA, unitB]);
-  const beta = b.op('Div', [IO.threshold, b.scalar(d)]);
-  const supportMask = b.op('Cast', [b.op('Not', [b.op('Less', [args, beta])])], { to: DataType.FLOAT });
-  const partner = b.op('Concat', [unitB, unitA], { axis: 0 });
-  const mask = b.op('Concat', [supportMask, supportMask], { axis: 0 });
+  return { unit: b.op('Div', [e, norm]), norm };
+}
 
+/** Per-dimension support mask, 1 where a_n ≥ t/d, as float. */
+function supportMaskOf(b: GraphBuilder, model: FrModel, args: string, threshold: string): string {
+  const beta = b.op('Div', [threshold, b.scalar(model.embeddingSize)]);
+  return b.op('Cast', [b.op('Not', [b.op('Less', [args, beta])])], { to: DataType.FLOAT });
+}
+
+/**
+ * The maps of the faces at the model's input against `partner` (unit embeddings, one row per
+ * face) with the support mask `mask`: for an image with embedding e and partner ê_p held constant,
+ * the cotangent of S = ê · (ê_p ⊙ mask) at e is (w − (ê·w) ê) / ‖e‖ with w = ê_p ⊙ mask.
+ */
+function appendMaps(b: GraphBuilder, model: FrModel, unit: string, norm: string, partner: string, mask: string): Record<'similarity' | 'dissimilarity' | 'combined' | 'saliency', string> {
+  const channels = model.inputShape[0];
   const cotangent = (w: string) => {
     const projection = b.op('Mul', [b.reduceSum(b.op('Mul', [unit, w]), [1], true), unit]);
     return b.op('Div', [b.op('Sub', [w, projection]), norm]);
@@ -82,28 +82,23 @@ export function buildExplainGraph(model: FrModel): ExplainGraph {
   const wSupport = b.op('Mul', [partner, mask]);
   const wOppose = b.op('Sub', [partner, wSupport]);
   const [gSupport, gOppose] = appendVjp(b, model.info, {
-    input: x,
-    output: e,
+    input: model.input,
+    output: model.output,
     cotangents: [cotangent(wSupport), cotangent(wOppose)],
   });
   const channelMeanAbs = (g: string) => b.op('Mul', [b.reduceSum(b.op('Abs', [g]), [1], false), b.scalar(1 / channels)]);
-
-  const outputs: [string, string][] = [
-    [IO.embeddings, e],
-    [IO.score, b.reduceSum(args, [1], false)],
-    [IO.arguments, args],
-    [IO.supportingCount, b.reduceSum(supportMask, [1], false)],
-    [IO.supportingSum, b.reduceSum(b.op('Mul', [args, supportMask]), [1], false)],
-    [IO.opposingSum, b.reduceSum(b.op('Sub', [args, b.op('Mul', [args, supportMask])]), [1], false)],
-  ];
   const [similarity, dissimilarity] = [channelMeanAbs(gSupport), channelMeanAbs(gOppose)];
-  outputs.push(
-    [IO.similarity, similarity],
-    [IO.dissimilarity, dissimilarity],
-    [IO.combined, b.op('Sub', [similarity, dissimilarity])],
+  return {
+    similarity,
+    dissimilarity,
+    combined: b.op('Sub', [similarity, dissimilarity]),
     // s = S⁺ + S⁻, so its gradient is the sum of the two backward passes: no extra pass.
-    [IO.saliency, channelMeanAbs(b.op('Add', [gSupport, gOppose]))],
-  );
+    saliency: channelMeanAbs(b.op('Add', [gSupport, gOppose])),
+  };
+}
+
+/** Names the graph's outputs (through Identity nodes), rewrites PRelu and encodes the model. */
+function finish(model: FrModel, graph: Graph, b: GraphBuilder, IO: ExplainIO, outputs: [string, string][]): ExplainGraph {
   graph.output = outputs.map(([name, source]) => {
     graph.node!.push({ opType: 'Identity', name: b.name(`xssab/out_${name}`), input: [source], output: [name] });
     return { name };
@@ -111,6 +106,71 @@ export function buildExplainGraph(model: FrModel): ExplainGraph {
   graph.node = rewritePRelu(b, graph.node!, model.info.constants);
   const bytes = encodeModel(makeModel(graph, model.opset, model.proto.opsetImport?.filter((o) => o.domain && o.domain !== 'ai.onnx')));
   return { bytes, io: IO };
+}
+
+/**
+ * Builds the fused explanation graph. Inputs: two batches of N preprocessed faces and the
+ * threshold t. With ê the normalised embeddings and a = ê_A ⊙ ê_B, the supporting set is
+ * a_n ≥ t/d; each face's maps are taken against its partner (see appendMaps).
+ */
+export function buildExplainGraph(model: FrModel): ExplainGraph {
+  const { graph, b, IO } = extend(model);
+  const [channels, height, width] = model.inputShape;
+  const d = model.embeddingSize;
+
+  graph.input = [
+    floatValueInfo(IO.a, ['N', channels, height, width]),
+    floatValueInfo(IO.b, ['N', channels, height, width]),
+    floatValueInfo(IO.threshold, []),
+  ];
+  graph.node!.unshift({ opType: 'Concat', name: b.name('xssab/stack_pairs'), input: [IO.a, IO.b], output: [model.input], attribute: [makeAttribute('axis', 0)] });
+
+  const { unit, norm } = unitOutput(b, model);
+  const pairs = b.op('Reshape', [unit, b.ints([2, -1, d])]);
+  const pick = (i: number) => b.op('Gather', [pairs, b.initializer('index', [], [i], DataType.INT64)], { axis: 0 });
+  const [unitA, unitB] = [pick(0), pick(1)];
+  const args = b.op('Mul', [unitA, unitB]);
+  const supportMask = supportMaskOf(b, model, args, IO.threshold);
+  const maps = appendMaps(b, model, unit, norm, b.op('Concat', [unitB, unitA], { axis: 0 }), b.op('Concat', [supportMask, supportMask], { axis: 0 }));
+  return finish(model, graph, b, IO, [
+    [IO.embeddings, model.output],
+    [IO.score, b.reduceSum(args, [1], false)],
+    [IO.arguments, args],
+    [IO.supportingCount, b.reduceSum(supportMask, [1], false)],
+    [IO.supportingSum, b.reduceSum(b.op('Mul', [args, supportMask]), [1], false)],
+    [IO.opposingSum, b.reduceSum(b.op('Sub', [args, b.op('Mul', [args, supportMask])]), [1], false)],
+    [IO.similarity, maps.similarity],
+    [IO.dissimilarity, maps.dissimilarity],
+    [IO.combined, maps.combined],
+    [IO.saliency, maps.saliency],
+  ]);
+}
+
+/**
+ * The first-face graph: the maps of N faces against their partners' unit embeddings, given as an
+ * input. What DPR needs (only the patched image is explained, and its partner's embedding is
+ * already known): one forward and two backward passes of N faces, against 2N and 2·2N in the
+ * fused pair graph.
+ */
+export function buildExplainFirstGraph(model: FrModel): ExplainGraph {
+  const { graph, b, IO } = extend(model);
+  const [channels, height, width] = model.inputShape;
+  graph.input = [
+    floatValueInfo(IO.a, ['N', channels, height, width]),
+    floatValueInfo(IO.partner, ['N', model.embeddingSize]),
+    floatValueInfo(IO.threshold, []),
+  ];
+  graph.node!.unshift({ opType: 'Identity', name: b.name('xssab/faces'), input: [IO.a], output: [model.input] });
+  const { unit, norm } = unitOutput(b, model);
+  const args = b.op('Mul', [unit, IO.partner]);
+  const maps = appendMaps(b, model, unit, norm, IO.partner, supportMaskOf(b, model, args, IO.threshold));
+  return finish(model, graph, b, IO, [
+    [IO.score, b.reduceSum(args, [1], false)],
+    [IO.similarity, maps.similarity],
+    [IO.dissimilarity, maps.dissimilarity],
+    [IO.combined, maps.combined],
+    [IO.saliency, maps.saliency],
+  ]);
 }
 
 /** The model as it runs for embeddings: its own graph, with PRelu rewritten (see rewritePRelu). */
@@ -122,21 +182,24 @@ export function buildEmbedGraph(model: FrModel): Uint8Array {
   return encodeModel({ ...model.proto, graph });
 }
 
-const graphCache = new RecentMap<string, ExplainGraph>(2);
+const graphCache = new RecentMap<string, ExplainGraph>(4);
 
-/** The fused graph of a model, built once per model content (sha256) and input/output choice. */
-export function explainGraphFor(model: FrModel): ExplainGraph {
-  const key = `${model.sha256}/${model.input}/${model.output}`;
+/** A fused graph of a model, built once per model content (sha256), input/output choice and kind. */
+export function explainGraphFor(model: FrModel, which: 'explain' | 'explain-first' = 'explain'): ExplainGraph {
+  const key = `${model.sha256}/${model.input}/${model.output}/${which}`;
   let graph = graphCache.get(key);
-  if (!graph) graphCache.set(key, (graph = buildExplainGraph(model)));
+  if (!graph) graphCache.set(key, (graph = which === 'explain' ? buildExplainGraph(model) : buildExplainFirstGraph(model)));
   return graph;
 }
 
-/** The two graphs a model runs: the fused explanation graph, and the model itself for embeddings. */
-export type ModelGraph = 'explain' | 'embed';
+/**
+ * The graphs a model runs: the fused explanation graph of pairs, the first-face graph (maps of
+ * one face per pair against a given partner embedding), and the model itself for embeddings.
+ */
+export type ModelGraph = 'explain' | 'explain-first' | 'embed';
 
 // The embedding graph is cheap to build and a session opens it once: it is not kept.
-const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'explain' ? explainGraphFor(model).bytes : buildEmbedGraph(model));
+const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which === 'embed' ? buildEmbedGraph(model) : explainGraphFor(model, which).bytes);
 
 /** The similarity, dissimilarity and combined maps of one face, row-major at the model's input size. */
 export type FaceMaps = Record<MapKind, Float32Array>;
@@ -253,6 +316,30 @@ export class Explainer {
         maps: [faceMaps(i), faceMaps(n + i)],
       };
     });
+  }
+
+  /**
+   * The maps of N faces (`faces`) against their partners' unit embeddings (`partners`, [N, d]),
+   * as explain() gives them for the first face of each pair, and the pairs' scores.
+   */
+  async explainFirst(faces: Float32Array, partners: Float32Array, threshold: number): Promise<{ score: number; maps: FaceMaps; saliency: Float32Array }[]> {
+    const face = this.faceTensor(faces);
+    const [n, d] = [face.dims[0], this.model.embeddingSize];
+    if (partners.length !== n * d) throw new Error(`${partners.length / d} partner embeddings for ${n} faces`);
+    const IO = explainGraphFor(this.model, 'explain-first').io;
+    const r = await this.run('explain-first', {
+      [IO.a]: face,
+      [IO.partner]: new ort.Tensor('float32', partners, [n, d]),
+      [IO.threshold]: new ort.Tensor('float32', Float32Array.of(threshold), []),
+    });
+    const get = (name: string) => r[name].data as Float32Array;
+    const [, h, w] = this.model.inputShape;
+    const row = (name: string, i: number) => get(name).slice(i * h * w, (i + 1) * h * w);
+    return Array.from({ length: n }, (_, i) => ({
+      score: get(IO.score)[i],
+      maps: { similarity: row(IO.similarity, i), dissimilarity: row(IO.dissimilarity, i), combined: row(IO.combined, i) },
+      saliency: row(IO.saliency, i),
+    }));
   }
 
   async release(): Promise<void> {

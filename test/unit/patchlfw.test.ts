@@ -9,6 +9,7 @@ import { decodeImage, encodePng } from '../../src/engine/image';
 import { MANIFEST, PATCH_COUNT, PATCH_SIZE, buildPatchedSet, readManifest } from '../../src/engine/patchlfw/build';
 import { LEVELS, type PairRecord, type RunSettings, evaluateDpr, replacedCount, replacementOrder, replacePixels } from '../../src/engine/patchlfw/dpr';
 import { parseReferenceFile, readListPairs, readLfwPairs } from '../../src/engine/patchlfw/lfw';
+import { XSSAB_SETTING, methodSetting } from '../../src/engine/methods/registry';
 import { areaUnder, mergeShards, summarise } from '../../src/engine/patchlfw/report';
 
 const root = path.join(__dirname, '..', '..');
@@ -134,7 +135,7 @@ describe('Patch-LFW builder', () => {
       fs.mkdirSync(mine);
       fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep');
       await assert.rejects(buildPatchedSet({ pairs, out: mine, prepare }), /mine: folder is not empty and holds no earlier xSSAB result/);
-      await assert.rejects(evaluateDpr(engine, { set: out, out: mine, methods: ['xssab'] }), /mine: folder is not empty/);
+      await assert.rejects(evaluateDpr(engine, { set: out, out: mine, methods: [XSSAB_SETTING] }), /mine: folder is not empty/);
       assert.deepStrictEqual(fs.readdirSync(mine), ['notes.txt']);
     } finally {
       await engine.dispose();
@@ -198,7 +199,7 @@ describe('DPR rates and areas', () => {
       rec(2, 'different', 0.7, flat(0.2), flat(0.7)),
       rec(3, 'different', 0.1, flat(0.1), flat(0.1)),
     ];
-    const settings = { threshold: 0.5, methods: ['xssab'] } as RunSettings;
+    const settings = { threshold: 0.5, seed: 3, methods: [XSSAB_SETTING] } as RunSettings;
     const summary = summarise(settings, records);
     const [xssab, random] = summary.curves;
     assert.deepStrictEqual([xssab.method, xssab.strategy, random.method, random.strategy], ['xssab', 'best_worst', 'none', 'random']);
@@ -232,7 +233,7 @@ describe('DPR runs', function () {
   });
   after(() => engine.dispose());
 
-  const options = (out: string) => ({ set, out, methods: ['xssab' as const], pairsPerStep: 2, batch: 32 });
+  const options = (out: string) => ({ set, out, methods: [XSSAB_SETTING], pairsPerStep: 2, batch: 32 });
   const strip = (records: PairRecord[]) => records.map((r) => ({ ...r, methods: { xssab: { bestWorst: r.methods.xssab!.bestWorst } } }));
 
   it('resumes an aborted run to the same results as an uninterrupted one, and shards merge to them too', async () => {
@@ -266,7 +267,7 @@ describe('DPR runs', function () {
   });
 
   it('refuses to resume with other settings', async () => {
-    await assert.rejects(evaluateDpr(engine, { ...options(path.join(tmp, 'whole')), methods: ['saliency'] }), /holds a run with other settings/);
+    await assert.rejects(evaluateDpr(engine, { ...options(path.join(tmp, 'whole')), methods: [methodSetting('saliency')] }), /holds a run with other settings/);
   });
 
   describe('on Patch-Samples with the default model', () => {
@@ -274,7 +275,7 @@ describe('DPR runs', function () {
     let curves: Record<string, Curve>;
     before(async () => {
       const out = path.join(tmp, 'patch-samples');
-      const { settings, records } = await evaluateDpr(engine, { set: path.join(root, 'samples', 'patch-samples'), out, methods: ['xssab'] });
+      const { settings, records } = await evaluateDpr(engine, { set: path.join(root, 'samples', 'patch-samples'), out, methods: [XSSAB_SETTING] });
       curves = Object.fromEntries(summarise(settings, records).curves.map((c) => [c.method, c]));
     });
     const table = () =>

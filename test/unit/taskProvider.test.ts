@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { METHOD_NAMES } from '../../src/engine/patchlfw/methods';
+import { METHOD_NAMES } from '../../src/engine/methods/registry';
 import {
   TASK_COMMANDS,
   TASK_PROPERTIES,

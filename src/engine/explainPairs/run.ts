@@ -18,6 +18,8 @@ import { type ImagePair, type PairAttribute, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
+import type { MethodSetting } from '../methods/method';
+import { XSSAB_SETTING } from '../methods/registry';
 import { writeReport } from './report';
 import { dot } from '../embeddings';
 import { cacheDir } from '../shapeCache';
@@ -47,6 +49,8 @@ export interface RunSettings {
   models: ModelEntry[];
   /** Which pairs are explained (selectionSpec), when not all. */
   explain?: string;
+  /** The explanation method with its parameters (explain-pairs runs xSSAB). */
+  method: MethodSetting;
 }
 
 export interface ExplainPairsOptions extends AttributeSources {
@@ -202,6 +206,7 @@ function runSettings(
     models: [entry('model-a', options.engine, thresholds[0]), ...(options.engineB ? [entry('model-b', options.engineB, thresholds[1])] : [])],
     // Runs that explain every pair (and those from before --explain) keep their settings file.
     ...(selection.kind === 'all' ? {} : { explain: selectionSpec(selection) }),
+    method: XSSAB_SETTING,
   };
   const file = path.join(options.out, SETTINGS_FILE);
   if (fs.existsSync(file)) {

@@ -14,8 +14,9 @@ import { type RunProgress, runRecordedPairs } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
 import { dot, unitEmbeddings } from '../embeddings';
-import { type MethodName, type MethodPair, createMethod } from './methods';
-import { pairRandom } from './random';
+import type { MethodPair, MethodSetting } from '../methods/method';
+import { createMethod } from '../methods/registry';
+import { pairRandom } from '../random';
 
 /** Replacement levels in percent: 5, 10, …, 95. */
 export const LEVELS = Array.from({ length: 19 }, (_, i) => 5 * (i + 1));
@@ -60,21 +61,22 @@ export interface PairRecord {
   patched: number;
   /** Scores at LEVELS with the random order (independent of any map). */
   random: number[];
-  /** Per method: scores at LEVELS with the best_worst order, and the time the map took. */
-  methods: Partial<Record<MethodName, { bestWorst: number[]; ms: number }>>;
+  /** Per method (by name): scores at LEVELS with the best_worst order, and the time the map took. */
+  methods: Record<string, { bestWorst: number[]; ms: number }>;
 }
 
 /** Settings of a run, stored in run.json: a resumed run must use the same. */
 export interface RunSettings {
-  version: 1;
+  version: 2;
   set: string;
   model: { name: string; sha256: string };
   threshold: number;
   thresholdSource: 'user' | 'EER on the unpatched pairs';
   eer?: number;
-  methods: MethodName[];
+  /** Each method with all its parameters (defaults filled in). */
+  methods: MethodSetting[];
+  /** Seed of the random order. */
   seed: number;
-  masks: number;
   levels: number[];
   shard: { index: number; count: number };
   pairs: number;
@@ -84,7 +86,8 @@ export interface DprOptions {
   /** Folder of a built set (manifest.json). */
   set: string;
   out: string;
-  methods: readonly MethodName[];
+  /** Methods with complete parameters (see methodSetting); one per name. */
+  methods: readonly MethodSetting[];
   threshold?: number;
   /** This run's share: pairs with index % count === index − 1 (index from 1). */
   shard?: { index: number; count: number };
@@ -92,8 +95,8 @@ export interface DprOptions {
   batch?: number;
   /** Pairs whose maps and rescoring are done together (and appended together). */
   pairsPerStep?: number;
+  /** Seed of the random order. */
   seed?: number;
-  masks?: number;
   onProgress?: (p: RunProgress) => void;
   /** Told once the threshold is known, before the pairs run. */
   onThreshold?: (settings: RunSettings) => void;
@@ -102,7 +105,6 @@ export interface DprOptions {
 
 export const RUN_FILE = 'run.json';
 export const RECORDS_FILE = 'pairs.jsonl';
-export const DEFAULT_MASKS = 500;
 
 /** Runs (or resumes) the protocol on one shard of a set; returns the settings and all records. */
 export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<{ settings: RunSettings; records: PairRecord[] }> {
@@ -110,8 +112,10 @@ export async function evaluateDpr(engine: Engine, options: DprOptions): Promise<
   const manifest = readManifest(setDir);
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine = manifest.pairs.filter((p) => p.index % shard.count === shard.index - 1);
-  prepareOutputDir(options.out, RUN_FILE);
   const batch = options.batch ?? engine.defaultBatch(64);
+  // A method the model cannot take (an occluder larger than the face) is refused before anything runs.
+  for (const method of options.methods) createMethod(method, { explainer: engine.explainer, threshold: 0, batch });
+  prepareOutputDir(options.out, RUN_FILE);
   const settings = await runSettings(engine, manifest, setDir, options, shard, batch);
   options.onThreshold?.(settings);
 
@@ -137,9 +141,8 @@ async function runSettings(
   const wanted = {
     set: setDir,
     model: { name: engine.model.name, sha256: engine.model.sha256 },
-    methods: [...options.methods],
+    methods: options.methods.map((m) => ({ name: m.name, params: m.params })),
     seed: options.seed ?? DEFAULT_SEED,
-    masks: options.masks ?? DEFAULT_MASKS,
     levels: LEVELS,
     shard,
     pairs: manifest.pairs.length,
@@ -158,7 +161,7 @@ async function runSettings(
     ({ threshold, eer } = await unpatchedEer(engine, setDir, manifest, batch));
   }
   const settings: RunSettings = {
-    version: 1,
+    version: 2,
     ...wanted,
     threshold,
     thresholdSource: options.threshold === undefined ? 'EER on the unpatched pairs' : 'user',
@@ -201,15 +204,17 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
   // One list of (pair, order) jobs; every level of every job is a face to score.
   const jobs: ReplacementJob[] = [];
   records.forEach((r, i) => jobs.push({ pair: i, order: pairRandom(settings.seed, r.index, 1).permutation(plane), scores: r.random }));
-  const ctx = { explainer, threshold: settings.threshold, batch, seed: settings.seed, masks: settings.masks };
-  for (const name of settings.methods) {
+  const ctx = { explainer, threshold: settings.threshold, batch };
+  // Only the patched face is explained, against its partner's embedding computed above.
+  const explained = inputs.map((p, i) => ({ ...p, partner: partners[i] }));
+  for (const method of settings.methods) {
     const start = performance.now();
-    const maps = await createMethod(name, ctx).combinedMaps(inputs);
+    const maps = await createMethod(method, ctx).attribute(explained, 'first');
     const ms = (performance.now() - start) / pairs.length;
     records.forEach((r, i) => {
       const entry = { bestWorst: [] as number[], ms };
-      r.methods[name] = entry;
-      jobs.push({ pair: i, order: replacementOrder(maps[i], r.patched >= settings.threshold), scores: entry.bestWorst });
+      r.methods[method.name] = entry;
+      jobs.push({ pair: i, order: replacementOrder(maps[i].faces[0].combined, r.patched >= settings.threshold), scores: entry.bestWorst });
     });
   }
   await scoreReplacements(engine, pairs, partners, jobs, batch);

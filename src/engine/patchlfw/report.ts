@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../files';
 import { mergeShardRecords } from '../runFiles';
 import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS } from './dpr';
 import { LfwError } from './lfw';
-import type { MethodName } from './methods';
+import { paramsText } from '../methods/registry';
 
 export interface CurvePoint {
   /** Replaced share in percent (0 = the patched pairs as built). */
@@ -21,7 +21,7 @@ export interface CurvePoint {
 
 export interface Curve {
   /** `none` for the random order, which uses no map. */
-  method: MethodName | 'none';
+  method: string;
   strategy: Strategy;
   points: CurvePoint[];
   /** Trapezoid area over p ∈ [0, 0.95] (p as a fraction). */
@@ -38,7 +38,7 @@ export interface DprSummary {
   impostor: number;
   curves: Curve[];
   /** Mean time of each method's map per pair, in ms. */
-  msPerPair: Partial<Record<MethodName, number>>;
+  msPerPair: Record<string, number>;
 }
 
 /** Trapezoid area of values given at `levels` percent, with p as a fraction. */
@@ -62,11 +62,11 @@ export function summarise(settings: RunSettings, records: readonly PairRecord[])
   };
   const random = curve('none', 'random', (r) => r.random);
   const curves = [
-    ...settings.methods.map((m) => curve(m, 'best_worst', (r) => r.methods[m]!.bestWorst)),
+    ...settings.methods.map(({ name }) => curve(name, 'best_worst', (r) => r.methods[name].bestWorst)),
     random,
   ].map((c) => ({ ...c, deltaFmr: c.aucFmr - random.aucFmr, deltaFnmr: c.aucFnmr - random.aucFnmr }));
   const msPerPair = Object.fromEntries(
-    settings.methods.map((m) => [m, records.reduce((s, r) => s + r.methods[m]!.ms, 0) / Math.max(records.length, 1)]),
+    settings.methods.map(({ name }) => [name, records.reduce((s, r) => s + r.methods[name].ms, 0) / Math.max(records.length, 1)]),
   );
   return { settings, genuine: genuine.length, impostor: impostor.length, curves, msPerPair };
 }
@@ -121,7 +121,7 @@ export async function writeReport(out: string, settings: RunSettings, records: r
         [r.index, r.label, 'none', 'unpatched', 0, fixed(r.original)],
         [r.index, r.label, 'none', 'patched', 0, fixed(r.patched)],
         ...r.random.map((s, l) => [r.index, r.label, 'none', 'random', LEVELS[l], fixed(s)]),
-        ...settings.methods.flatMap((m) => r.methods[m]!.bestWorst.map((s, l) => [r.index, r.label, m, 'best_worst', LEVELS[l], fixed(s)])),
+        ...settings.methods.flatMap(({ name }) => r.methods[name].bestWorst.map((s, l) => [r.index, r.label, name, 'best_worst', LEVELS[l], fixed(s)])),
       ]),
     ]),
   );
@@ -140,11 +140,13 @@ export function summaryTable(summary: DprSummary): string {
   const rows = summary.curves.map((c) => {
     const ms = c.method === 'none' ? '–' : (summary.msPerPair[c.method] ?? 0).toFixed(0);
     const delta = (v: number) => (c.method === 'none' ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(4)}`);
-    return `| ${c.method === 'none' ? '(no map)' : c.method} | ${c.strategy} | ${fixed(c.aucFmr)} | ${delta(c.deltaFmr)} | ${fixed(c.aucFnmr)} | ${delta(c.deltaFnmr)} | ${ms} |`;
+    const setting = summary.settings.methods.find((m) => m.name === c.method);
+    const params = setting ? paramsText(setting) || '–' : `seed=${summary.settings.seed}`;
+    return `| ${c.method === 'none' ? '(no map)' : c.method} | ${params} | ${c.strategy} | ${fixed(c.aucFmr)} | ${delta(c.deltaFmr)} | ${fixed(c.aucFnmr)} | ${delta(c.deltaFnmr)} | ${ms} |`;
   });
   return [
-    '| method | strategy | AUC FMR | Δ to random | AUC FNMR | Δ to random | map time per pair (ms) |',
-    '|---|---|---|---|---|---|---|',
+    '| method | parameters | strategy | AUC FMR | Δ to random | AUC FNMR | Δ to random | map time per pair (ms) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -164,11 +166,11 @@ function reportHtml(summary: DprSummary, svgs: Record<string, string>): string {
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>DPR report</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2),td:nth-child(3){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}</style>
 </head><body>
 <h1>Decision-based Patch Replacement</h1>
 <p>Model ${escapeHtml(s.model.name)} · threshold ${s.threshold.toFixed(4)} (${escapeHtml(s.thresholdSource)}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`}) ·
-${summary.genuine} genuine and ${summary.impostor} impostor pairs · methods ${escapeHtml(s.methods.join(', '))}${s.methods.includes('random-masks') ? ` (random-masks N = ${s.masks})` : ''} · seed ${s.seed}
+${summary.genuine} genuine and ${summary.impostor} impostor pairs · methods ${escapeHtml(s.methods.map((m) => (paramsText(m) ? `${m.name} (${paramsText(m)})` : m.name)).join(', '))} · random order seed ${s.seed}
 ${s.shard.count > 1 ? ` · shard ${s.shard.index}/${s.shard.count}` : ''}</p>
 <p>Area under each curve over p ∈ [0, 0.95] (trapezoid, p as a fraction) and its difference to the random order: a map that points at the regions behind the decision falls faster than random (negative Δ).</p>
 <table>
