@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Engine, toModelInput } from '../src/engine/engine';
 import { npyBytes } from '../src/engine/npy';
 import { Random } from '../src/engine/random';
-import { MAP_KINDS, SIDES } from '../src/engine/result';
+import { MAP_KINDS, SIDES } from '../src/shared/result';
 
 const GOLDEN_PAIR = ['man_01_face0.png', 'man_02_face0.png'];
 const GOLDEN = path.join(__dirname, '..', 'test', 'unit', 'golden', 'xssab-maps-man01-man02.npy');

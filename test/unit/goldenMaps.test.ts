@@ -20,7 +20,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { readNpy } from '../../src/engine/output';
-import { MAP_KINDS, SIDES } from '../../src/engine/result';
+import { MAP_KINDS, SIDES } from '../../src/shared/result';
 
 const root = path.join(__dirname, '..', '..');
 
