@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { buildPatchedSet } from '../engine/patchlfw/build';
+import { RNGS, buildPatchedSet } from '../engine/patchlfw/build';
 import { evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
 import type { MethodSetting } from '../engine/methods/method';
@@ -13,7 +13,7 @@ import { MODEL_OPTIONS, integer, number, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 
-export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N]
+export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pairs.txt | --list PAIRS.csv) --out DIR [--seed N] [--rng mulberry32|numpy]
                         [--ref-imp patch_idx_imp.txt --ref-gen patch_idx_gen.txt] [--no-images]
                                 build a patched set (27 patches of 16×16 px on each first image)
   xssab patch-lfw evaluate --set DIR --out DIR [--methods ${METHOD_NAMES.join(',')}]
@@ -52,6 +52,7 @@ async function build(args: string[]): Promise<void> {
       list: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      rng: { type: 'string' },
       'ref-imp': { type: 'string' },
       'ref-gen': { type: 'string' },
       'no-images': { type: 'boolean' },
@@ -75,6 +76,9 @@ async function build(args: string[]): Promise<void> {
       : undefined;
   const out = values.out;
   const seed = integer(values.seed, 'seed', 0);
+  const rng = values.rng as (typeof RNGS)[number] | undefined;
+  if (rng !== undefined && !RNGS.includes(rng)) throw new UsageError(`--rng must be one of ${RNGS.join(', ')}, got "${rng}"`);
+  if (rng !== undefined && reference) throw new UsageError('--rng draws the coordinates; --ref-imp/--ref-gen read them: give one or the other');
   await withEngine({ ...engineOptions(values), purpose: 'embed' }, (engine) =>
     interruptible(async (signal, progress) => {
       announceEngine(engine);
@@ -82,6 +86,7 @@ async function build(args: string[]): Promise<void> {
         pairs,
         out,
         seed,
+        rng,
         reference,
         prepare: (source, label) => engine.prepareFace(source, label),
         writePatched: !values['no-images'],

@@ -6,6 +6,7 @@ import * as path from 'path';
 import type { PreparedFace } from '../pair';
 import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../../shared/pairListSummary';
+import { NumpyRandomState } from '../numpyRandom';
 import { Random } from '../random';
 import { prepareOutputDir, writeFileAtomic } from '../files';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
@@ -42,7 +43,7 @@ export interface ManifestPair extends PatchPlacement {
 export interface Manifest {
   version: 1;
   /** `mulberry32` with `seed`, or `reference` when the coordinates came from the reference's files. */
-  generator: 'mulberry32' | 'reference';
+  generator: Generator;
   seed?: number;
   size: [height: number, width: number];
   patch: { count: number; size: number };
@@ -73,10 +74,19 @@ export function applyPatches(target: RgbImage, source: RgbImage, placement: Patc
   return { width: target.width, height: target.height, data };
 }
 
+/**
+ * Where the coordinates come from: our per-build mulberry32 stream, numpy's legacy stream drawn as
+ * the reference draws it, or the reference's coordinate files.
+ */
+export type Generator = 'mulberry32' | 'numpy' | 'reference';
+export const RNGS = ['mulberry32', 'numpy'] as const;
+
 export interface BuildOptions {
   pairs: readonly BenchPair[];
   out: string;
   seed?: number;
+  /** The generator of the draws (default mulberry32); ignored with `reference`. */
+  rng?: (typeof RNGS)[number];
   /** Coordinates (and genuine sources) from the reference's files, by pair index. */
   reference?: Map<number, ReferencePlacement>;
   /** Brings an image into the model's frame: Engine.prepareFace. */
@@ -94,10 +104,12 @@ export async function buildPatchedSet(options: BuildOptions): Promise<Manifest> 
   const { pairs, out } = options;
   const seed = options.seed ?? DEFAULT_SEED;
   const random = new Random(seed);
+  const generator: Generator = options.reference ? 'reference' : (options.rng ?? 'mulberry32');
+  let numpy: Map<number, Draw> | undefined;
   const images = [...new Map(pairs.flatMap((p) => [p.a, p.b]).map((im) => [im.path, im])).values()];
   prepareOutputDir(out, [BUILD_MARKER, MANIFEST]);
   // The build is deterministic: a stopped one is finished by running it again from the start.
-  writeFileAtomic(path.join(out, BUILD_MARKER), JSON.stringify({ generator: options.reference ? 'reference' : 'mulberry32', seed, pairs: pairs.length }) + '\n');
+  writeFileAtomic(path.join(out, BUILD_MARKER), JSON.stringify({ generator, seed, pairs: pairs.length }) + '\n');
 
   // Crops already in the model's frame are referenced where they are; others are aligned once.
   const crops = new Map<string, { crop: RgbImage; file: string }>();
@@ -134,6 +146,10 @@ export async function buildPatchedSet(options: BuildOptions): Promise<Manifest> 
       if (!ref) throw new LfwError(`the reference coordinate files have no entry for pair ${pair.index} (${pair.a.id}, ${pair.b.id})`);
       placement = { rows: ref.rows, cols: ref.cols };
       source = pair.label === 'same' ? slotImage(pairs, ref.sourceSlot) : pair.b;
+    } else if (generator === 'numpy') {
+      // Its two passes draw for all pairs at once, once the frame's size is known.
+      numpy ??= numpyDraws(pairs, seed, a.crop.height, a.crop.width);
+      ({ placement, source } = numpy.get(pair.index)!);
     } else {
       placement = drawPatches(random, a.crop.height, a.crop.width);
       source = pair.label === 'same' ? otherIdentity(random, images, pair.a.identity) : pair.b;
@@ -153,7 +169,7 @@ export async function buildPatchedSet(options: BuildOptions): Promise<Manifest> 
   }
   const manifest: Manifest = {
     version: 1,
-    generator: options.reference ? 'reference' : 'mulberry32',
+    generator,
     ...(options.reference ? {} : { seed }),
     size: size ?? [0, 0],
     patch: { count: PATCH_COUNT, size: PATCH_SIZE },
@@ -173,6 +189,37 @@ function otherIdentity(random: Random, images: readonly BenchImage[], identity: 
   const others = images.filter((im) => im.identity !== identity);
   if (others.length === 0) throw new LfwError(`no image of an identity other than ${identity} to take patches from`);
   return others[random.int(0, others.length - 1)];
+}
+
+interface Draw {
+  placement: PatchPlacement;
+  source: BenchImage;
+}
+
+/**
+ * The reference's draws from numpy's legacy stream: seeded before the impostor pass, where each
+ * impostor pair in file order draws 27 columns then 27 bottom rows, and seeded again before the
+ * genuine pass, where each genuine pair draws its columns, its rows, then its patch source with
+ * choice() among the image slots of other identities (slots in file order, two per pair).
+ */
+export function numpyDraws(pairs: readonly BenchPair[], seed: number, height: number, width: number): Map<number, Draw> {
+  const draws = new Map<number, Draw>();
+  const slots = pairs.flatMap((p) => [p.a, p.b]);
+  for (const label of ['different', 'same'] as const) {
+    const random = new NumpyRandomState(seed);
+    for (const pair of pairs.filter((p) => p.label === label)) {
+      const cols = random.randint(0, width - PATCH_SIZE, PATCH_COUNT);
+      const rows = random.randint(PATCH_SIZE, height, PATCH_COUNT);
+      let source = pair.b;
+      if (label === 'same') {
+        const others = slots.filter((im) => im.identity !== pair.a.identity);
+        if (others.length === 0) throw new LfwError(`no image of an identity other than ${pair.a.identity} to take patches from`);
+        [source] = random.choice(others, 1);
+      }
+      draws.set(pair.index, { placement: { rows, cols }, source });
+    }
+  }
+  return draws;
 }
 
 function slotImage(pairs: readonly BenchPair[], slot: number | undefined): BenchImage {
