@@ -10,12 +10,15 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { resolveModel } from '../models/build/iresnet';
-import { median, timeOnce, timeRuns } from './timing';
+import { type Comparison, interleaved, timeOnce, timeRuns } from './timing';
 import { Engine, defaultBatch, toModelInput } from '../src/engine/engine';
 import { explainPairList } from '../src/engine/explainPairs/run';
 import { decodeImage, resizeRgb } from '../src/engine/image';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
-import { XSSAB_SETTING } from '../src/engine/methods/registry';
+import { unitEmbeddings } from '../src/engine/embeddings';
+import type { MethodPair } from '../src/engine/methods/method';
+import { XSSAB_SETTING, createMethod, methodSetting } from '../src/engine/methods/registry';
+import { loadPatchedPair, readManifest } from '../src/engine/patchlfw/build';
 import { evaluateDpr } from '../src/engine/patchlfw/dpr';
 import { Random } from '../src/engine/random';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
@@ -189,15 +192,7 @@ async function main() {
     return print({ ...session, peak_rss_mb: round(process.resourceUsage().maxRSS / 1024) }, options.json);
   }
 
-  // Interleave the two measurements so machine noise hits both alike.
-  const embedTimes: number[] = [];
-  const explainTimes: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    embedTimes.push(await timeRuns(Math.ceil(options.runs / 3), () => explainer.embed(pair)));
-    explainTimes.push(await timeRuns(Math.ceil(options.runs / 3), () => explainer.explain(a, b, model.threshold)));
-  }
-  const embedMs = median(embedTimes);
-  const explainMs = median(explainTimes);
+  const embedVsExplain = await interleaved(options.runs, () => explainer.embed(pair), () => explainer.explain(a, b, model.threshold));
 
   // A batch of pairs in one run, as the Patch-LFW evaluation and pair lists use it.
   const n = options.batch ?? defaultBatch(explainer.ep, 16);
@@ -210,17 +205,42 @@ async function main() {
   const batchPairs = new Float32Array(2 * n * faceSize);
   batchPairs.set(batchA);
   batchPairs.set(batchB, n * faceSize);
-  const batchRuns = Math.max(5, Math.ceil(options.runs / 4));
-  const batchEmbedMs = await timeRuns(batchRuns, () => explainer.embed(batchPairs));
-  const batchExplainMs = await timeRuns(batchRuns, () => explainer.explain(batchA, batchB, model.threshold));
+  const batch = await interleaved(Math.max(5, Math.ceil(options.runs / 4)), () => explainer.embed(batchPairs), () => explainer.explain(batchA, batchB, model.threshold));
+
+  // DPR's maps: the patched images of Patch-Samples' first pairs against their partners'
+  // embeddings, as a DPR step computes them (the registry's methods, first face only, at DPR's
+  // default batch), per image; against one whole pair explained, in the same loop.
+  const setDir = path.join(__dirname, '..', 'samples', 'patch-samples');
+  const dprBatch = defaultBatch(explainer.ep, 64);
+  const patched = await Promise.all(readManifest(setDir).pairs.slice(0, dprBatch).map((entry) => loadPatchedPair(setDir, entry)));
+  const pre = (im: Parameters<typeof toModelInput>[0]) => toModelInput(im, model.preprocessing);
+  const partners = await unitEmbeddings(explainer, patched.map((p) => pre(p.b)), dprBatch);
+  const dprPairs: MethodPair[] = patched.map((p, i) => ({ a: pre(p.patched), b: pre(p.b), index: p.entry.index, partner: partners[i] }));
+  const ctx = { explainer, threshold: model.threshold, batch: dprBatch };
+  const dprMaps = (setting: typeof XSSAB_SETTING, pairs: MethodPair[]) => () => createMethod(setting, ctx).attribute(pairs, 'first');
+  const perImage = (c: Comparison, images: number): Comparison => ({ ...c, bMs: c.bMs / images, ratio: c.ratio / images, ratioIqr: [c.ratioIqr[0] / images, c.ratioIqr[1] / images] });
+  const dprVsPair = perImage(await interleaved(Math.max(5, Math.ceil(options.runs / 3)), () => explainer.explain(a, b, model.threshold), dprMaps(XSSAB_SETTING, dprPairs)), dprPairs.length);
+  // Occlusion's 1,173 forward runs per image: a few rounds of one image each.
+  const one = dprPairs.slice(0, 1);
+  const occlusion = await interleaved(3, dprMaps(XSSAB_SETTING, one), dprMaps(methodSetting('occlusion'), one), 1);
+
   const result = {
     ...session,
-    embed_pair_ms: round(embedMs),
-    explain_pair_ms: round(explainMs),
-    ratio: round(explainMs / embedMs),
+    ratio: round(embedVsExplain.ratio),
+    ratio_iqr: iqr(embedVsExplain),
+    embed_pair_ms: round(embedVsExplain.aMs),
+    explain_pair_ms: round(embedVsExplain.bMs),
     batch_pairs: n,
-    batch_ratio: round(batchExplainMs / batchEmbedMs),
-    batch_pairs_per_s: round((1000 * n) / batchExplainMs),
+    batch_ratio: round(batch.ratio),
+    batch_ratio_iqr: iqr(batch),
+    batch_pairs_per_s: round((1000 * n) / batch.bMs),
+    dpr_map_over_explain_pair: round(dprVsPair.ratio),
+    dpr_map_over_explain_pair_iqr: iqr(dprVsPair),
+    dpr_xssab_map_ms: round(dprVsPair.bMs),
+    dpr_explain_pair_ms: round(dprVsPair.aMs),
+    occlusion_over_xssab: round(occlusion.ratio),
+    occlusion_over_xssab_iqr: iqr(occlusion),
+    occlusion_map_ms: round(occlusion.bMs),
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
     detect_align_ms_9mp_photo: round(await largePhotoMs(options.runs)),
     explain_pairs_per_s: round(await explainPairsPerSecond(modelPath, options.ep)),
@@ -246,6 +266,8 @@ function print(result: Record<string, string | number>, json: boolean): void {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
+/** An interquartile range as one value of the flat result: "q1–q3". */
+const iqr = (c: Comparison) => `${round(c.ratioIqr[0])}–${round(c.ratioIqr[1])}`;
 
 main().catch((e) => {
   console.error(`bench: ${e instanceof Error ? e.message : e}`);
