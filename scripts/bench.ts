@@ -184,15 +184,15 @@ async function main() {
     ep: explainer.ep,
     device: device(explainer.ep),
     cold_start_ms: round(coldStartMs),
-    first_pair_ms: round(await timeOnce(() => explainer.explain(a, b, model.threshold))),
-    second_pair_ms: round(await timeOnce(() => explainer.explain(b, a, model.threshold))),
+    first_pair_ms: round(await timeOnce(() => explainer.explainBatch(a, b, model.threshold))),
+    second_pair_ms: round(await timeOnce(() => explainer.explainBatch(b, a, model.threshold))),
   };
   if (session.device.startsWith('software')) {
     await explainer.release();
     return print({ ...session, peak_rss_mb: round(process.resourceUsage().maxRSS / 1024) }, options.json);
   }
 
-  const embedVsExplain = await interleaved(options.runs, () => explainer.embed(pair), () => explainer.explain(a, b, model.threshold));
+  const embedVsExplain = await interleaved(options.runs, () => explainer.embed(pair), () => explainer.explainBatch(a, b, model.threshold));
 
   // A batch of pairs in one run, as the Patch-LFW evaluation and pair lists use it.
   const n = options.batch ?? defaultBatch(explainer.ep, 16);
@@ -205,7 +205,7 @@ async function main() {
   const batchPairs = new Float32Array(2 * n * faceSize);
   batchPairs.set(batchA);
   batchPairs.set(batchB, n * faceSize);
-  const batch = await interleaved(Math.max(5, Math.ceil(options.runs / 4)), () => explainer.embed(batchPairs), () => explainer.explain(batchA, batchB, model.threshold));
+  const batch = await interleaved(Math.max(5, Math.ceil(options.runs / 4)), () => explainer.embed(batchPairs), () => explainer.explainBatch(batchA, batchB, model.threshold));
 
   // DPR's maps: the patched images of Patch-Samples' first pairs against their partners'
   // embeddings, as a DPR step computes them (the registry's methods, first face only, at DPR's
@@ -219,7 +219,7 @@ async function main() {
   const ctx = { explainer, threshold: model.threshold, batch: dprBatch };
   const dprMaps = (setting: typeof XSSAB_SETTING, pairs: MethodPair[]) => () => createMethod(setting, ctx).attribute(pairs, 'first');
   const perImage = (c: Comparison, images: number): Comparison => ({ ...c, bMs: c.bMs / images, ratio: c.ratio / images, ratioIqr: [c.ratioIqr[0] / images, c.ratioIqr[1] / images] });
-  const dprVsPair = perImage(await interleaved(Math.max(5, Math.ceil(options.runs / 3)), () => explainer.explain(a, b, model.threshold), dprMaps(XSSAB_SETTING, dprPairs)), dprPairs.length);
+  const dprVsPair = perImage(await interleaved(Math.max(5, Math.ceil(options.runs / 3)), () => explainer.explainBatch(a, b, model.threshold), dprMaps(XSSAB_SETTING, dprPairs)), dprPairs.length);
   // Occlusion's 1,173 forward runs per image: a few rounds of one image each.
   const one = dprPairs.slice(0, 1);
   const occlusion = await interleaved(3, dprMaps(XSSAB_SETTING, one), dprMaps(methodSetting('occlusion'), one), 1);

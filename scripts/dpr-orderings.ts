@@ -69,7 +69,7 @@ async function main() {
     const genuine = manifest.pairs.filter((p) => p.label === 'same');
     for (let start = 0; start < genuine.length; start += PAIRS_PER_STEP) {
       const pairs = await Promise.all(genuine.slice(start, start + PAIRS_PER_STEP).map((entry) => loadPatchedPair(set, entry)));
-      const explained = await engine.explainer.explain(stackFaces(pairs.map((p) => pre(p.patched))), stackFaces(pairs.map((p) => pre(p.b))), threshold);
+      const explained = await engine.explainer.explainBatch(stackFaces(pairs.map((p) => pre(p.patched))), stackFaces(pairs.map((p) => pre(p.b))), threshold);
       const rejected = pairs.flatMap((p, i) => (explained[i].score < threshold ? [{ pair: p, explanation: explained[i] }] : []));
       if (rejected.length === 0) continue;
       const partners = await unitEmbeddings(engine.explainer, rejected.map((r) => pre(r.pair.b)), 64);

@@ -71,7 +71,7 @@ async function main() {
     const size = model.inputShape.reduce((a, b) => a * b, 1);
     const [a, b] = [faces(2, size, 0), faces(2, size, 1)];
     const cpu = await Explainer.create(model, 'cpu');
-    const reference = await cpu.explain(a, b, model.threshold);
+    const reference = await cpu.explainBatch(a, b, model.threshold);
     await cpu.release();
     for (const provider of providers) {
       let reason = '';
@@ -81,7 +81,7 @@ async function main() {
         await explainer.release();
         continue;
       }
-      const error = worstError(await explainer.explain(a, b, model.threshold), reference);
+      const error = worstError(await explainer.explainBatch(a, b, model.threshold), reference);
       for (const n of list(values.batches, '1,64').map(Number)) {
         const [fa, fb] = [faces(n, size, 0), faces(n, size, 1)];
         const both = new Float32Array(2 * n * size);
@@ -89,7 +89,7 @@ async function main() {
         both.set(fb, n * size);
         const runs = n === 1 ? runsAtOne : Math.max(1, Math.ceil(runsAtOne / 4));
         const warmup = Math.min(3, runs);
-        const explainMs = await timeRuns(runs, () => explainer.explain(fa, fb, model.threshold), warmup);
+        const explainMs = await timeRuns(runs, () => explainer.explainBatch(fa, fb, model.threshold), warmup);
         const embedMs = await timeRuns(runs, () => explainer.embed(both), warmup);
         rows.push(
           `| ${model.name} | ${explainer.ep}${label} | ${n} | ${explainMs.toFixed(2)} | ${embedMs.toFixed(2)} | ${(explainMs / embedMs).toFixed(2)} | ${((1000 * n) / explainMs).toFixed(1)} | ${error.toExponential(2)}${error < TOLERANCE ? '' : ' FAIL'} | ${deviceMemoryMiB()} |`,

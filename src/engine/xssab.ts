@@ -283,7 +283,7 @@ export class Explainer {
   }
 
   /** Explains N pairs at once; `a` and `b` hold N preprocessed faces each. */
-  async explain(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
+  async explainBatch(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
     const IO = explainGraphFor(this.model).io;
     const r = await this.run('explain', {
       [IO.a]: this.faceTensor(a),

@@ -69,7 +69,7 @@ describe('PRelu rewrite', () => {
     await session.release();
     const explainer = await Explainer.create(model, 'cpu', undefined, 'embed');
     assert.deepStrictEqual(bits(await explainer.embed(face)), bits(expected));
-    const [pair] = await explainer.explain(face.subarray(0, 3 * 112 * 112), face.subarray(3 * 112 * 112), 0.5);
+    const [pair] = await explainer.explainBatch(face.subarray(0, 3 * 112 * 112), face.subarray(3 * 112 * 112), 0.5);
     // The fused graph keeps each convolution's output for the backward pass, so onnxruntime fuses
     // fewer nodes there: the same values up to rounding.
     const scale = Math.max(...expected.map(Math.abs));

@@ -249,15 +249,15 @@ describe('SmoothGrad on a nonlinear network', function () {
       Array.from(maps[0][part]!, (_, i) => maps.reduce((s, m) => s + m[part]![i], 0) / maps.length);
     for (const [i, p] of pairs.entries()) {
       const facesA: FaceAttribution[] = [];
-      for (const copy of noisyCopies(p.a, params, p.index, 0)) facesA.push((await explainer.explain(copy, p.b, 0.1))[0].maps[0]);
+      for (const copy of noisyCopies(p.a, params, p.index, 0)) facesA.push((await explainer.explainBatch(copy, p.b, 0.1))[0].maps[0]);
       const facesB: FaceAttribution[] = [];
-      for (const copy of noisyCopies(p.b, params, p.index, 1)) facesB.push((await explainer.explain(p.a, copy, 0.1))[0].maps[1]);
+      for (const copy of noisyCopies(p.b, params, p.index, 1)) facesB.push((await explainer.explainBatch(p.a, copy, 0.1))[0].maps[1]);
       for (const part of ['similarity', 'dissimilarity', 'combined'] as const) {
         close(out[i].faces[0][part], mean(facesA, part), `pair ${i} face 0 ${part}`);
         close(out[i].faces[1][part], mean(facesB, part), `pair ${i} face 1 ${part}`);
       }
       // The noise changes the maps: it is not a plain xSSAB map.
-      const plain = (await explainer.explain(p.a, p.b, 0.1))[0].maps[0].combined;
+      const plain = (await explainer.explainBatch(p.a, p.b, 0.1))[0].maps[0].combined;
       assert.ok(plain.some((v, k) => Math.abs(v - out[i].faces[0].combined[k]) > 1e-3));
     }
     await explainer.release();

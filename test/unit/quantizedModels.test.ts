@@ -32,7 +32,7 @@ async function explainWith(kind: TwinKind, a: Float32Array, b: Float32Array): Pr
   fs.writeFileSync(path.join(tmp, `twin_${kind}.card.json`), JSON.stringify({ name: kind, channelOrder: 'RGB', mean: 0, std: 1, threshold: 0.1 }));
   const explainer = await Explainer.create(await loadFrModel(file));
   try {
-    const [result] = await explainer.explain(a, b, 0.1);
+    const [result] = await explainer.explainBatch(a, b, 0.1);
     return { result, file };
   } finally {
     await explainer.release();

@@ -94,7 +94,7 @@ describe('models as users bring them', () => {
     const b = randomValues(3 * 36, 6);
     const explain = async (m: typeof twin.model) => {
       const explainer = await Explainer.create(m);
-      const [result] = await explainer.explain(a, b, 0.1);
+      const [result] = await explainer.explainBatch(a, b, 0.1);
       await explainer.release();
       return result;
     };
@@ -121,7 +121,7 @@ describe('models as users bring them', () => {
       const b = randomValues(3 * 36, 8);
       const explain = async (m: typeof twin.model) => {
         const explainer = await Explainer.create(m);
-        const [result] = await explainer.explain(a, b, 0.1);
+        const [result] = await explainer.explainBatch(a, b, 0.1);
         await explainer.release();
         return result;
       };

@@ -31,7 +31,7 @@ describe('xSSAB', () => {
     const a = randomValues(c * h * w, 21);
     const b = randomValues(c * h * w, 22);
     const threshold = 0.2;
-    const [result] = await explainer.explain(a, b, threshold);
+    const [result] = await explainer.explainBatch(a, b, threshold);
 
     // Reference in float64: e = W x, ê = e/‖e‖, a_n = ê_A,n ê_B,n, G = Wᵀ (w − (ê·w) ê) / ‖e‖.
     const embed = (x: Float32Array) => Array.from({ length: d }, (_, r) => x.reduce((s, v, k) => s + weights[r * c * h * w + k] * v, 0));
@@ -85,9 +85,9 @@ describe('xSSAB', () => {
     const size = 3 * 8 * 8;
     const a = randomValues(3 * size, 5);
     const b = randomValues(3 * size, 6);
-    const batch = await explainer.explain(a, b, 0.1);
+    const batch = await explainer.explainBatch(a, b, 0.1);
     for (let i = 0; i < 3; i++) {
-      const [single] = await explainer.explain(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
+      const [single] = await explainer.explainBatch(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
       assert.ok(Math.abs(single.score - batch[i].score) < 1e-6);
       single.maps[1].combined.forEach((v, k) => assert.ok(Math.abs(v - batch[i].maps[1].combined[k]) < 1e-6));
     }
@@ -104,9 +104,9 @@ describe('xSSAB', () => {
     const explainer = await Explainer.create(await loadFrModel(file));
     const size = 3 * 4 * 4;
     const [a, b] = [randomValues(3 * size, 5), randomValues(3 * size, 6)];
-    const batch = await explainer.explain(a, b, 0.1);
+    const batch = await explainer.explainBatch(a, b, 0.1);
     for (let i = 0; i < 3; i++) {
-      const [single] = await explainer.explain(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
+      const [single] = await explainer.explainBatch(a.slice(i * size, (i + 1) * size), b.slice(i * size, (i + 1) * size), 0.1);
       assert.ok(Math.abs(single.score - batch[i].score) < 1e-5);
       for (const side of [0, 1]) single.maps[side].combined.forEach((v, k) => assert.ok(Math.abs(v - batch[i].maps[side].combined[k]) < 1e-5));
     }
@@ -125,8 +125,8 @@ describe('xSSAB', () => {
     const size = 3 * 6 * 6;
     const a = randomValues(2 * size, 8);
     const b = randomValues(2 * size, 9);
-    const batch = await explainer.explain(a, b, 0.1);
-    const [second] = await explainer.explain(a.slice(size), b.slice(size), 0.1);
+    const batch = await explainer.explainBatch(a, b, 0.1);
+    const [second] = await explainer.explainBatch(a.slice(size), b.slice(size), 0.1);
     assert.strictEqual(batch.length, 2);
     assert.ok(Math.abs(batch[1].score - second.score) < 1e-6);
     second.maps[0].similarity.forEach((v, k) => assert.ok(Math.abs(v - batch[1].maps[0].similarity[k]) < 1e-6));
@@ -141,9 +141,9 @@ describe('xSSAB', () => {
     const eager = await Explainer.create(model);
     const lazy = await Explainer.create(model, 'cpu', undefined, 'embed');
     assert.deepStrictEqual(await lazy.embed(a), await eager.embed(a));
-    assert.deepStrictEqual(await lazy.explain(a, b, 0.1), await eager.explain(a, b, 0.1));
+    assert.deepStrictEqual(await lazy.explainBatch(a, b, 0.1), await eager.explainBatch(a, b, 0.1));
     await lazy.release();
-    assert.deepStrictEqual(await lazy.explain(a, b, 0.1), await eager.explain(a, b, 0.1), 'a released explainer opens its sessions again');
+    assert.deepStrictEqual(await lazy.explainBatch(a, b, 0.1), await eager.explainBatch(a, b, 0.1), 'a released explainer opens its sessions again');
     await Promise.all([eager.release(), lazy.release()]);
   });
 

@@ -86,7 +86,7 @@ describe("WebGPU (software Vulkan device) gives the CPU provider's results", fun
       assert.strictEqual(gpu.ep, 'webgpu');
       for (const n of [1, 4]) {
         const [a, b] = [randomFaces(n, TEST_SIZE, 1), randomFaces(n, TEST_SIZE, 2)];
-        report(`${name}, ${n} pair(s)`, compare(await gpu.explain(a, b, 0.3), await cpu.explain(a, b, 0.3)));
+        report(`${name}, ${n} pair(s)`, compare(await gpu.explainBatch(a, b, 0.3), await cpu.explainBatch(a, b, 0.3)));
       }
       const faces = randomFaces(6, TEST_SIZE, 3);
       const [g, c] = [await gpu.embed(faces), await cpu.embed(faces)];
@@ -103,7 +103,7 @@ describe("WebGPU (software Vulkan device) gives the CPU provider's results", fun
       const [cpu, gpu] = [await on(model, 'cpu'), await on(model, 'webgpu')];
       // Faces on the model's input grid (k/16), two pairs in one run.
       const [a, b] = [gridValues(2 * 3 * 16, 11, 1 / 16, 3), gridValues(2 * 3 * 16, 12, 1 / 16, 3)];
-      report(`${kind} int8 model, 2 pairs`, compare(await gpu.explain(a, b, 0.1), await cpu.explain(a, b, 0.1)));
+      report(`${kind} int8 model, 2 pairs`, compare(await gpu.explainBatch(a, b, 0.1), await cpu.explainBatch(a, b, 0.1)));
       assert.strictEqual(gpu.ep, 'webgpu');
     }
   });
@@ -131,9 +131,9 @@ describe("WebGPU (software Vulkan device) gives the CPU provider's results", fun
 
     it('the fused graph at one pair, and one DPR level', async () => {
       const t0 = performance.now();
-      const [g] = await gpu.explain(faces[0], faces[1], model.threshold);
+      const [g] = await gpu.explainBatch(faces[0], faces[1], model.threshold);
       const firstMs = performance.now() - t0;
-      const [c] = await cpu.explain(faces[0], faces[1], model.threshold);
+      const [c] = await cpu.explainBatch(faces[0], faces[1], model.threshold);
       assert.strictEqual(gpu.ep, 'webgpu');
       report('bundled model, 1 pair', { ...compare([g], [c]), 'first pair s': firstMs / 1000 });
 
@@ -159,7 +159,7 @@ describe("WebGPU (software Vulkan device) gives the CPU provider's results", fun
 
     it('the fused graph at a batch of 3 pairs', async () => {
       const [a, b] = [stackFaces([faces[0], others[0], others[2]]), stackFaces([faces[1], others[1], others[3]])];
-      report('bundled model, 3 pairs', compare(await gpu.explain(a, b, model.threshold), await cpu.explain(a, b, model.threshold)));
+      report('bundled model, 3 pairs', compare(await gpu.explainBatch(a, b, model.threshold), await cpu.explainBatch(a, b, model.threshold)));
       assert.strictEqual(gpu.ep, 'webgpu');
     });
 

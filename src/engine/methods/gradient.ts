@@ -22,7 +22,7 @@ function gradientMethod(ctx: MethodContext, pick: Pick): ExplanationMethod {
         const chunk = Math.max(1, Math.floor(ctx.batch / 2));
         for (let start = 0; start < pairs.length; start += chunk) {
           const part = pairs.slice(start, start + chunk);
-          const explained: PairExplanation[] = await ctx.explainer.explain(stackFaces(part.map((p) => p.a)), stackFaces(part.map((p) => p.b)), ctx.threshold);
+          const explained: PairExplanation[] = await ctx.explainer.explainBatch(stackFaces(part.map((p) => p.a)), stackFaces(part.map((p) => p.b)), ctx.threshold);
           out.push(...explained.map((run) => ({ faces: [pick(run.maps[0], run.saliency[0]), pick(run.maps[1], run.saliency[1])], run })));
         }
         return out;
