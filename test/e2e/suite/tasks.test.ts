@@ -45,7 +45,7 @@ function records(out: string): PairRecord[] {
 /** The finished run of shard i/n: all its pairs once, the methods and levels asked for. */
 function checkResults(out: string, shard: number, count: number): void {
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as DprSummary;
-  assert.deepStrictEqual(summary.settings.methods, ['xssab']);
+  assert.deepStrictEqual(summary.settings.methods, [{ name: 'xssab', params: {} }]);
   assert.deepStrictEqual(summary.settings.shard, { index: shard, count });
   assert.strictEqual(summary.genuine + summary.impostor, PAIRS / count);
   assert.deepStrictEqual(summary.curves.map((c) => [c.method, c.strategy]), [['xssab', 'best_worst'], ['none', 'random']]);
