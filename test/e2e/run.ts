@@ -222,7 +222,9 @@ async function explorerCommand(page: Page, files: readonly string[], command: st
  */
 async function explainFromExplorer(page: Page): Promise<void> {
   await explorerCommand(page, PAIR, 'Explain Match');
-  await page.locator('.tab', { hasText: 'xSSAB:' }).waitFor({ timeout: 60_000 });
+  // The explanation panel's tab ("xSSAB: A ↔ B"), not the pair-list gallery's ("xSSAB: list.csv"),
+  // which the window restores from the suite's run.
+  await page.locator('.tab', { hasText: /xSSAB: .+ ↔ / }).waitFor({ timeout: 60_000 });
 }
 
 /**
