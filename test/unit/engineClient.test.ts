@@ -4,6 +4,7 @@ import type { ExplanationPayload } from '../../src/shared/result';
 import { EngineClient, EngineFailure, type WorkerLike } from '../../src/extension/engineClient';
 import type { Envelope, ExplainJob, WorkerReply, WorkerRequest } from '../../src/shared/protocol';
 import { CancelledError } from '../../src/shared/requests';
+import { Token } from './testToken';
 
 /** A worker that records requests; the test answers them in any order. */
 class FakeWorker extends EventEmitter implements WorkerLike {
@@ -21,23 +22,6 @@ class FakeWorker extends EventEmitter implements WorkerLike {
   /** Answers the request with id `inReplyTo`, in an envelope as the worker sends it. */
   reply(inReplyTo: string, r: WorkerReply): void {
     this.emit('message', { ...r, id: `worker-${++this.replies}`, inReplyTo });
-  }
-}
-
-/** A cancellation token that the test cancels. */
-class Token {
-  isCancellationRequested = false;
-  private readonly listeners = new Set<() => void>();
-  onCancellationRequested(listener: () => void) {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-  cancel(): void {
-    this.isCancellationRequested = true;
-    for (const l of [...this.listeners]) l();
-  }
-  get listening(): number {
-    return this.listeners.size;
   }
 }
 

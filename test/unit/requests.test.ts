@@ -1,26 +1,10 @@
 import { strict as assert } from 'assert';
 import { type Envelope, ProtocolError, unexpected } from '../../src/shared/protocol';
 import { CancelledError, Envelopes, Requests, type Settle } from '../../src/shared/requests';
+import { Token } from './testToken';
 
 type Ask = { type: 'ask'; question: string };
 type Answer = { type: 'progress'; percent: number } | { type: 'answer'; text: string } | { type: 'refusal'; reason: string };
-
-/** A cancellation token that the test cancels. */
-class Token {
-  isCancellationRequested = false;
-  private readonly listeners = new Set<() => void>();
-  onCancellationRequested(listener: () => void) {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-  cancel(): void {
-    this.isCancellationRequested = true;
-    for (const l of [...this.listeners]) l();
-  }
-  get listening(): number {
-    return this.listeners.size;
-  }
-}
 
 function setup() {
   const sent: Envelope<Ask>[] = [];
