@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadFrModel } from '../../src/engine/model';
+import { type FrModel, loadFrModel } from '../../src/engine/model';
 import { float16Bits, float16Values } from '../../src/engine/onnx/float16';
 import { DataType, type Model, type TensorProto, encodeModel, makeTensor, tensorDims, tensorFloats } from '../../src/engine/onnx/proto';
 import { createSession, ort } from '../../src/engine/runtime';
@@ -21,6 +21,14 @@ async function load(model: Model, name: string) {
 }
 
 /** The model with tensors, initializers, nodes and graph inputs/outputs renamed. */
+/** One pair explained by a fresh explainer of the model, released afterwards. */
+async function explainOnce(model: FrModel, a: Float32Array, b: Float32Array) {
+  const explainer = await Explainer.create(model);
+  const [result] = await explainer.explainBatch(a, b, 0.1);
+  await explainer.release();
+  return result;
+}
+
 function renamed(model: Model, names: Record<string, string>): Model {
   const copy = structuredClone(model);
   const graph = copy.graph!;
@@ -92,13 +100,7 @@ describe('models as users bring them', () => {
     const [twin, clash] = [await load(model, 'twin'), await load(clashing, 'clash')];
     const a = randomValues(3 * 36, 5);
     const b = randomValues(3 * 36, 6);
-    const explain = async (m: typeof twin.model) => {
-      const explainer = await Explainer.create(m);
-      const [result] = await explainer.explainBatch(a, b, 0.1);
-      await explainer.release();
-      return result;
-    };
-    const [expected, actual] = [await explain(twin.model), await explain(clash.model)];
+    const [expected, actual] = [await explainOnce(twin.model, a, b), await explainOnce(clash.model, a, b)];
     assert.deepStrictEqual(actual, expected);
 
     // The score is the cosine of onnxruntime's own run of the clashing file.
@@ -119,13 +121,7 @@ describe('models as users bring them', () => {
       assert.ok(f16.model.warnings.some((w) => /computes in float16/.test(w)), f16.model.warnings.join('; '));
       const a = randomValues(3 * 36, 7);
       const b = randomValues(3 * 36, 8);
-      const explain = async (m: typeof twin.model) => {
-        const explainer = await Explainer.create(m);
-        const [result] = await explainer.explainBatch(a, b, 0.1);
-        await explainer.release();
-        return result;
-      };
-      const [expected, actual] = [await explain(twin.model), await explain(f16.model)];
+      const [expected, actual] = [await explainOnce(twin.model, a, b), await explainOnce(f16.model, a, b)];
       assert.ok(actual.maps[0].similarity instanceof Float32Array);
       // The Casts to float16 and back round the input and the embedding; the rest is the twin's float32 arithmetic.
       const close = (u: Float32Array, v: Float32Array, what: string) => {
