@@ -74,6 +74,12 @@ export async function inspectModel(modelPath: string, options: LoadOptions = {})
   };
 }
 
+/** Why the maps cannot be computed with the model; undefined when they can. */
+export function unsupportedReason(r: ModelReport): string | undefined {
+  if (r.supported) return undefined;
+  return r.refusal ?? `no rule for ${r.missing.map((m) => `${m.op} (${m.nodes} node${m.nodes === 1 ? '' : 's'}, e.g. "${m.example}")`).join(', ')}`;
+}
+
 /** The report as lines for a person. */
 export function formatReport(r: ModelReport): string[] {
   const shape = (s: (number | string)[]) => `[${s.join(', ')}]`;
@@ -84,7 +90,7 @@ export function formatReport(r: ModelReport): string[] {
     `ops: ${Object.entries(r.ops).map(([op, n]) => `${op} ${n}`).join(', ')}`,
     r.supported
       ? 'gradients: every op on the path from the input to the embedding has a rule'
-      : `gradients: cannot explain: ${r.refusal ?? `no rule for ${r.missing.map((m) => `${m.op} (${m.nodes} node${m.nodes === 1 ? '' : 's'}, e.g. "${m.example}")`).join(', ')}`}`,
+      : `gradients: cannot explain: ${unsupportedReason(r)}`,
     `quantization: ${r.quantization}`,
     `batch: ${r.batch === 'dynamic' ? 'dynamic (the file leaves the batch open)' : 'relaxed (the file fixes batch 1; the engine opens it)'}`,
     `preprocessing: (v − ${p.mean}) / ${p.std}, ${p.channelOrder} (${p.source})`,

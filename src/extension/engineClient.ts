@@ -2,8 +2,8 @@
 // request helper, and a cancelled request stops the worker (a fresh one starts for the next
 // request, and the requests still waiting are sent to it).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
-import type { Envelope, ExplainJob, Fallback, JobFailure, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
-import { unexpected } from '../shared/protocol';
+import type { Envelope, ExplainJob, Fallback, InspectJob, JobFailure, ModelInspection, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import { ProtocolError, unexpected } from '../shared/protocol';
 import { type CancellationTokenLike, CancelledError, Requests, type Settle } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
 
@@ -56,6 +56,15 @@ export class EngineClient {
     return this.run({ type: 'pairListPair', job }, {});
   }
 
+  /** What the engine makes of a model (`xssab inspect`); rejects with the EngineFailure of a model it cannot load. */
+  inspect(job: InspectJob, token?: CancellationTokenLike): Promise<ModelInspection> {
+    return this.requests.request({ type: 'inspect', job }, (reply, settle: Settle<ModelInspection>) => {
+      if (reply.type === 'inspected') settle.resolve(reply.inspection);
+      else if (reply.type === 'failed') settle.reject(new EngineFailure(reply.error));
+      else throw new ProtocolError(`unexpected "${reply.type}" reply to an inspect request`);
+    }, { token });
+  }
+
   /** Stops the worker and fails whatever is still running. */
   dispose(): void {
     this.stopWorker();
@@ -77,6 +86,8 @@ export class EngineClient {
         case 'failed':
           settle.reject(new EngineFailure(reply.error));
           break;
+        case 'inspected':
+          throw new ProtocolError('an "inspected" reply to an explanation request');
         default:
           unexpected(reply);
       }

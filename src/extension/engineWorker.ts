@@ -6,7 +6,9 @@ import { Engine } from '../engine/engine';
 import { pairPayload, readSummary } from '../engine/explainPairs/load';
 import { ExplainPairsError } from '../engine/explainPairs/run';
 import { toPayload } from '../engine/output';
-import type { Envelope, ExplainJob, JobFailure, JobImage, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import { formatReport, inspectModel, unsupportedReason } from '../engine/inspect';
+import { defaultModelPath } from '../engine/model';
+import type { Envelope, ExplainJob, InspectJob, JobFailure, JobImage, ModelInspection, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { unexpected } from '../shared/protocol';
 import { mapBuffers, rawMap } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
@@ -79,7 +81,15 @@ async function explain(job: ExplainJob, reply: Replier): Promise<void> {
   done(reply, await toPayload(pair, rawMap), loadMs);
 }
 
-async function run(request: WorkerRequest, reply: Replier): Promise<void> {
+/** `xssab inspect` of the job's model, as lines and the reason it cannot be explained (if any). */
+async function inspect(job: InspectJob): Promise<ModelInspection> {
+  const report = await inspectModel(job.model ?? defaultModelPath());
+  const problem = unsupportedReason(report);
+  return { lines: formatReport(report), ...(problem ? { problem } : {}) };
+}
+
+/** Answers one request with its replies; never throws (a failure is the `failed` reply). */
+export async function run(request: WorkerRequest, reply: Replier): Promise<void> {
   try {
     switch (request.type) {
       case 'explain':
@@ -87,6 +97,9 @@ async function run(request: WorkerRequest, reply: Replier): Promise<void> {
         break;
       case 'pairListPair':
         done(reply, pairListPair(request.job));
+        break;
+      case 'inspect':
+        reply({ type: 'inspected', inspection: await inspect(request.job) });
         break;
       default:
         unexpected(request);

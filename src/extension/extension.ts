@@ -13,6 +13,7 @@ import { EngineClient } from './engineClient';
 import { failureReport } from './failures';
 import { installCommandLineCommand } from './installCommandLine';
 import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from './images';
+import { type InspectionHost, type ModelChoice, ModelSettingWatcher, inspectAndReport, settingsChoice } from './modelInspection';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
 import { explainPairListCommand, reviveGallery } from './pairListCommand';
@@ -41,10 +42,11 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   const testing = context.extensionMode === vscode.ExtensionMode.Test;
   const notifications: TestApi['notifications'] = [];
-  const notify = (level: Level, message: string) => {
+  /** Shows a notification; resolves with the button pressed, if any. */
+  const notify = (level: Level, message: string, ...buttons: string[]) => {
     if (testing) notifications.push({ level, message });
     const show = { error: vscode.window.showErrorMessage, warning: vscode.window.showWarningMessage, info: vscode.window.showInformationMessage }[level];
-    void show(message);
+    return show(message, ...buttons);
   };
 
   /** What the user is told about a failure; it is logged, unexpected ones in full. */
@@ -172,6 +174,23 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       log: output,
     }),
   );
+  // The model the settings name is inspected when it changes (and now, when one is set).
+  const inspectionHost: InspectionHost = { inspect: (job) => engine.inspect(job), log: output, notify, failureText };
+  const modelWatcher = new ModelSettingWatcher(inspectionHost, readSettings);
+  context.subscriptions.push(
+    { dispose: () => modelWatcher.dispose() },
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(`${SECTION}.model`) && modelWatcher.changed()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => modelWatcher.changed()),
+  );
+  modelWatcher.changed();
+  /** The Explorer's .onnx file, else the settings' model or a file the user picks. */
+  const inspectModel = async (clicked?: unknown) => {
+    const file = asUri(clicked);
+    const settings = readSettings();
+    const choice = file ? chosenModel(file) : await pickModel(settingsChoice(settings), settings.ignoredWorkspaceModel);
+    return choice && inspectAndReport(inspectionHost, choice, true);
+  };
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.inspectModel', guarded(inspectModel, report)));
   if (!testing) return undefined;
   return {
     notifications,
@@ -209,6 +228,23 @@ async function pickPair(clicked: unknown, selected: unknown): Promise<[vscode.Ur
     if (!isImagePath(uri.fsPath)) throw new UsageError(`${path.basename(uri.fsPath)} is not an image (expected ${IMAGE_EXTENSIONS.join(', ')})`);
   }
   return pair;
+}
+
+/** The settings' model or a model file the user picks; undefined when the user cancelled. */
+async function pickModel(configured: ModelChoice, ignoredWorkspaceModel?: string): Promise<ModelChoice | undefined> {
+  const ignored = ignoredWorkspaceModel ? ` (this workspace's "${ignoredWorkspaceModel}" is ignored: the workspace is not trusted)` : '';
+  const settingsItem = { label: 'The model in the settings', description: (configured.model ?? 'the bundled model') + ignored };
+  const fileItem = { label: 'An ONNX model file…', description: 'choose one' };
+  const picked = await vscode.window.showQuickPick([settingsItem, fileItem], { title: 'xSSAB: Inspect Model' });
+  if (picked === settingsItem) return configured;
+  if (picked !== fileItem) return undefined;
+  const files = await vscode.window.showOpenDialog({ title: 'xSSAB: the ONNX model to inspect', filters: { 'ONNX models': ['onnx'] }, openLabel: 'Inspect' });
+  return files?.[0] && chosenModel(files[0]);
+}
+
+function chosenModel(file: vscode.Uri): ModelChoice {
+  if (file.scheme !== 'file') throw new UsageError(`${file.toString()}: only files on disk can be inspected`);
+  return { model: file.fsPath, origin: 'chosen file' };
 }
 
 /** The image in the active editor tab, if any: it becomes the first of the pair. */

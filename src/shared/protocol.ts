@@ -130,8 +130,21 @@ export interface PairListPairJob {
   model: ModelEntry['key'];
 }
 
+/** A model to inspect (`xssab inspect`); undefined = the bundled model. */
+export interface InspectJob {
+  model?: string;
+}
+
+/** What the engine makes of a model, as the host shows it. */
+export interface ModelInspection {
+  /** The report as `xssab inspect` prints it, one line each. */
+  lines: string[];
+  /** Why the maps cannot be computed with this model (the ops without a gradient rule); undefined when they can. */
+  problem?: string;
+}
+
 /** Host → worker. */
-export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'pairListPair'; job: PairListPairJob };
+export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'pairListPair'; job: PairListPairJob } | { type: 'inspect'; job: InspectJob };
 
 export interface JobFailure {
   message: string;
@@ -159,6 +172,8 @@ export type WorkerReply =
   | { type: 'progress'; message: string }
   | { type: 'fallback'; fallback: Fallback }
   | { type: 'done'; payload: ExplanationPayload; loadMs?: number }
+  /** The answer to an `inspect` request. */
+  | { type: 'inspected'; inspection: ModelInspection }
   | { type: 'failed'; error: JobFailure };
 
 // ------------------------------------------------------------ validation

@@ -29,6 +29,15 @@ describe('walkthrough', () => {
       }
     }
     assert.ok(walkthrough.steps.some((s: { description: string }) => s.description.includes('command:xssab.trySamples')));
+    const ownModel = walkthrough.steps.find((s: { id: string }) => s.id === 'ownModel');
+    assert.ok(ownModel.description.includes('(command:xssab.inspectModel)'), 'the model step inspects the model');
+  });
+
+  it('registers every contributed command in the extension', () => {
+    const dir = path.join(root, 'src', 'extension');
+    const sources = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const registered = new Set([...sources.matchAll(/registerCommand\('([\w.]+)'/g)].map((m) => m[1]));
+    assert.deepEqual([...commands].filter((c) => !registered.has(c as string)), []);
   });
 
   it('has the media of every step, and the .vsix takes them', () => {
