@@ -194,14 +194,21 @@ describe('explain-pairs runs', function () {
     assert.ok(!fs.existsSync(path.join(tmp, 'm2')) && !fs.existsSync(path.join(tmp, 'm3')), 'nothing is written when shards do not fit');
   });
 
-  it('groups the run by a gender table joined per image: exact per-group counts and rates, the cross-group pair apart', async () => {
-    // Resuming a copy of the whole run explains nothing again: only the summary is rewritten.
-    const out = path.join(tmp, 'by-gender');
-    fs.cpSync(wholeOut, out, { recursive: true });
+  /** Each crop's gender: the man_* crops M, the sample* ones F. */
+  const genderTable = () => {
     const table = path.join(tmp, 'gender.csv');
     const images = [...new Set(LIST.flatMap(([a, b]) => [a, b]))];
     fs.writeFileSync(table, `image,gender\n${images.map((n) => `${crop(n)},${n.startsWith('sample') ? 'F' : 'M'}`).join('\n')}\n`);
-    const s = await explainPairList({ list, out, engine, batch: 4, attributes: table, by: ['gender'], minGroup: 1 });
+    return table;
+  };
+  let byGender: PairListSummary;
+  const byGenderOut = path.join(tmp, 'by-gender');
+
+  it('groups the run by a gender table joined per image: exact per-group counts and rates, the cross-group pair apart', async () => {
+    // Resuming a copy of the whole run explains nothing again: only the summary is rewritten.
+    const out = byGenderOut;
+    fs.cpSync(wholeOut, out, { recursive: true });
+    const s = (byGender = await explainPairList({ list, out, engine, batch: 4, attributes: genderTable(), by: ['gender'], minGroup: 1 }));
     const [m] = s.groups!.models;
     // Pairs 0–4 are M/M (genuine 0, 2, 4; impostors 1, 3 both false matches); 5–7 F/F (pair 6
     // genuine, a false non-match; 5 and 7 impostors, rejected); pair 8 is genuine across F/M.
@@ -227,6 +234,24 @@ describe('explain-pairs runs', function () {
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     assert.match(html, /Error rates by gender/);
     assert.match(html, /<td>gender=F\/M<\/td><td>1<\/td><td>0<\/td>/);
+  });
+
+  it('merges shards run with --by into the group table of one run, and refuses shards of other lenses', async () => {
+    // The shards of the merge test, resumed with --by: only their summaries are rewritten.
+    const shards = [1, 2, 3].map((i) => path.join(tmp, `gender-shard${i}`));
+    for (const [i, out] of shards.entries()) {
+      fs.cpSync(path.join(tmp, `shard${i + 1}`), out, { recursive: true });
+      await explainPairList({ list, out, engine, batch: 4, shard: { index: i + 1, count: 3 }, attributes: genderTable(), by: ['gender'], minGroup: 1 });
+    }
+    const merged = path.join(tmp, 'gender-merged');
+    const { summary } = await mergePairListShards(merged, shards);
+    assert.deepStrictEqual(summary.groups, byGender.groups);
+    const files = byGender.groups!.models[0].groups.flatMap((g) => g.aggregates!.flatMap((a) => MAP_KINDS.map((k) => a.maps[k].npy)));
+    assert.strictEqual(files.length, 5 * 3, 'F/F: TNM, FNM; M/M: TM, FM; F/M: FNM; three maps each');
+    for (const file of files) assert.deepStrictEqual(npy(merged, file), npy(byGenderOut, file), file);
+
+    await assert.rejects(mergePairListShards(path.join(tmp, 'gm2'), [shards[0], path.join(tmp, 'shard2')]), /shard2: its fairness lens \(groups\.json\) differs from .*gender-shard1's \(no --by, .*gender-shard1 --by gender\)/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'gm2')), 'nothing is written when the lenses differ');
   });
 });
 

@@ -14,7 +14,7 @@ import { encodePng } from '../image';
 import { npyBytes } from '../npy';
 import { prepareOutputDir, writeFileAtomic } from '../files';
 import { OVERLAY_OPACITY, writeExplanation } from '../output';
-import { type ImagePair, type PairAttribute, readPairList } from '../pairList';
+import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
@@ -26,8 +26,7 @@ import { cacheDir } from '../shapeCache';
 import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCache';
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { type AttributeSources, withAttributes } from './attributes';
-import { groupTable } from './fairness';
-import { writeGroupAggregates } from './groupMaps';
+import { type GroupLens, shardsLens, writeGroups } from './lens';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
 import { UserError } from '../../shared/errors';
@@ -76,13 +75,6 @@ export interface ExplainPairsOptions extends AttributeSources {
   /** Root of the on-disk embedding cache; undefined keeps none (default: embeddings/ in the xSSAB cache). */
   embeddingCache?: string;
   /** Fairness lens: fewer genuine or impostor pairs and a group is not compared (default MIN_GROUP). */
-  minGroup?: number;
-}
-
-/** The fairness lens of a summary: each pair's attributes, grouped by `by`. */
-export interface GroupLens {
-  attributes: ReadonlyMap<number, Record<string, PairAttribute>>;
-  by: readonly string[];
   minGroup?: number;
 }
 
@@ -295,10 +287,13 @@ async function thumbRow(tiles: Uint8Array[], w: number, h: number): Promise<Buff
 
 /**
  * Joins the outputs of `--shard i/n` runs of one list into one run in `out`: the records, each
- * pair's files (copied), and a summary, aggregate maps and report over all of them. Shards may
- * come from other machines: model paths may differ, model contents (sha256) may not.
+ * pair's files (copied), the fairness lens (groups.json), and a summary, aggregate maps and report
+ * over all of them. Shards may come from other machines: model paths may differ, model contents
+ * (sha256) may not.
  */
 export async function mergePairListShards(out: string, shardDirs: readonly string[]): Promise<{ settings: RunSettings; summary: PairListSummary }> {
+  // Checked before anything is written.
+  const lens = shardsLens(shardDirs, (message) => new ExplainPairsError(message));
   const { settings, records, shardOf } = mergeShardRecords<RunSettings, PairListRecord>(out, shardDirs, {
     settingsFile: SETTINGS_FILE,
     recordsFile: RECORDS_FILE,
@@ -309,7 +304,7 @@ export async function mergePairListShards(out: string, shardDirs: readonly strin
     const from = path.join(shardOf.get(r.index)!, r.dir);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(out, r.dir), { recursive: true });
   }
-  return { settings, summary: await writeSummary(out, settings, records) };
+  return { settings, summary: await writeSummary(out, settings, records, lens) };
 }
 
 /** Summary, aggregate maps and report of the records so far. */
@@ -339,10 +334,8 @@ export async function writeSummary(out: string, settings: RunSettings, records: 
       aggregates: modelDifferences,
     };
   }
-  if (lens) {
-    summary.groups = groupTable(settings.models, records, lens.attributes, lens.by, lens.minGroup);
-    await writeGroupAggregates(out, settings.models, summary.groups, records, lens.attributes);
-  }
+  const groups = await writeGroups(out, settings.models, records, lens);
+  if (groups) summary.groups = groups;
   writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary) + '\n');
   await writeReport(out, summary);
   return summary;
