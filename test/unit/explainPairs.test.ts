@@ -10,6 +10,7 @@ import { Engine } from '../../src/engine/engine';
 import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
 import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
 import { headlineInWords } from '../../src/engine/explainPairs/report';
+import { openRunStore } from '../../src/engine/explainPairs/store';
 import { SCORE_BINS, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
 import { GROUPS, type PairListSummary } from '../../src/shared/pairListSummary';
 import { readNpy } from '../../src/engine/output';
@@ -100,6 +101,21 @@ describe('explain-pairs runs', function () {
     const bytes = Uint8Array.from(Buffer.from(payload.maps.b.combined.data, 'base64'));
     assert.deepStrictEqual(new Float32Array(bytes.buffer), npy(wholeOut, path.join(whole.pairs[1].dir, 'model-a', 'b_combined.npy')));
     assert.ok(fs.statSync(path.join(wholeOut, 'report.html')).size > 5000);
+  });
+
+  it('reads the run back through its store: settings, every record in list order, thumbnails of explained pairs', async () => {
+    const store = openRunStore(wholeOut);
+    assert.deepStrictEqual(store.summary, readSummary(wholeOut));
+    assert.deepStrictEqual([store.settings.pairs, store.settings.models[0].threshold, store.settings.shard], [11, 0.5659, { index: 1, count: 1 }]);
+    const records = store.records();
+    assert.deepStrictEqual(records.map((r) => r.index), [...Array(11).keys()]);
+    assert.deepStrictEqual(records.map((r) => r.a), LIST.map(([a]) => crop(a)));
+    assert.deepStrictEqual(records[1].outcomes, whole.pairs.find((p) => p.index === 1)!.outcomes);
+    const thumb = (await store.thumbnail(records[1]))!;
+    // A PNG of one row per model: two faces of THUMB_FACE (64) pixels side by side.
+    assert.deepStrictEqual([thumb.subarray(1, 4).toString(), thumb.readUInt32BE(16), thumb.readUInt32BE(20)], ['PNG', 128, 64]);
+    assert.strictEqual(await store.thumbnail(records[10]), undefined, 'a failed pair has none');
+    assert.throws(() => openRunStore(tmp), /no explain-pairs\.json, not an explain-pairs output folder/);
   });
 
   it('writes aggregate maps equal to the mean of the per-pair maps of both faces', () => {

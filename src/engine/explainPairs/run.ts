@@ -18,7 +18,6 @@ import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
 import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
-import type { MethodSetting } from '../methods/method';
 import { XSSAB_SETTING } from '../methods/registry';
 import { writeReport } from './report';
 import { dot } from '../embeddings';
@@ -29,28 +28,11 @@ import { type AttributeSources, withAttributes } from './attributes';
 import { type GroupLens, shardsLens, writeGroups } from './lens';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
-import { UserError } from '../../shared/errors';
+import { ExplainPairsError, RECORDS_FILE, type RunSettings } from './store';
 
 export { SETTINGS_FILE, SUMMARY_FILE };
 
-export class ExplainPairsError extends UserError {}
-
-export const RECORDS_FILE = 'pairs.jsonl';
-
-/** Settings of a run, stored in explain-pairs.json: a resumed run must use the same. */
-export interface RunSettings {
-  version: 1;
-  list: string;
-  lfwRoot?: string;
-  shard: { index: number; count: number };
-  /** Pairs in the whole list. */
-  pairs: number;
-  models: ModelEntry[];
-  /** Which pairs are explained (selectionSpec), when not all. */
-  explain?: string;
-  /** The explanation method with its parameters (explain-pairs runs xSSAB). */
-  method: MethodSetting;
-}
+export { ExplainPairsError, RECORDS_FILE, type RunSettings };
 
 export interface ExplainPairsOptions extends AttributeSources {
   /** A CSV/text pair list (a,b[,label]), or LFW's pairs.txt when `lfwRoot` is given. */
