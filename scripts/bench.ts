@@ -24,6 +24,14 @@ import { Random } from '../src/engine/random';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../src/engine/runtime';
 import { Explainer } from '../src/engine/xssab';
 
+/** The methods timed against xSSAB's DPR map, with the Patch-Samples table's parameters (README). */
+const BENCH_METHODS = [
+  methodSetting('saliency'),
+  methodSetting('occlusion'),
+  methodSetting('random-masks', { masks: 100 }),
+  methodSetting('smoothgrad-xssab', { samples: 8 }),
+];
+
 interface Options {
   json: boolean;
   model: string;
@@ -220,9 +228,16 @@ async function main() {
   const dprMaps = (setting: typeof XSSAB_SETTING, pairs: MethodPair[]) => () => createMethod(setting, ctx).attribute(pairs, 'first');
   const perImage = (c: Comparison, images: number): Comparison => ({ ...c, bMs: c.bMs / images, ratio: c.ratio / images, ratioIqr: [c.ratioIqr[0] / images, c.ratioIqr[1] / images] });
   const dprVsPair = perImage(await interleaved(Math.max(5, Math.ceil(options.runs / 3)), () => explainer.explainBatch(a, b, model.threshold), dprMaps(XSSAB_SETTING, dprPairs)), dprPairs.length);
-  // Occlusion's 1,173 forward runs per image: a few rounds of one image each.
+  // Every other method's DPR map of one image against xSSAB's, each pair of them in one loop, with
+  // the parameters of the README's Patch-Samples table. Occlusion's 1,173 forward runs per image
+  // allow only a few rounds.
   const one = dprPairs.slice(0, 1);
-  const occlusion = await interleaved(3, dprMaps(XSSAB_SETTING, one), dprMaps(methodSetting('occlusion'), one), 1);
+  const perMethod: Record<string, string | number> = {};
+  for (const setting of BENCH_METHODS) {
+    const c = await interleaved(setting.name === 'occlusion' ? 3 : 5, dprMaps(XSSAB_SETTING, one), dprMaps(setting, one), 1);
+    const key = setting.name.replace(/-/g, '_');
+    Object.assign(perMethod, { [`${key}_over_xssab`]: round(c.ratio), [`${key}_over_xssab_iqr`]: iqr(c), [`${key}_map_ms`]: round(c.bMs) });
+  }
 
   const result = {
     ...session,
@@ -238,9 +253,7 @@ async function main() {
     dpr_map_over_explain_pair_iqr: iqr(dprVsPair),
     dpr_xssab_map_ms: round(dprVsPair.bMs),
     dpr_explain_pair_ms: round(dprVsPair.aMs),
-    occlusion_over_xssab: round(occlusion.ratio),
-    occlusion_over_xssab_iqr: iqr(occlusion),
-    occlusion_map_ms: round(occlusion.bMs),
+    ...perMethod,
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
     detect_align_ms_9mp_photo: round(await largePhotoMs(options.runs)),
     explain_pairs_per_s: round(await explainPairsPerSecond(modelPath, options.ep)),
