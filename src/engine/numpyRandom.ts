@@ -1,6 +1,7 @@
 // numpy's legacy random stream (np.random.seed / RandomState: MT19937), as far as the Patch-LFW
-// reference draws from it: seeding with an integer, randint(low, high, size) and choice(a, size).
-// With it a set built from LFW alone reproduces the reference's patch coordinates exactly.
+// reference draws from it: seeding with an integer, randint(low, high, size), choice(a, size) and
+// shuffle/permutation. With it a set built from LFW alone reproduces the reference's patch
+// coordinates, and --reference-compat its random pixel order, exactly.
 
 const N = 624;
 const M = 397;
@@ -41,27 +42,44 @@ export class NumpyRandomState {
   }
 
   /**
-   * randint(low, high, size): integers in low … high−1 as the legacy generator draws them for a
-   * range below 2³²: each value is a 32-bit output masked to the smallest all-ones mask covering
-   * high − 1 − low, drawn again while it exceeds that range.
+   * random_interval(max): a value in 0 … max, as numpy draws it for max below 2³²: a 32-bit output
+   * masked to the smallest all-ones mask covering max, drawn again while it exceeds max.
    */
+  private interval(max: number): number {
+    if (max === 0) return 0;
+    let mask = max;
+    for (const shift of [1, 2, 4, 8, 16]) mask |= mask >>> shift;
+    let value: number;
+    do value = (this.nextUint32() & mask) >>> 0;
+    while (value > max);
+    return value;
+  }
+
+  /** randint(low, high, size) for a range below 2³²: low + random_interval(high − 1 − low), size times. */
   randint(low: number, high: number, size: number): number[] {
     const range = high - 1 - low;
     if (!Number.isInteger(low) || !Number.isInteger(high) || range < 0 || range > 0xfffffffe) throw new RangeError(`randint(${low}, ${high}): need low < high, a range below 2³²`);
-    let mask = range;
-    for (const shift of [1, 2, 4, 8, 16]) mask |= mask >>> shift;
-    return Array.from({ length: size }, () => {
-      if (range === 0) return low;
-      let value: number;
-      do value = (this.nextUint32() & mask) >>> 0;
-      while (value > range);
-      return low + value;
-    });
+    return Array.from({ length: size }, () => low + this.interval(range));
   }
 
   /** choice(a, size) with replacement and uniform weights: a[randint(0, len(a), size)]. */
   choice<T>(a: readonly T[], size: number): T[] {
     if (a.length === 0) throw new RangeError('choice: the population is empty');
     return this.randint(0, a.length, size).map((i) => a[i]);
+  }
+
+  /** shuffle(x) in place: from the last position down to 1, swap x[i] with x[random_interval(i)]. */
+  shuffle<T>(x: T[] | Uint32Array): void {
+    for (let i = x.length - 1; i > 0; i--) {
+      const j = this.interval(i);
+      [x[i], x[j]] = [x[j], x[i]];
+    }
+  }
+
+  /** permutation(n): np.arange(n) shuffled. */
+  permutation(n: number): Uint32Array {
+    const order = Uint32Array.from({ length: n }, (_, i) => i);
+    this.shuffle(order);
+    return order;
   }
 }

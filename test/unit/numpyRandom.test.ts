@@ -5,6 +5,13 @@
 //   rs = np.random.RandomState(3); rs.randint(0, 2**32, size=700, dtype=np.uint32)[623:628]
 //   np.random.seed(3); np.random.randint(0, 96, 27); np.random.randint(16, 112, 27)
 //   np.random.choice(list(range(11998)), 1); np.random.choice(list(range(11998)), 5)
+//   np.random.RandomState(3).permutation(5), .permutation(6)
+//   np.random.seed(3); p = np.arange(0, 12544); np.random.shuffle(p)   # the reference's random order
+// (the two small permutations also follow by hand from the raw outputs of seed 3 below: shuffle
+// swaps x[i] with x[j], j = output & mask(i) redrawn while > i, for i = n−1 … 1; permutation(6)
+// redraws once, at i = 2: 3607553667 & 3 = 3), and from numpy's own test suite
+// (numpy/random/tests/test_random.py, TestRandomDist.test_shuffle, seed 1234567890):
+//   shuffle([1, 2, 3, 4, 5, 6, 7, 8, 9, 0]) → [0, 1, 9, 6, 2, 4, 5, 8, 7, 3]
 // and for the Patch-LFW draws the reference's procedure written out in Python with numpy (pairs
 // A1-A2 same, B1-C1 different, D1-D2 same, E1-F1 different, A3-G1 different):
 //   for label in ['different', 'same']:
@@ -46,6 +53,20 @@ describe('numpy legacy random stream (MT19937)', () => {
     assert.deepStrictEqual(r.choice(population, 5), [545, 2161, 11265, 8021, 8060]);
     assert.deepStrictEqual(new NumpyRandomState(3).randint(5, 6, 3), [5, 5, 5]);
     assert.throws(() => r.randint(3, 3, 1), /need low < high/);
+  });
+
+  it('shuffles and permutes as numpy\'s legacy shuffle does (the reference\'s random pixel order)', () => {
+    const list = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    new NumpyRandomState(1234567890).shuffle(list);
+    assert.deepStrictEqual(list, [0, 1, 9, 6, 2, 4, 5, 8, 7, 3]);
+    assert.deepStrictEqual([...new NumpyRandomState(3).permutation(5)], [3, 4, 1, 0, 2]);
+    assert.deepStrictEqual([...new NumpyRandomState(3).permutation(6)], [3, 5, 4, 1, 0, 2]);
+    const order = new NumpyRandomState(3).permutation(112 * 112);
+    assert.deepStrictEqual([...order.slice(0, 10)], [1941, 6721, 1054, 760, 11504, 11047, 714, 5916, 5986, 10701]);
+    assert.deepStrictEqual([...order.slice(-5)], [9160, 9859, 11513, 1688, 5994]);
+    assert.strictEqual(order[6271], 9748);
+    assert.strictEqual(new Set(order).size, 112 * 112);
+    assert.deepStrictEqual([...new NumpyRandomState(3).permutation(1)], [0]);
   });
 
   it('draws Patch-LFW as the reference does: impostor pass, then genuine pass, each from seed 3', () => {
