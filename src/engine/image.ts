@@ -87,3 +87,15 @@ export async function resizeRgb(img: RgbImage, width: number, height: number): P
     .toBuffer();
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
+
+/**
+ * The image as writing it to a JPEG of this quality and reading it back gives it (sharp's
+ * libjpeg: baseline, 4:2:0 chroma subsampling, as OpenCV's imwrite; the bits may still differ).
+ */
+export async function jpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+  const jpeg = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .jpeg({ quality, chromaSubsampling: '4:2:0' })
+    .toBuffer();
+  const data = await sharp(jpeg).raw().toBuffer();
+  return { width: img.width, height: img.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
