@@ -7,7 +7,7 @@ import { evaluateDpr } from '../engine/patchlfw/dpr';
 import { type BenchPair, LfwError, checkImagesExist, parseReferenceFile, readListPairs, readLfwPairs } from '../engine/patchlfw/lfw';
 import type { MethodSetting } from '../engine/methods/method';
 import { METHOD_NAMES, methodEntry, methodSetting, parseParamAssignments } from '../engine/methods/registry';
-import { type DprSummary, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
+import { type DprSummary, arithmeticText, mergeShards, summaryTable, writeReport } from '../engine/patchlfw/report';
 import { UsageError } from '../shared/errors';
 import { MODEL_OPTIONS, integer, number, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
@@ -18,8 +18,9 @@ export const PATCH_LFW_USAGE = `  xssab patch-lfw build (--lfw ROOT --pairs pair
                                 build a patched set (27 patches of 16×16 px on each first image)
   xssab patch-lfw evaluate --set DIR --out DIR [--methods ${METHOD_NAMES.join(',')}]
                         [--param METHOD.NAME=VALUE]... [--masks N] [--seed N]
-                        [--threshold T] [--shard i/n|auto] [--batch N] [--model FILE]
-                                run the DPR protocol (resumes an interrupted run in the same --out)
+                        [--threshold T] [--shard i/n|auto] [--batch N] [--model FILE] [--reference-compat]
+                                run the DPR protocol (resumes an interrupted run in the same --out);
+                                --reference-compat: the reference code's levels, counts, random order and JPEG round trips
   xssab patch-lfw merge OUT SHARD_DIR...   join the outputs of --shard runs`;
 
 /**
@@ -103,6 +104,7 @@ async function build(args: string[]): Promise<void> {
 function printSummary(summary: DprSummary, out: string): void {
   const s = summary.settings;
   console.log(`${summary.genuine} genuine and ${summary.impostor} impostor pairs of ${s.pairs}; threshold ${s.threshold.toFixed(4)} (${s.thresholdSource})`);
+  console.log(`arithmetic: ${arithmeticText(s)}`);
   console.log(summaryTable(summary));
   console.log(`report in ${path.resolve(out)} (open report.html)`);
 }
@@ -120,6 +122,7 @@ async function evaluate(args: string[]): Promise<void> {
       masks: { type: 'string' },
       seed: { type: 'string' },
       param: { type: 'string', multiple: true },
+      'reference-compat': { type: 'boolean' },
     },
   });
   if (!values.set || !values.out) throw new UsageError('patch-lfw evaluate needs --set DIR and --out DIR');
@@ -132,6 +135,7 @@ async function evaluate(args: string[]): Promise<void> {
     shard: shard(values.shard),
     batch: integer(values.batch, 'batch', 1),
     seed,
+    referenceCompat: values['reference-compat'] ?? false,
   };
   await withEngine(engineOptions(values), (engine) =>
     interruptible(async (signal, progress) => {

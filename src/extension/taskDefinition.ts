@@ -27,19 +27,21 @@ export interface XssabTaskProperties {
   threshold?: number;
   /** `i/n`: this run's share of the pairs. */
   shard?: string;
+  /** The reference code's DPR arithmetic (`--reference-compat`). */
+  referenceCompat?: boolean;
 }
 
 export type XssabTaskDefinition = vscode.TaskDefinition & XssabTaskProperties;
 
 /** Which properties each command takes; a property outside its list is refused (likely a typo). */
 const USES: Record<TaskCommand, readonly (keyof XssabTaskProperties)[]> = {
-  'patch-lfw': ['command', 'set', 'lfw', 'pairs', 'out', 'model', 'methods', 'threshold', 'shard'],
+  'patch-lfw': ['command', 'set', 'lfw', 'pairs', 'out', 'model', 'methods', 'threshold', 'shard', 'referenceCompat'],
   'patch-lfw-build': ['command', 'lfw', 'pairs', 'out', 'model'],
   calibrate: ['command', 'lfw', 'pairs', 'model'],
 };
 
 /** Every property name, checked by the compiler against the interface (and by a test against package.json). */
-export const TASK_PROPERTIES: Record<keyof XssabTaskProperties, 'string' | 'number' | 'string[]'> = {
+export const TASK_PROPERTIES: Record<keyof XssabTaskProperties, 'string' | 'number' | 'boolean' | 'string[]'> = {
   command: 'string',
   set: 'string',
   lfw: 'string',
@@ -49,6 +51,7 @@ export const TASK_PROPERTIES: Record<keyof XssabTaskProperties, 'string' | 'numb
   methods: 'string[]',
   threshold: 'number',
   shard: 'string',
+  referenceCompat: 'boolean',
 };
 
 /** A definition that cannot run, or a report that cannot be shown: its message is shown in the task's terminal as it is. */
@@ -98,8 +101,11 @@ function checkTypes(definition: Record<string, unknown>): XssabTaskProperties {
         ? Array.isArray(value) && value.every((v) => typeof v === 'string')
         : kind === 'number'
           ? typeof value === 'number' && Number.isFinite(value)
-          : typeof value === 'string' && value.trim() !== '';
-    if (!ok) throw new TaskError(`"${key}" must be ${kind === 'string[]' ? 'a list of strings' : kind === 'number' ? 'a number' : 'a non-empty string'}, got ${JSON.stringify(value)}`);
+          : kind === 'boolean'
+            ? typeof value === 'boolean'
+            : typeof value === 'string' && value.trim() !== '';
+    const wanted = { 'string[]': 'a list of strings', number: 'a number', boolean: 'true or false', string: 'a non-empty string' }[kind];
+    if (!ok) throw new TaskError(`"${key}" must be ${wanted}, got ${JSON.stringify(value)}`);
   }
   return definition as unknown as XssabTaskProperties;
 }
@@ -132,6 +138,7 @@ export function planTask(definition: Record<string, unknown>, base: string | und
       ...(d.methods ? ['--methods', d.methods.join(',')] : []),
       ...(d.threshold === undefined ? [] : ['--threshold', String(d.threshold)]),
       ...(d.shard ? ['--shard', d.shard] : []),
+      ...(d.referenceCompat ? ['--reference-compat'] : []),
       ...engine,
     ],
   });

@@ -4,9 +4,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Engine } from '../../src/engine/engine';
-import { decodeImage, encodePng } from '../../src/engine/image';
-import { MANIFEST, PATCH_COUNT, PATCH_SIZE, buildPatchedSet, readManifest } from '../../src/engine/patchlfw/build';
+import { Engine, toModelInput } from '../../src/engine/engine';
+import { dot, unitEmbeddings } from '../../src/engine/embeddings';
+import { type RgbImage, decodeImage, encodePng, jpegRoundTrip } from '../../src/engine/image';
+import { MANIFEST, PATCH_COUNT, PATCH_SIZE, buildPatchedSet, loadPatchedPair, readManifest } from '../../src/engine/patchlfw/build';
+import { REFERENCE_LEVELS, referenceRandomOrder } from '../../src/engine/patchlfw/reference';
 import { LEVELS, type PairRecord, type RunSettings, evaluateDpr, replacedCount, replacementOrder, replacePixels } from '../../src/engine/patchlfw/dpr';
 import { parseReferenceFile, readListPairs, readLfwPairs } from '../../src/engine/patchlfw/lfw';
 import { XSSAB_SETTING, methodSetting } from '../../src/engine/methods/registry';
@@ -268,7 +270,50 @@ describe('DPR runs', function () {
   });
 
   it('refuses to resume with other settings', async () => {
-    await assert.rejects(evaluateDpr(engine, { ...options(path.join(tmp, 'whole')), methods: [methodSetting('saliency')] }), /holds a run with other settings/);
+    await assert.rejects(
+      evaluateDpr(engine, { ...options(path.join(tmp, 'whole')), methods: [methodSetting('saliency')] }),
+      /whole: holds a run with other settings \(run\.json: methods xssab ≠ saliency\); choose another --out/,
+    );
+  });
+
+  it('refuses a run into the same --out with other method parameters, naming them', async () => {
+    const out = path.join(tmp, 'params');
+    const masks = (n: number) => [XSSAB_SETTING, methodSetting('random-masks', { masks: n })];
+    // Stopped once run.json is written, before any pair: the parameters are already recorded.
+    const stop = new Error('stop');
+    const controller = new AbortController();
+    await assert.rejects(evaluateDpr(engine, { ...options(out), methods: masks(2), signal: controller.signal, onThreshold: () => controller.abort(stop) }), (e) => e === stop);
+    const stored = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')) as RunSettings;
+    assert.deepStrictEqual(stored.methods, [{ name: 'xssab', params: {} }, { name: 'random-masks', params: { masks: 2, seed: 3 } }]);
+    await assert.rejects(evaluateDpr(engine, { ...options(out), methods: masks(3) }), /params: holds a run with other settings \(run\.json: random-masks\.masks 2 ≠ 3\)/);
+    await assert.rejects(
+      evaluateDpr(engine, { ...options(out), methods: [XSSAB_SETTING, methodSetting('random-masks', { masks: 2, seed: 4 })] }),
+      /random-masks\.seed 3 ≠ 4/,
+    );
+    await assert.rejects(evaluateDpr(engine, { ...options(out), methods: masks(2), seed: 5 }), /\(run\.json: seed 3 ≠ 5\)/);
+  });
+
+  it('--reference-compat: the reference\'s shared numpy order, int() counts and JPEG round trips; a resume without it is refused', async () => {
+    const out = path.join(tmp, 'compat');
+    const { settings, records } = await evaluateDpr(engine, { ...options(out), referenceCompat: true });
+    assert.strictEqual(settings.referenceCompat, true);
+    assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).referenceCompat, true);
+    // One pair by hand: the patched face and its partner as JPEGs (quality 95), the random order
+    // numpy's permutation of seed 3, level 15 % giving back int(0.15000000000000002 · 12544) = 1881
+    // pixels, the replaced face a JPEG again, against the partner written once more.
+    const entry = readManifest(set).pairs.find((p) => p.index === records[0].index)!;
+    const pair = await loadPatchedPair(set, entry);
+    const jpeg = (im: RgbImage) => jpegRoundTrip(im, 95);
+    const embed = async (im: RgbImage) => (await unitEmbeddings(engine.explainer, [toModelInput(im, engine.model.preprocessing)], 1))[0];
+    const [patched, partner] = [await jpeg(pair.patched), await jpeg(pair.b)];
+    assert.ok(Math.abs(records[0].patched - dot(await embed(patched), await embed(partner))) < 1e-5);
+    const count = Math.trunc(REFERENCE_LEVELS[2] * 112 * 112);
+    assert.strictEqual(count, 1881);
+    const replaced = await jpeg(replacePixels(patched, pair.original, referenceRandomOrder(3, 112 * 112), count));
+    assert.ok(Math.abs(records[0].random[2] - dot(await embed(replaced), await embed(await jpeg(partner)))) < 1e-5);
+    // The unpatched score stays that of the set's crops as they are.
+    assert.ok(Math.abs(records[0].original - dot(await embed(pair.original), await embed(pair.b))) < 1e-5);
+    await assert.rejects(evaluateDpr(engine, options(out)), /\(run\.json: referenceCompat true ≠ false\)/);
   });
 
   describe('on Patch-Samples with the default model', () => {

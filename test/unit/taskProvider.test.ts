@@ -60,6 +60,9 @@ describe('xssab task', () => {
         ],
         report: at('runs', 'a'),
       });
+      const compat = (referenceCompat: boolean) => plan({ command: 'patch-lfw', set: 's', out: 'o', referenceCompat }).steps[0].args;
+      assert.deepEqual(compat(true), ['patch-lfw', 'evaluate', '--set', at('s'), '--out', at('o'), '--reference-compat', '--ep', 'auto']);
+      assert.deepEqual(compat(false), ['patch-lfw', 'evaluate', '--set', at('s'), '--out', at('o'), '--ep', 'auto']);
     });
 
     it('patch-lfw from LFW: builds into out/set (skipped once its manifest exists), evaluates into out/results', () => {
@@ -98,6 +101,8 @@ describe('xssab task', () => {
         [{ command: 'patch-lfw', set: 's', out: 'o', methods: 'xssab' }, /"methods" must be a list of strings, got "xssab"/],
         [{ command: 'patch-lfw', set: 's', out: 'o', threshold: '0.3' }, /"threshold" must be a number, got "0.3"/],
         [{ command: 'patch-lfw', set: ' ', out: 'o' }, /"set" must be a non-empty string/],
+        [{ command: 'patch-lfw', set: 's', out: 'o', referenceCompat: 'yes' }, /"referenceCompat" must be true or false, got "yes"/],
+        [{ command: 'patch-lfw-build', pairs: 'p', out: 'o', referenceCompat: true }, /"referenceCompat" is not a property of the patch-lfw-build task/],
         [{ command: 'patch-lfw-build', out: 'o' }, /the patch-lfw-build task needs "pairs"/],
       ];
       for (const [definition, message] of refused) {

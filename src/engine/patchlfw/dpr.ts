@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { type Engine, toModelInput } from '../engine';
-import type { RgbImage } from '../image';
+import { type RgbImage, jpegRoundTrip } from '../image';
 import type { PairLabel } from '../../shared/pairListSummary';
 import { prepareOutputDir, writeFileAtomic } from '../files';
 import { type RunProgress, runRecordedPairs } from '../runFiles';
@@ -17,6 +17,7 @@ import { dot, unitEmbeddings } from '../embeddings';
 import type { MethodPair, MethodSetting } from '../methods/method';
 import { createMethod } from '../methods/registry';
 import { pairRandom } from '../random';
+import { REFERENCE_JPEG_QUALITY, referenceBestWorstCounts, referenceRandomCounts, referenceRandomOrder } from './reference';
 
 /** Replacement levels in percent: 5, 10, …, 95. */
 export const LEVELS = Array.from({ length: 19 }, (_, i) => 5 * (i + 1));
@@ -77,6 +78,11 @@ export interface RunSettings {
   methods: MethodSetting[];
   /** Seed of the random order. */
   seed: number;
+  /**
+   * The reference code's arithmetic (reference.ts): its levels, counts and bounds, one numpy
+   * permutation as every pair's random order, JPEG round trips of what it writes.
+   */
+  referenceCompat: boolean;
   levels: number[];
   shard: { index: number; count: number };
   pairs: number;
@@ -97,6 +103,8 @@ export interface DprOptions {
   pairsPerStep?: number;
   /** Seed of the random order. */
   seed?: number;
+  /** The reference code's arithmetic instead of the spec's (see RunSettings). */
+  referenceCompat?: boolean;
   onProgress?: (p: RunProgress) => void;
   /** Told once the threshold is known, before the pairs run. */
   onThreshold?: (settings: RunSettings) => void;
@@ -143,15 +151,19 @@ async function runSettings(
     model: { name: engine.model.name, sha256: engine.model.sha256 },
     methods: options.methods.map((m) => ({ name: m.name, params: m.params })),
     seed: options.seed ?? DEFAULT_SEED,
+    referenceCompat: options.referenceCompat ?? false,
     levels: LEVELS,
     shard,
     pairs: manifest.pairs.length,
   };
   if (fs.existsSync(runFile)) {
-    const earlier = JSON.parse(fs.readFileSync(runFile, 'utf8')) as RunSettings;
-    const same = JSON.stringify({ ...wanted, set: undefined }) === JSON.stringify({ ...pick(earlier, wanted), set: undefined });
-    if (!same || (options.threshold !== undefined && options.threshold !== earlier.threshold)) {
-      throw new LfwError(`${options.out}: holds a run with other settings (${RUN_FILE}); choose another --out to start a new run`);
+    // Runs from before referenceCompat existed used the spec's arithmetic.
+    const stored = JSON.parse(fs.readFileSync(runFile, 'utf8')) as Partial<RunSettings> & Omit<RunSettings, 'referenceCompat'>;
+    const earlier: RunSettings = { ...stored, referenceCompat: stored.referenceCompat ?? false };
+    const differ = settingsDiffer(earlier, wanted);
+    if (options.threshold !== undefined && options.threshold !== earlier.threshold) differ.push(`threshold ${earlier.threshold} ≠ ${options.threshold}`);
+    if (differ.length) {
+      throw new LfwError(`${options.out}: holds a run with other settings (${RUN_FILE}: ${differ.join('; ')}); choose another --out to start a new run`);
     }
     return earlier;
   }
@@ -171,8 +183,26 @@ async function runSettings(
   return settings;
 }
 
-function pick<T extends object>(from: RunSettings, like: T): T {
-  return Object.fromEntries(Object.keys(like).map((k) => [k, (from as unknown as Record<string, unknown>)[k]])) as T;
+type Compared = Pick<RunSettings, 'model' | 'methods' | 'seed' | 'referenceCompat' | 'levels' | 'shard' | 'pairs'>;
+
+/** What differs between a stored run's settings and the wanted ones, as short texts (not the set's folder, which may move). */
+function settingsDiffer(earlier: Compared, wanted: Compared): string[] {
+  const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const differ: string[] = [];
+  const names = (ms: readonly MethodSetting[]) => ms.map((m) => m.name).join(',');
+  if (names(earlier.methods) !== names(wanted.methods)) differ.push(`methods ${names(earlier.methods)} ≠ ${names(wanted.methods)}`);
+  else {
+    earlier.methods.forEach((m, i) => {
+      for (const key of new Set([...Object.keys(m.params), ...Object.keys(wanted.methods[i].params)])) {
+        const [was, now] = [m.params[key], wanted.methods[i].params[key]];
+        if (text(was) !== text(now)) differ.push(`${m.name}.${key} ${text(was)} ≠ ${text(now)}`);
+      }
+    });
+  }
+  for (const key of ['model', 'seed', 'referenceCompat', 'levels', 'shard', 'pairs'] as const) {
+    if (text(earlier[key]) !== text(wanted[key])) differ.push(`${key} ${text(earlier[key])} ≠ ${text(wanted[key])}`);
+  }
+  return differ;
 }
 
 /** The EER threshold over ALL pairs of the set unpatched (the same for every shard). */
@@ -185,17 +215,26 @@ export async function unpatchedEer(engine: Engine, setDir: string, manifest: Man
 async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: RunSettings, batch: number): Promise<PairRecord[]> {
   const pre = (im: RgbImage) => toModelInput(im, engine.model.preprocessing);
   const explainer = engine.explainer;
+  const embed = (images: RgbImage[]) => unitEmbeddings(explainer, images.map(pre), batch);
   const plane = pairs[0].patched.width * pairs[0].patched.height;
-  const inputs: MethodPair[] = pairs.map((p) => ({ a: pre(p.patched), b: pre(p.b), index: p.entry.index }));
+  const compat = settings.referenceCompat;
+  // The reference scores the JPEGs it writes: the patched set holds the patched face and its
+  // partner as JPEGs, and every level writes the replaced face and the partner again.
+  const jpeg = (im: RgbImage) => jpegRoundTrip(im, REFERENCE_JPEG_QUALITY);
+  const scored: PatchedPair[] = compat ? await Promise.all(pairs.map(async (p) => ({ ...p, patched: await jpeg(p.patched), b: await jpeg(p.b) }))) : pairs;
+  const inputs: MethodPair[] = scored.map((p) => ({ a: pre(p.patched), b: pre(p.b), index: p.entry.index }));
   const [partners, patched, originals] = [
     await unitEmbeddings(explainer, inputs.map((p) => p.b), batch),
     await unitEmbeddings(explainer, inputs.map((p) => p.a), batch),
-    await unitEmbeddings(explainer, pairs.map((p) => pre(p.original)), batch),
+    await embed(pairs.map((p) => p.original)),
   ];
+  const [unpatchedPartners, levelPartners] = compat
+    ? [await embed(pairs.map((p) => p.b)), await embed(await Promise.all(scored.map((p) => jpeg(p.b))))]
+    : [partners, partners];
   const records: PairRecord[] = pairs.map((p, i) => ({
     index: p.entry.index,
     label: p.entry.label,
-    original: dot(originals[i], partners[i]),
+    original: dot(originals[i], unpatchedPartners[i]),
     patched: dot(patched[i], partners[i]),
     random: [],
     methods: {},
@@ -203,7 +242,8 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
 
   // One list of (pair, order) jobs; every level of every job is a face to score.
   const jobs: ReplacementJob[] = [];
-  records.forEach((r, i) => jobs.push({ pair: i, order: pairRandom(settings.seed, r.index, 1).permutation(plane), scores: r.random }));
+  const shared = compat ? { order: referenceRandomOrder(settings.seed, plane), counts: referenceRandomCounts(plane) } : undefined;
+  records.forEach((r, i) => jobs.push({ pair: i, order: shared?.order ?? pairRandom(settings.seed, r.index, 1).permutation(plane), counts: shared?.counts, scores: r.random }));
   const ctx = { explainer, threshold: settings.threshold, batch };
   // Only the patched face is explained, against its partner's embedding computed above.
   const explained = inputs.map((p, i) => ({ ...p, partner: partners[i] }));
@@ -214,10 +254,11 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
     records.forEach((r, i) => {
       const entry = { bestWorst: [] as number[], ms };
       r.methods[method.name] = entry;
-      jobs.push({ pair: i, order: replacementOrder(maps[i].faces[0].combined, r.patched >= settings.threshold), scores: entry.bestWorst });
+      const [map, accepted] = [maps[i].faces[0].combined, r.patched >= settings.threshold];
+      jobs.push({ pair: i, order: replacementOrder(map, accepted), counts: compat ? referenceBestWorstCounts(map, accepted) : undefined, scores: entry.bestWorst });
     });
   }
-  await scoreReplacements(engine, pairs, partners, jobs, batch);
+  await scoreReplacements(engine, scored, levelPartners, jobs, batch, compat ? REFERENCE_JPEG_QUALITY : undefined);
   return records;
 }
 
@@ -225,13 +266,16 @@ async function evaluatePairs(engine: Engine, pairs: PatchedPair[], settings: Run
 export interface ReplacementJob {
   pair: number;
   order: Uint32Array;
+  /** Pixels of `order` given back at each level of LEVELS; default replacedCount(level). */
+  counts?: readonly number[];
   scores: number[];
 }
 
 /**
  * Scores every job at every level of LEVELS: the pair's patched first face with the first
- * replacedCount(level) pixels of the job's order given back, against the pair's second face
- * (`partners`: its unit embeddings). `batch` faces per forward run.
+ * counts[level] pixels of the job's order given back from the original, against the pair's second
+ * face (`partners`: its unit embeddings). `batch` faces per forward run. With `jpegQuality` each
+ * replaced face is first written to a JPEG of that quality and read back.
  */
 export async function scoreReplacements(
   engine: Engine,
@@ -239,14 +283,19 @@ export async function scoreReplacements(
   partners: readonly Float32Array[],
   jobs: readonly ReplacementJob[],
   batch: number,
+  jpegQuality?: number,
 ): Promise<void> {
   const pre = (im: RgbImage) => toModelInput(im, engine.model.preprocessing);
   const plane = pairs[0].patched.width * pairs[0].patched.height;
   const faces = jobs.flatMap((job) =>
-    LEVELS.map((level) => () => pre(replacePixels(pairs[job.pair].patched, pairs[job.pair].original, job.order, replacedCount(level, plane)))),
+    LEVELS.map((level, l) => async () => {
+      const { patched, original } = pairs[job.pair];
+      const replaced = replacePixels(patched, original, job.order, job.counts?.[l] ?? replacedCount(level, plane));
+      return pre(jpegQuality === undefined ? replaced : await jpegRoundTrip(replaced, jpegQuality));
+    }),
   );
   for (let start = 0; start < faces.length; start += batch) {
-    const chunk = faces.slice(start, start + batch).map((make) => make());
+    const chunk = await Promise.all(faces.slice(start, start + batch).map((make) => make()));
     const embeddings = await unitEmbeddings(engine.explainer, chunk, batch);
     embeddings.forEach((e, k) => {
       const job = jobs[Math.floor((start + k) / LEVELS.length)];

@@ -9,6 +9,7 @@ import { mergeShardRecords } from '../runFiles';
 import { type PairRecord, RECORDS_FILE, RUN_FILE, type RunSettings, type Strategy, LEVELS } from './dpr';
 import { LfwError } from './lfw';
 import { paramsText } from '../methods/registry';
+import { REFERENCE_JPEG_QUALITY } from './reference';
 
 export interface CurvePoint {
   /** Replaced share in percent (0 = the patched pairs as built). */
@@ -135,13 +136,15 @@ export async function writeReport(out: string, settings: RunSettings, records: r
   return summary;
 }
 
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+
 /** The summary table as Markdown (for the README and the console). */
 export function summaryTable(summary: DprSummary): string {
   const rows = summary.curves.map((c) => {
     const ms = c.method === 'none' ? '–' : (summary.msPerPair[c.method] ?? 0).toFixed(0);
-    const delta = (v: number) => (c.method === 'none' ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(4)}`);
+    const delta = (v: number) => (c.method === 'none' ? '–' : signed(v));
     const setting = summary.settings.methods.find((m) => m.name === c.method);
-    const params = setting ? paramsText(setting) || '–' : `seed=${summary.settings.seed}`;
+    const params = setting ? paramsText(setting) || '–' : randomOrderText(summary.settings);
     return `| ${c.method === 'none' ? '(no map)' : c.method} | ${params} | ${c.strategy} | ${fixed(c.aucFmr)} | ${delta(c.deltaFmr)} | ${fixed(c.aucFnmr)} | ${delta(c.deltaFnmr)} | ${ms} |`;
   });
   return [
@@ -149,6 +152,16 @@ export function summaryTable(summary: DprSummary): string {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
+}
+
+/** The random order's parameters: its seed, and with the reference's arithmetic that it is one numpy permutation. */
+const randomOrderText = (s: RunSettings) => (s.referenceCompat ? `numpy seed=${s.seed}, one order for all pairs` : `seed=${s.seed}`);
+
+/** Which arithmetic a run used, in words. */
+export function arithmeticText(s: RunSettings): string {
+  return s.referenceCompat
+    ? `the reference code's (--reference-compat): levels np.arange(0.05, 1, 0.05), int() pixel counts, strict comparisons against the bound, one numpy permutation (seed ${s.seed}) as every pair's random order, the patched, replaced and partner faces scored after JPEG round trips at quality ${REFERENCE_JPEG_QUALITY}`
+    : `the spec's: exactly round(p·H·W) pixels per level, ties by pixel index, one random order per pair (seed ${s.seed})`;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
@@ -172,6 +185,7 @@ function reportHtml(summary: DprSummary, svgs: Record<string, string>): string {
 <p>Model ${escapeHtml(s.model.name)} · threshold ${s.threshold.toFixed(4)} (${escapeHtml(s.thresholdSource)}${s.eer === undefined ? '' : `, EER ${(s.eer * 100).toFixed(2)}%`}) ·
 ${summary.genuine} genuine and ${summary.impostor} impostor pairs · methods ${escapeHtml(s.methods.map((m) => (paramsText(m) ? `${m.name} (${paramsText(m)})` : m.name)).join(', '))} · random order seed ${s.seed}
 ${s.shard.count > 1 ? ` · shard ${s.shard.index}/${s.shard.count}` : ''}</p>
+<p>Arithmetic: ${escapeHtml(arithmeticText(s))}.</p>
 <p>Area under each curve over p ∈ [0, 0.95] (trapezoid, p as a fraction) and its difference to the random order: a map that points at the regions behind the decision falls faster than random (negative Δ).</p>
 <table>
 ${table}
