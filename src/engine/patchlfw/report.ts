@@ -164,6 +164,25 @@ export function arithmeticText(s: RunSettings): string {
     : `the spec's: exactly round(p·H·W) pixels per level, ties by pixel index, one random order per pair (seed ${s.seed})`;
 }
 
+/** Per method of this run: does its best_worst curve fall below the random order on each rate (spec §5.6)? */
+export function verdicts(summary: DprSummary): string[] {
+  const below = (d: number) => (d < 0 ? 'below random' : 'not below random');
+  return summary.curves
+    .filter((c) => c.method !== 'none')
+    .map((c) => `${c.method}: FMR ${below(c.deltaFmr)} (Δ ${signed(c.deltaFmr)}), FNMR ${below(c.deltaFnmr)} (Δ ${signed(c.deltaFnmr)})`);
+}
+
+/**
+ * The measured finding on the bundled model, stated in every report so a run is read against it
+ * (README, Patch-Samples, has the measurements).
+ */
+export const FNMR_FINDING =
+  'Measured (README, Patch-Samples): with the bundled model, xSSAB\'s combined map falls below random on FMR (AUC 0.0023 against 0.0055) ' +
+  'but not on FNMR (0.5125 against 0.4875; on all 771 offline pairs 0.644 against 0.606): for this model the similarity and dissimilarity ' +
+  'maps are alike (pixel correlation 0.60), so their difference does not find the planted patches. With another model (faceplugin\'s ' +
+  'fr_feature, 771 pairs) it passes both (FMR 0.0086 against 0.0133, FNMR 0.5801 against 0.6090): the FNMR result depends on the model. ' +
+  'smoothgrad-xssab, SmoothGrad over xSSAB (not the paper\'s method), passes both on Patch-Samples with the bundled model (FMR 0.0039, FNMR 0.3906).';
+
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 function reportHtml(summary: DprSummary, svgs: Record<string, string>): string {
@@ -191,6 +210,9 @@ ${s.shard.count > 1 ? ` · shard ${s.shard.index}/${s.shard.count}` : ''}</p>
 ${table}
 </table>
 <div class="plots">${svgs.fmr}${svgs.fnmr}</div>
+<h2>Reading it</h2>
+<ul>${verdicts(summary).map((v) => `<li>${escapeHtml(v)}</li>`).join('')}</ul>
+<p>${escapeHtml(FNMR_FINDING)}</p>
 <p>Data: results.json, results.csv (per method, strategy and level), scores.csv (per pair).</p>
 </body></html>
 `;
