@@ -12,12 +12,14 @@ import { UsageError } from '../shared/errors';
 import { integer, number, parseModelCommand, rate, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
-import { groupLines } from './groups';
+import { groupLines, parseCompare, rateText } from './groups';
+import { wilson } from '../engine/explainPairs/fairness';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--at-fmr F] [--at-fmr-b F] [--explain all|errors|none|sample:N]
                         [--embedding-cache DIR] [--lfw ROOT] [--batch N] [--shard i/n|auto] [--mime]
                         [--by ATTR[,ATTR]] [--attributes FILE] [--folder-attribute NAME] [--min-group N]
+                        [--compare ATTR=X,ATTR=Y]
                                 score every pair of a list (a,b[,same|different], or LFW pairs.txt with
                                 --lfw) from one embedding per distinct image (cached on disk), then explain
                                 the selected pairs (default errors: every false match and non-match, and
@@ -27,7 +29,8 @@ export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--mode
                                 --model-b compares a second model on the same pairs (resumes in the same --out);
                                 --mime prints the gallery as ${PAIRLIST_MIME} JSON (for notebooks);
                                 --by: error rates per group of pair attributes (list columns named by a
-                                header row, --attributes image,attr… table, --folder-attribute: group folders)
+                                header row, --attributes image,attr… table, --folder-attribute: group folders);
+                                --compare: group X's mean maps per error kind minus group Y's (the report's headline)
   xssab explain-pairs merge OUT SHARD_DIR...   join the outputs of --shard runs (a list file named
                                 "merge" is given as ./merge)`;
 
@@ -35,8 +38,8 @@ function printSummary(summary: PairListSummary, out: string, print: (line: strin
   for (const m of summary.models) {
     const c = m.counts;
     print(
-      `${m.key} ${m.name}: threshold ${m.threshold.toFixed(4)} (${m.thresholdSource}); FMR ${(100 * m.fmr).toFixed(2)}% (${c['false match']}/${m.impostor}), ` +
-        `FNMR ${(100 * m.fnmr).toFixed(2)}% (${c['false non-match']}/${m.genuine})${c.unlabelled ? `, ${c.unlabelled} unlabelled` : ''}`,
+      `${m.key} ${m.name}: threshold ${m.threshold.toFixed(4)} (${m.thresholdSource}); FMR ${rateText(wilson(c['false match'], m.impostor))}, ` +
+        `FNMR ${rateText(wilson(c['false non-match'], m.genuine))}${c.unlabelled ? `, ${c.unlabelled} unlabelled` : ''} (95% Wilson intervals)`,
     );
   }
   if (summary.groups) groupLines(summary.groups).forEach((line) => print(line));
@@ -75,6 +78,7 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     attributes: { type: 'string' },
     'folder-attribute': { type: 'string' },
     'min-group': { type: 'string' },
+    compare: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`explain-pairs needs one ${values.lfw ? 'pairs.txt' : 'pair list'}, got ${positionals.length}`);
   if (!values.out) throw new UsageError('explain-pairs needs --out DIR');
@@ -87,6 +91,7 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
   const by = values.by?.split(',').map((a) => a.trim());
   if (by?.some((a) => !a)) throw new UsageError('--by needs attribute names, e.g. --by gender or --by gender,age');
   if (values['min-group'] !== undefined && !by) throw new UsageError('--min-group needs --by');
+  if (values.compare !== undefined && !by) throw new UsageError('--compare needs --by');
   const options = {
     list: positionals[0],
     lfwRoot: values.lfw,
@@ -103,6 +108,7 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     attributes: values.attributes,
     folderAttribute: values['folder-attribute'],
     minGroup: integer(values['min-group'], 'min-group', 1),
+    compare: values.compare === undefined ? undefined : parseCompare(values.compare),
   };
   const onEmbeddings = (key: string, s: EmbeddingStats) =>
     console.error(`${key}: ${s.images} distinct images, ${s.hits} in the embedding cache, ${s.embedded} embedded`);

@@ -163,11 +163,49 @@ export interface ModelGroups {
   fnmrRatio?: RateRatio;
 }
 
+/** One side of `--compare`: the labelled, scored pairs with that value of the compared attribute. */
+export interface CompareSide {
+  /** As the group table names groups: `gender=F/F`. */
+  name: string;
+  genuine: number;
+  impostor: number;
+  /** Fewer genuine or impostor pairs than the table's minGroup. */
+  tooSmall: boolean;
+}
+
+/** One error kind of `--compare`: the mean maps of x's explained pairs of the kind minus y's. */
+export interface KindDifference {
+  group: Group;
+  /** Explained pairs of the kind in x and in y. */
+  pairs: [number, number];
+  maps: Record<MapKind, MapFiles>;
+  /** The difference maps summed over the template's face regions. */
+  regions: RegionSum[];
+}
+
+export interface ModelComparison {
+  key: ModelEntry['key'];
+  x: CompareSide;
+  y: CompareSide;
+  /** The kinds with explained pairs in both groups. */
+  kinds: KindDifference[];
+}
+
+/** `explain-pairs --compare ATTR=X,ATTR=Y`: per model and error kind, group x's mean maps minus group y's. */
+export interface GroupComparison {
+  attribute: string;
+  x: string;
+  y: string;
+  models: ModelComparison[];
+}
+
 /** The fairness lens (`explain-pairs --by`): per model, the error rates of each group. */
 export interface GroupTable {
   by: string[];
   minGroup: number;
   models: ModelGroups[];
+  /** With --compare. */
+  compare?: GroupComparison;
 }
 
 export interface PairListSummary {

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readPairList } from '../../src/engine/pairList';
-import { attributeNames, checkGroupBy, folderAttribute, joinImageAttributes, readImageAttributes } from '../../src/engine/explainPairs/attributes';
+import { attributeNames, checkGroupBy, folderAttribute, joinImageAttributes, readImageAttributes, resolveCompare } from '../../src/engine/explainPairs/attributes';
+import { parseCompare } from '../../src/cli/groups';
 
 describe('pair attributes', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attributes-'));
@@ -55,6 +56,22 @@ describe('pair attributes', () => {
     assert.throws(() => readImageAttributes(at('none.csv')), /none\.csv: attribute table not found/);
     assert.throws(() => checkGroupBy(pairs, ['gender']), /--by gender: no such attribute; the pairs have none/);
     assert.throws(() => checkGroupBy(joinImageAttributes(readPairList(write('one.csv', 'img/m1.png,img/m1.png\n')), table, 't'), ['race']), /--by race: no such attribute; the pairs have gender/);
+  });
+
+  it('checks --compare against --by and the groups the pairs have, either order of a per-image value naming one group', () => {
+    const pairs = readPairList(write('cmp.csv', 'a,b,label,fold,g1,g2\nx.png,y.png,same,1,F,F\nx.png,z.png,different,2,F,M\nz.png,w.png,same,1,M,M\n'));
+    assert.deepStrictEqual(resolveCompare(pairs, ['fold', 'g'], { attribute: 'g', x: 'M/F', y: 'M/M' }), { attribute: 'g', x: 'g=F/M', y: 'g=M/M' });
+    assert.deepStrictEqual(resolveCompare(pairs, ['g', 'fold'], { attribute: 'fold', x: '2', y: '1' }), { attribute: 'fold', x: 'fold=2', y: 'fold=1' });
+    assert.throws(() => resolveCompare(pairs, ['fold'], { attribute: 'g', x: 'F/F', y: 'M/M' }), /--compare g=…: g is not one of --by \(fold\)/);
+    assert.throws(() => resolveCompare(pairs, ['g'], { attribute: 'g', x: 'F/F', y: 'X/X' }), /--compare g=X\/X: no pair has it; the pairs have g=F\/F, g=F\/M, g=M\/M/);
+    assert.throws(() => resolveCompare(pairs, ['g'], { attribute: 'g', x: 'F/M', y: 'M/F' }), /--compare: F\/M and M\/F are one group \(g=F\/M\)/);
+  });
+
+  it('parses --compare ATTR=X,ATTR=Y and refuses other forms', () => {
+    assert.deepStrictEqual(parseCompare('gender=F/F, gender=M/M'), { attribute: 'gender', x: 'F/F', y: 'M/M' });
+    assert.throws(() => parseCompare('gender=F/F'), /--compare needs two groups ATTR=X,ATTR=Y .*got "gender=F\/F"/);
+    assert.throws(() => parseCompare('gender=F/F,gender='), /--compare needs two groups/);
+    assert.throws(() => parseCompare('gender=F/F,age=30'), /--compare compares two groups of one attribute, got gender and age/);
   });
 
   it('reads RFW-style folders: the first path component is the group', () => {

@@ -14,6 +14,7 @@ import { openRunStore } from '../../src/engine/explainPairs/store';
 import { SCORE_BINS, errorKind, scoreStats, slug } from '../../src/engine/explainPairs/summary';
 import { GROUPS, type PairListSummary } from '../../src/shared/pairListSummary';
 import { readNpy } from '../../src/engine/output';
+import { groupLines } from '../../src/cli/groups';
 import { MAP_KINDS } from '../../src/shared/result';
 
 const root = path.join(__dirname, '..', '..');
@@ -252,6 +253,51 @@ describe('explain-pairs runs', function () {
     assert.match(html, /<td>gender=F\/M<\/td><td>1<\/td><td>0<\/td>/);
   });
 
+  it('compares two groups: per error kind the difference of their mean maps, by region, as the headline and in words', async () => {
+    // band: A/A holds pairs 0, 2 (true matches), 1 (false match), 5 (true non-match), 6 (false
+    // non-match) and 9 (unlabelled); B/B holds 4, 3, 7 and 8, one of each kind.
+    const out = path.join(tmp, 'by-band');
+    fs.cpSync(wholeOut, out, { recursive: true });
+    const b = new Set(['man_07_face0', 'man_08_face0', 'man_09_face0', 'man_10_face0', 'sample4_face1', 'sample6_face0', 'man_11_face0', 'sample6_face1']);
+    const table = path.join(tmp, 'band.csv');
+    const images = [...new Set(LIST.flatMap(([a, b]) => [a, b]))];
+    fs.writeFileSync(table, `image,band\n${images.map((n) => `${crop(n)},${b.has(n) ? 'B' : 'A'}`).join('\n')}\n`);
+    const s = await explainPairList({ list, out, engine, batch: 4, attributes: table, by: ['band'], compare: { attribute: 'band', x: 'A/A', y: 'B/B' } });
+    const c = s.groups!.compare!;
+    assert.deepStrictEqual([c.attribute, c.x, c.y], ['band', 'band=A/A', 'band=B/B']);
+    const [m] = c.models;
+    assert.deepStrictEqual([m.x, m.y], [
+      { name: 'band=A/A', genuine: 3, impostor: 2, tooSmall: true },
+      { name: 'band=B/B', genuine: 2, impostor: 2, tooSmall: true },
+    ]);
+    const members: Record<string, [number[], number[]]> = { 'true match': [[0, 2], [4]], 'true non-match': [[5], [7]], 'false match': [[1], [3]], 'false non-match': [[6], [8]] };
+    assert.deepStrictEqual(m.kinds.map((k) => [k.group, k.pairs]), GROUPS.map((g) => [g, [members[g][0].length, members[g][1].length]]));
+    const faces = (pairs: number[], kind: string) => pairs.flatMap((i) => ['a', 'b'].map((side) => npy(out, path.join(s.pairs[i].dir, 'model-a', `${side}_${kind}.npy`))));
+    const [ax, bx] = ['band=A/A', 'band=B/B'].map((name) => s.groups!.models[0].groups.find((g) => g.name === name)!);
+    for (const k of m.kinds) {
+      for (const kind of MAP_KINDS) {
+        const [x, y] = members[k.group].map((pairs) => mean(faces(pairs, kind)));
+        assert.ok(maxDifference(npy(out, k.maps[kind].npy), Float32Array.from(x, (v, p) => v - y[p])) < 1e-6, `${k.group} ${kind}`);
+      }
+      // The difference's region sums are the groups' region sums subtracted.
+      const [rx, ry] = [ax, bx].map((g) => g.aggregates!.find((a) => a.group === k.group)!.regions!);
+      k.regions.forEach((r, i) => assert.ok(Math.abs(r.combined - (rx[i].combined - ry[i].combined)) < 1e-6 * (1 + Math.abs(r.combined)), `${k.group} ${r.name}`));
+    }
+    assert.deepStrictEqual(readSummary(out).groups!.compare, JSON.parse(JSON.stringify(c)));
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    const headline = html.indexOf('Where band=A/A differs from band=B/B, per error kind');
+    assert.ok(headline > 0 && headline < html.indexOf('Where false non-matches differ from true matches'), 'the comparison is the first headline');
+    assert.match(html, /band=A\/A is too small to compare \(3 genuine, 2 impostor pairs; under 30\)/);
+    // The model's own rates carry their intervals: false matches 1 and 3 of impostors 1, 3, 5, 7; false non-matches 6 and 8 of genuine 0, 2, 4, 6, 8 (wilson(2, 5) = [11.76%, 76.93%]).
+    assert.ok(html.includes('FMR 50.00% <small>[15.00%, 85.00%] 2/4</small> of the impostor pairs · FNMR 40.00% <small>[11.76%, 76.93%] 2/5</small> of the genuine pairs'), 'model rates with intervals');
+    assert.match(html, /<b>false non-match<\/b>: Against the false non-matches of band=B\/B \(1\), those of band=A\/A \(1\) have less support at /);
+    const lines = groupLines(s.groups!);
+    const at = lines.indexOf('  band=A/A − band=B/B, mean maps per error kind (in aggregate/model-a/compare):');
+    assert.ok(at > 0, lines.join('\n'));
+    assert.match(lines[at + 3], /^ {4}false non-match: Against the false non-matches of band=B\/B \(1\), those of band=A\/A \(1\) have less support at .*\.$/);
+    assert.match(lines[at + 6], /^ {4}true non-match: /);
+  });
+
   it('merges shards run with --by into the group table of one run, and refuses shards of other lenses', async () => {
     // The shards of the merge test, resumed with --by: only their summaries are rewritten.
     const shards = [1, 2, 3].map((i) => path.join(tmp, `gender-shard${i}`));
@@ -294,6 +340,9 @@ describe('xssab explain-pairs', function () {
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--lfw', path.join(tmp, 'no-lfw')), /no-lfw: LFW folder not found/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--by', 'gender'), /--by gender: no such attribute; the pairs have none/);
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--min-group', '5'), /--min-group needs --by/);
+    assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--compare', 'gender=F/F,gender=M/M'), /--compare needs --by/);
+    const attributes = path.join(root, 'samples', 'attributes.csv');
+    assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--attributes', attributes, '--by', 'gender', '--compare', 'gender=F/F,gender=X/X'), /--compare gender=X\/X: no pair has it; the pairs have gender=F\/F, gender=F\/M, gender=M\/M/);
     assertCleanError(run('merge', path.join(tmp, 'o')), /explain-pairs merge needs an output folder and at least one shard folder/);
     assertCleanError(run('merge', path.join(tmp, 'o'), user), /user-files: no explain-pairs\.json, not an output folder of a run/);
   });

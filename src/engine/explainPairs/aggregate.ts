@@ -56,7 +56,7 @@ export async function writeMap(out: string, dir: string, name: string, map: Floa
   return files;
 }
 
-async function writeDifference(out: string, dir: string, name: string, difference: Float32Array, size: [number, number]): Promise<MapFiles> {
+export async function writeDifference(out: string, dir: string, name: string, difference: Float32Array, size: [number, number]): Promise<MapFiles> {
   return writeMap(out, dir, name, difference, size, overlayOnGrey(difference, maxAbs(difference)));
 }
 
@@ -67,7 +67,7 @@ export function overlayOnGrey(map: Float32Array, max: number): Uint8Array {
   return overlay(map, 'combined', [-max, max], OVERLAY_OPACITY, new Uint8Array(map.length * 3).fill(128));
 }
 
-const subtract = (x: Float32Array, y: Float32Array) => x.map((v, p) => v - y[p]);
+export const subtract = (x: Float32Array, y: Float32Array) => x.map((v, p) => v - y[p]);
 
 /**
  * Writes every model's group aggregates and FNM − TM map into aggregate/<model key>/ and fills

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { type ImagePair, type PairAttribute, PairListError } from '../pairList';
+import { groupOf } from './fairness';
 
 /** An attribute table: image path (absolute) → attribute → value. */
 export type ImageAttributes = Map<string, Record<string, string>>;
@@ -83,6 +84,39 @@ export function checkGroupBy(pairs: readonly ImagePair[], by: readonly string[])
   }
 }
 
+/** `--compare ATTR=X,ATTR=Y` as given: two values of one attribute. */
+export interface CompareRequest {
+  attribute: string;
+  x: string;
+  y: string;
+}
+
+/** Two groups of one attribute whose mean maps are subtracted: x minus y, named as the group table names groups (`gender=F/F`). */
+export interface GroupCompare {
+  attribute: string;
+  x: string;
+  y: string;
+}
+
+/**
+ * Checks --compare against --by and the pairs' values and names its groups; a per-image value
+ * may be given in either order (`M/F` is the group `gender=F/M`).
+ */
+export function resolveCompare(pairs: readonly ImagePair[], by: readonly string[], request: CompareRequest): GroupCompare {
+  const { attribute } = request;
+  if (!by.includes(attribute)) throw new PairListError(`--compare ${attribute}=…: ${attribute} is not one of --by (${by.join(',') || 'none given'})`);
+  const names = [...new Set(pairs.map((p) => groupOf(p.attributes!, [attribute]).name))].sort();
+  const resolve = (value: string) => {
+    const sides = value.split('/');
+    const name = [value, ...(sides.length === 2 ? [[...sides].sort().join('/')] : [])].map((v) => `${attribute}=${v}`).find((n) => names.includes(n));
+    if (!name) throw new PairListError(`--compare ${attribute}=${value}: no pair has it; the pairs have ${names.join(', ')}`);
+    return name;
+  };
+  const [x, y] = [resolve(request.x), resolve(request.y)];
+  if (x === y) throw new PairListError(`--compare: ${request.x} and ${request.y} are one group (${x}); name two groups`);
+  return { attribute, x, y };
+}
+
 /** Where a run's pair attributes come from, besides the list's own columns. */
 export interface AttributeSources {
   /** A per-image table (`image,attr…`). */
@@ -91,6 +125,8 @@ export interface AttributeSources {
   folderAttribute?: string;
   /** Attributes to group by: each must be known. */
   by?: readonly string[];
+  /** Two groups of one --by attribute whose mean maps are subtracted. */
+  compare?: CompareRequest;
 }
 
 /** The pairs with every attribute the sources give, checked against `by`. */

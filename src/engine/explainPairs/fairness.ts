@@ -94,7 +94,7 @@ function ownThreshold(genuine: readonly number[], impostor: readonly number[]): 
   return { ...ratesAt(genuine, impostor, threshold), eer };
 }
 
-/** The group table of a run: labelled, explained pairs grouped by the `by` attributes, per model. */
+/** The group table of a run: labelled, scored pairs grouped by the `by` attributes, per model. */
 export function groupTable(
   models: readonly ModelEntry[],
   records: readonly PairListRecord[],

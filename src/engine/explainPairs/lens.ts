@@ -4,20 +4,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { PairAttribute } from '../pairList';
+import type { GroupCompare } from './attributes';
 import { writeFileAtomic } from '../files';
 import type { GroupTable, ModelEntry, PairListRecord } from '../../shared/pairListSummary';
 import { MIN_GROUP, groupTable } from './fairness';
 import { writeGroupAggregates } from './groupMaps';
+import { writeComparison } from './compare';
 
 export const LENS_FILE = 'groups.json';
-
-/** Two groups of one attribute whose mean maps are subtracted (`--compare gender=F/F,gender=M/M`). */
-export interface GroupCompare {
-  attribute: string;
-  /** Group names as the table writes them (`gender=F/F`): the difference is x minus y. */
-  x: string;
-  y: string;
-}
 
 export interface GroupLens {
   /** Attributes of every pair of the list, by list index. */
@@ -89,7 +83,8 @@ export function shardsLens(shardDirs: readonly string[], error: (message: string
 }
 
 /**
- * The run's group table with its per-group aggregates (written into `out`), and groups.json;
+ * The run's group table with its per-group aggregates and --compare differences (written into
+ * `out`), and groups.json;
  * without a lens, no table, and a groups.json an earlier run left is removed.
  */
 export async function writeGroups(out: string, models: readonly ModelEntry[], records: readonly PairListRecord[], lens: GroupLens | undefined): Promise<GroupTable | undefined> {
@@ -100,6 +95,7 @@ export async function writeGroups(out: string, models: readonly ModelEntry[], re
   }
   const table = groupTable(models, records, lens.attributes, lens.by, lens.minGroup);
   await writeGroupAggregates(out, models, table, records, lens.attributes);
+  if (lens.compare) table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup);
   writeFileAtomic(file, JSON.stringify(lensFile(lens)) + '\n');
   return table;
 }

@@ -4,11 +4,11 @@
 import * as path from 'path';
 import { legendStops } from '../../shared/colour';
 import { vegaLiteSvg } from '../plots';
-import { joinSides } from '../../shared/regions';
 import { MAP_KINDS, type RegionSum } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
-import { groupsSection } from './groupsReport';
+import { compareHeadline, differenceInWords, groupsSection, rate } from './groupsReport';
+import { wilson } from './fairness';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
 /** Rows of each error list shown in the report (summary.json holds them all). */
@@ -16,7 +16,6 @@ const SHOWN_ERRORS = 100;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const url = (file: string) => file.split(path.sep).map(encodeURIComponent).join('/');
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 /** Score histograms of one model, one colour per label, with the threshold as a rule. */
 function histogram(model: ModelSummary): Promise<string> {
@@ -72,7 +71,7 @@ async function modelSection(summary: PairListSummary, model: ModelSummary): Prom
     .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], k)).join('')}</div>`)
     .join('');
   return `<section><h2>${model.key}: ${escapeHtml(model.name)}</h2>
-<p>Threshold ${model.threshold.toFixed(4)} (${model.thresholdSource}) · FMR ${pct(model.fmr)} of ${model.impostor} impostor pairs · FNMR ${pct(model.fnmr)} of ${model.genuine} genuine pairs</p>
+<p>Threshold ${model.threshold.toFixed(4)} (${model.thresholdSource}) · FMR ${rate(wilson(model.counts['false match'], model.impostor))} of the impostor pairs · FNMR ${rate(wilson(model.counts['false non-match'], model.genuine))} of the genuine pairs (brackets: 95 % Wilson intervals, then errors/pairs)</p>
 <table><tr>${Object.keys(model.counts).map((k) => `<th>${k}</th>`).join('')}</tr><tr>${counts}</tr></table>
 ${await histogram(model)}
 ${errorTable(summary, 'False matches, farthest from the threshold first', model.falseMatches)}
@@ -98,13 +97,7 @@ function regionTable(model: ModelSummary): string {
 }
 
 /** The headline in words: the regions where false non-matches lose or gain the most against true matches. */
-export function headlineInWords(regions: readonly RegionSum[]): string {
-  const joined = joinSides(regions).sort((p, q) => p.combined - q.combined);
-  const words = (list: RegionSum[]) => list.map((r) => `${r.name} (${r.combined >= 0 ? '+' : ''}${r.combined.toExponential(1)})`).join(', ');
-  const less = joined.filter((r) => r.combined < 0).slice(0, 3);
-  const more = joined.filter((r) => r.combined > 0).reverse().slice(0, 2);
-  return `Against true matches, false non-matches have less support at ${less.length ? words(less) : 'no region'}${more.length ? `, more at ${words(more)}` : ''}.`;
-}
+export const headlineInWords = (regions: readonly RegionSum[]) => differenceInWords(regions, 'true matches', 'false non-matches');
 
 function headline(summary: PairListSummary): string {
   const maps = summary.models.filter((m) => m.fnmMinusTm);
@@ -148,6 +141,7 @@ table.regions td{text-align:right;font-variant-numeric:tabular-nums}td.sup{color
 <h1>xSSAB: explained pair list</h1>
 <p>${escapeHtml(summary.list)}${summary.lfwRoot ? ` (LFW at ${escapeHtml(summary.lfwRoot)})` : ''}${summary.shard.count > 1 ? ` · shard ${summary.shard.index}/${summary.shard.count}` : ''} ·
 ${summary.total} pairs scored, ${summary.explained} explained${summary.failed ? `, ${summary.failed} failed (see summary.json)` : ''}</p>
+${compareHeadline(summary.groups, figure, (low, high) => legend('combined', low, high))}
 ${headline(summary)}
 ${await groupsSection(summary.groups, figure)}
 ${comparison(summary)}

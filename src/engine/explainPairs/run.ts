@@ -24,7 +24,7 @@ import { dot } from '../embeddings';
 import { cacheDir } from '../shapeCache';
 import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCache';
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
-import { type AttributeSources, withAttributes } from './attributes';
+import { type AttributeSources, resolveCompare, withAttributes } from './attributes';
 import { type GroupLens, shardsLens, writeGroups } from './lens';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
@@ -77,6 +77,7 @@ export const pairDir = (index: number) => path.join('pairs', String(index).padSt
 export async function explainPairList(options: ExplainPairsOptions, hooks: ExplainPairsHooks = {}): Promise<PairListSummary> {
   const list = path.resolve(options.list);
   const pairs = withAttributes(options.lfwRoot ? lfwPairList(options.lfwRoot, list) : readPairList(list), list, options);
+  const compare = options.compare && resolveCompare(pairs, options.by ?? [], options.compare);
   const shard = options.shard ?? { index: 1, count: 1 };
   const mine: IndexedPair[] = pairs.map((p, index) => ({ ...p, index })).filter((p) => p.index % shard.count === shard.index - 1);
   prepareOutputDir(options.out, SETTINGS_FILE);
@@ -140,7 +141,7 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
     },
     hooks,
   );
-  const lens = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup };
+  const lens = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup, ...(compare ? { compare } : {}) };
   return writeSummary(options.out, settings, records, lens);
 }
 

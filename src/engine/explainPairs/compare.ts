@@ -1,0 +1,54 @@
+// `explain-pairs --compare ATTR=X,ATTR=Y`: per model and error kind, the mean maps of group X's
+// explained pairs minus those of group Y's (both faces pooled, as every aggregate), with the
+// difference summed per face region, under aggregate/<model>/compare/.
+import * as path from 'path';
+import { regionLabels, regionSums, templateLandmarks } from '../../shared/regions';
+import { MAP_KINDS, type MapKind } from '../../shared/result';
+import type { PairAttribute } from '../pairList';
+import { GROUPS, type CompareSide, type GroupComparison, type KindDifference, type MapFiles, type ModelEntry, type PairListRecord } from '../../shared/pairListSummary';
+import { AGGREGATE_DIR, groupMean, subtract, writeDifference } from './aggregate';
+import type { GroupCompare } from './attributes';
+import { groupOf } from './fairness';
+import { slug } from './summary';
+
+export const COMPARE_DIR = 'compare';
+
+export async function writeComparison(
+  out: string,
+  models: readonly ModelEntry[],
+  records: readonly PairListRecord[],
+  attributes: ReadonlyMap<number, Record<string, PairAttribute>>,
+  compare: GroupCompare,
+  minGroup: number,
+): Promise<GroupComparison> {
+  const groupOfRecord = (r: PairListRecord) => {
+    const attrs = attributes.get(r.index);
+    return attrs && groupOf(attrs, [compare.attribute]).name;
+  };
+  const members = (name: string) => records.filter((r) => r.outcomes && r.label && groupOfRecord(r) === name);
+  const [xs, ys] = [members(compare.x), members(compare.y)];
+  const side = (name: string, of: PairListRecord[]): CompareSide => {
+    const genuine = of.filter((r) => r.label === 'same').length;
+    const impostor = of.length - genuine;
+    return { name, genuine, impostor, tooSmall: genuine < minGroup || impostor < minGroup };
+  };
+  const result: GroupComparison = { ...compare, models: [] };
+  for (const [m, model] of models.entries()) {
+    const [h, w] = model.inputSize;
+    const labels = regionLabels(templateLandmarks(w, h), w, h);
+    const dir = path.join(AGGREGATE_DIR, model.key, COMPARE_DIR);
+    const kinds: KindDifference[] = [];
+    for (const kind of GROUPS) {
+      const explained = (of: PairListRecord[]) => of.filter((r) => !r.scoredOnly && r.outcomes![m].errorKind === kind);
+      const [x, y] = [explained(xs), explained(ys)];
+      if (!x.length || !y.length) continue;
+      const [mx, my] = [await groupMean(out, model.key, x, model.inputSize), await groupMean(out, model.key, y, model.inputSize)];
+      const difference = Object.fromEntries(MAP_KINDS.map((k) => [k, subtract(mx.maps[k], my.maps[k])])) as Record<MapKind, Float32Array>;
+      const maps = {} as Record<MapKind, MapFiles>;
+      for (const k of MAP_KINDS) maps[k] = await writeDifference(out, dir, `${slug(kind)}_${k}`, difference[k], model.inputSize);
+      kinds.push({ group: kind, pairs: [x.length, y.length], maps, regions: regionSums(difference, labels) });
+    }
+    result.models.push({ key: model.key, x: side(compare.x, xs), y: side(compare.y, ys), kinds });
+  }
+  return result;
+}
