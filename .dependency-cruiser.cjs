@@ -7,7 +7,7 @@
 const ENGINE_LAYERS = [
   { name: 'base', path: '^src/engine/(onnx/|(files|image|halvings|random|numpyRandom|npy|recentMap|verification|pairList|runtime|plots|quantization|trustCheck)\\.ts$)' },
   { name: 'autodiff', path: '^src/engine/autodiff/' },
-  { name: 'model', path: '^src/engine/(model|modelCard|shapeCache)\\.ts$' },
+  { name: 'model', path: '^src/engine/(model|modelCard|shapeCache|batch)\\.ts$' },
   { name: 'xssab-and-faces', path: '^src/engine/((xssab|embeddings)\\.ts$|face/|methods/)' },
   { name: 'engine', path: '^src/engine/(engine|pair|inspect)\\.ts$' },
   { name: 'outputs', path: '^src/engine/(output|runFiles)\\.ts$' },

@@ -1,17 +1,9 @@
 // Batched unit embeddings and cosine scores of preprocessed faces, shared by every caller that
 // scores faces without explaining them (calibration, Patch-LFW and its comparison methods).
-import type { Explainer } from './xssab';
+import { type Explainer, stackFaces } from './xssab';
 
-/** N preprocessed faces (C×H×W each) side by side, as one batch tensor's data. */
-export function stackFaces(faces: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(faces.reduce((n, f) => n + f.length, 0));
-  let offset = 0;
-  for (const f of faces) {
-    out.set(f, offset);
-    offset += f.length;
-  }
-  return out;
-}
+// Where the callers of these helpers have long found it.
+export { stackFaces };
 
 /** Unit-length embeddings of preprocessed faces, `batch` faces per forward run. */
 export async function unitEmbeddings(explainer: Explainer, faces: readonly Float32Array[], batch: number): Promise<Float32Array[]> {

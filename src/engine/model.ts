@@ -1,16 +1,18 @@
 // Loading a face-recognition ONNX model: its image input, embedding output, preprocessing and
-// threshold, with the batch dimension made symbolic so pairs and batches of pairs run at once.
+// threshold, with the batch dimension opened where measurement shows it can be (batch.ts), so
+// pairs and batches of pairs run at once.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { type GraphInfo, collectConstants, topologicalOrder } from './autodiff/graphInfo';
+import { type GraphInfo, collectConstants } from './autodiff/graphInfo';
+import { type BatchHandling, openBatch } from './batch';
 import { ARCFACE_PREPROCESSING, DEFAULT_THRESHOLD, type ModelCard, readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
 import { type QuantizationKind, quantizationKind } from './quantization';
 import { promoteFloat16 } from './onnx/float16';
 import { RecentMap } from './recentMap';
 import { modelShapes } from './shapeCache';
-import { Attributes, DataType, type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset, tensorInts } from './onnx/proto';
+import { type Model, OnnxFormatError, toNumber, decodeModel, defaultOpset } from './onnx/proto';
 import { UserError } from '../shared/errors';
 
 export class ModelError extends UserError {}
@@ -43,7 +45,7 @@ export interface FrModel {
   path: string;
   name: string;
   sha256: string;
-  /** The forward graph with a symbolic batch; its input and output names. */
+  /** The forward graph (with a symbolic batch unless it runs one face per call); its input and output names. */
   proto: Model;
   input: string;
   output: string;
@@ -58,6 +60,8 @@ export interface FrModel {
   warnings: string[];
   /** Reduced-precision export the model is (quantization.ts). */
   quantization: QuantizationKind;
+  /** How it runs batches: measured once per model content (batch.ts). */
+  batch: BatchHandling;
 }
 
 export interface LoadOptions {
@@ -111,11 +115,14 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
   }
   if (!(graph.output ?? []).some((v) => v.name === output)) throw new ModelError(`${modelPath}: the model has no output named "${output}"`);
 
-  relaxBatch(proto, input, output);
   const side = card?.inputSize ?? ARCFACE_INPUT_SIZE;
   if (fixOpenSpatialSize(proto, input, side)) {
     warnings.push(`the model's input leaves height and width open: using ${side}×${side}${card?.inputSize ? ' (model card)' : ' (the ArcFace size; set "inputSize" on a model card for another)'}`);
   }
+  const batch = await openBatch(proto, input, output, sha256).catch((e: Error) => {
+    throw new ModelError(`${modelPath}: onnxruntime cannot run the model (${e.message.split('\n')[0]})`);
+  });
+  if (batch.kind === 'one face per run') warnings.push(`faces run one per session call, which is slower: ${batch.reason}`);
   const shapes = await modelShapes(proto, input, sha256).catch((e: Error) => {
     throw new ModelError(`${modelPath}: onnxruntime cannot run the model (${e.message.split('\n')[0]})`);
   });
@@ -144,10 +151,6 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     );
   }
   const quantization = quantizationKind(proto);
-  if (quantization === 'dynamic') {
-    // DynamicQuantizeLinear takes one range over the whole batch, and the fused graph runs both faces as one batch.
-    warnings.push('dynamically quantized model: the faces of a pair share one quantization range, so the score can differ from the model run on each face alone');
-  }
   const threshold = card?.threshold ?? DEFAULT_THRESHOLD;
   if (card?.threshold === undefined) warnings.push(`no threshold on the model card: using ${DEFAULT_THRESHOLD}; set one with --threshold`);
 
@@ -167,6 +170,7 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     info: { shapes, constants: collectConstants(graph) },
     warnings,
     quantization,
+    batch,
   };
 }
 
@@ -185,33 +189,4 @@ function fixOpenSpatialSize(model: Model, input: string, side: number): boolean 
     }
   }
   return changed;
-}
-
-/**
- * Makes the batch dimension symbolic: the input's and output's first dim become "N", stale
- * intermediate shape annotations are dropped, and constant Reshape targets that pin the batch
- * to 1 copy it from their input instead (0 in a Reshape target).
- */
-export function relaxBatch(model: Model, input: string, output: string): void {
-  const graph = model.graph!;
-  for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) {
-    if (v.name !== input && v.name !== output) continue;
-    const dim = v.type?.tensorType?.shape?.dim;
-    if (dim && dim.length > 0) dim[0] = { dimParam: 'N' };
-  }
-  graph.valueInfo = [];
-  const constants = collectConstants(graph);
-  const b = new GraphBuilder(graph, defaultOpset(model));
-  const batched = new Set([input]);
-  for (const node of topologicalOrder(graph.node ?? [])) {
-    if (!(node.input ?? []).some((i) => batched.has(i))) continue;
-    for (const o of node.output ?? []) batched.add(o);
-    // With allowzero a 0 in the target means a zero-sized dimension, not "copy": left alone.
-    if (node.opType !== 'Reshape' || !batched.has(node.input![0]) || new Attributes(node).int('allowzero', 0)) continue;
-    const target = constants.get(node.input![1]);
-    if (!target || target.dataType !== DataType.INT64) continue;
-    const values = tensorInts(target);
-    if (values[0] !== 1 || values.length < 2) continue;
-    node.input![1] = b.ints([0, ...values.slice(1)]);
-  }
 }

@@ -1,6 +1,7 @@
-// Measured tensor shapes kept on disk per model, so that a model is probed once rather than at
-// every start (the probe of IResNet-100 costs ~4 s: a session and a forward run with every tensor
-// an output). A cache entry that is missing, unreadable or does not fit the graph is measured anew.
+// Measurements kept on disk per model, so that a model is probed once rather than at every start
+// (the probe of IResNet-100 costs ~4 s: a session and a forward run with every tensor an output):
+// tensor shapes, and how the model runs batches (batch.ts). An entry that is missing, unreadable
+// or does not fit the graph is measured anew.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -30,23 +31,52 @@ export function cacheDir(): string | undefined {
  * this model (its content hash) and input, else measured and stored.
  */
 export async function modelShapes(model: Model, input: string, modelSha256: string): Promise<Map<string, number[]>> {
-  const dir = cacheDir();
-  const inputDims = model.graph!.input?.find((v) => v.name === input)?.type?.tensorType?.shape?.dim?.map((d) => d.dimValue ?? d.dimParam);
-  const key = crypto.createHash('sha256').update(JSON.stringify([FORMAT, modelSha256, input, inputDims])).digest('hex');
-  const file = dir ? path.join(dir, 'shapes', `${key}.json`) : undefined;
+  const file = entryFile('shapes', [FORMAT, modelSha256, input, inputDims(model, input)]);
   const names = tensorNames(model, input);
   const cached = file ? readShapes(file, model, names) : undefined;
   if (cached) return cached;
   const shapes = await measureShapes(model, input);
+  if (file) store(file, Object.fromEntries([...shapes].filter(([name]) => names.has(name))));
+  return shapes;
+}
+
+/** Bumped when the batch verdict's meaning or the measurement behind it changes. */
+const BATCH_FORMAT = 1;
+
+/**
+ * The batch verdict of this model content with this input and output: from the cache when it
+ * holds one that `valid` accepts, else measured and stored.
+ */
+export async function cachedVerdict<T>(model: Model, input: string, output: string, modelSha256: string, valid: (stored: unknown) => stored is T, measure: () => Promise<T>): Promise<T> {
+  const file = entryFile('batch', [BATCH_FORMAT, modelSha256, input, output, inputDims(model, input)]);
   if (file) {
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      writeFileAtomic(file, JSON.stringify(Object.fromEntries([...shapes].filter(([name]) => names.has(name)))));
+      const stored: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (valid(stored)) return stored;
     } catch {
-      // A cache that cannot be written only costs the next start the probe.
+      // Missing or unreadable: measured below.
     }
   }
-  return shapes;
+  const verdict = await measure();
+  if (file) store(file, verdict);
+  return verdict;
+}
+
+const inputDims = (model: Model, input: string) => model.graph!.input?.find((v) => v.name === input)?.type?.tensorType?.shape?.dim?.map((d) => d.dimValue ?? d.dimParam);
+
+/** The cache file of an entry of `kind` known by `key`, or undefined without a cache folder. */
+function entryFile(kind: string, key: unknown[]): string | undefined {
+  const dir = cacheDir();
+  return dir ? path.join(dir, kind, `${crypto.createHash('sha256').update(JSON.stringify(key)).digest('hex')}.json`) : undefined;
+}
+
+function store(file: string, value: unknown): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, JSON.stringify(value));
+  } catch {
+    // A cache that cannot be written only costs the next start the measurement.
+  }
 }
 
 /** The tensors the probe measures that the cache keeps: the input and every node output. */

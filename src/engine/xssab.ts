@@ -204,6 +204,13 @@ const graphBytes = (model: FrModel, which: ModelGraph): Uint8Array => (which ===
 /** The similarity, dissimilarity and combined maps of one face, row-major at the model's input size. */
 export type FaceMaps = Record<MapKind, Float32Array>;
 
+/** One face's maps against a given partner, and the pair's score. */
+export interface FaceExplanation {
+  score: number;
+  maps: FaceMaps;
+  saliency: Float32Array;
+}
+
 export interface PairExplanation {
   score: number;
   /** Plain gradient saliency mean_c |∂s/∂x| of each face (not part of xSSAB; for comparisons). */
@@ -242,8 +249,10 @@ export class Explainer {
     onFallback: FallbackNotice = () => {},
     first: ModelGraph = 'explain',
   ): Promise<Explainer> {
-    const session = await createSession(graphBytes(model, first), ep, onFallback);
-    return new Explainer(model, session.ep, first, session, onFallback);
+    // A model that runs one face per call never runs the pair graph, which stacks two faces.
+    const opened = model.batch.kind === 'one face per run' && first === 'explain' ? 'explain-first' : first;
+    const session = await createSession(graphBytes(model, opened), ep, onFallback);
+    return new Explainer(model, session.ep, opened, session, onFallback);
   }
 
   private session(which: ModelGraph): Promise<Session> {
@@ -276,14 +285,29 @@ export class Explainer {
     return new ort.Tensor('float32', faces, [n, c, h, w]);
   }
 
+  /** A model that must not see two faces in one batch (batch.ts): each face's own run. */
+  private get onePerRun(): boolean {
+    return this.model.batch.kind === 'one face per run';
+  }
+
+  /** `faces` split into single faces, or kept whole where batches are sound. */
+  private singles(faces: Float32Array): Float32Array[] {
+    const size = this.model.inputShape.reduce((a, d) => a * d, 1);
+    if (!this.onePerRun) return [faces];
+    this.faceTensor(faces); // checks the length
+    return Array.from({ length: faces.length / size }, (_, i) => faces.subarray(i * size, (i + 1) * size));
+  }
+
   /** Embeddings [N, d] of N preprocessed faces. */
   async embed(faces: Float32Array): Promise<Float32Array> {
-    const result = await this.run('embed', { [this.model.input]: this.faceTensor(faces) });
-    return result[this.model.output].data as Float32Array;
+    const parts: Float32Array[] = [];
+    for (const part of this.singles(faces)) parts.push((await this.run('embed', { [this.model.input]: this.faceTensor(part) }))[this.model.output].data as Float32Array);
+    return parts.length === 1 ? parts[0] : stackFaces(parts);
   }
 
   /** Explains N pairs at once; `a` and `b` hold N preprocessed faces each. */
   async explainBatch(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
+    if (this.onePerRun) return this.explainPairsOneByOne(a, b, threshold);
     const IO = explainGraphFor(this.model).io;
     const r = await this.run('explain', {
       [IO.a]: this.faceTensor(a),
@@ -322,7 +346,45 @@ export class Explainer {
    * The maps of N faces (`faces`) against their partners' unit embeddings (`partners`, [N, d]),
    * as explain() gives them for the first face of each pair, and the pairs' scores.
    */
-  async explainFirst(faces: Float32Array, partners: Float32Array, threshold: number): Promise<{ score: number; maps: FaceMaps; saliency: Float32Array }[]> {
+  async explainFirst(faces: Float32Array, partners: Float32Array, threshold: number): Promise<FaceExplanation[]> {
+    if (!this.onePerRun) return this.explainFirstRun(faces, partners, threshold);
+    const d = this.model.embeddingSize;
+    const out: FaceExplanation[] = [];
+    for (const [i, face] of this.singles(faces).entries()) out.push(...(await this.explainFirstRun(face, partners.subarray(i * d, (i + 1) * d), threshold)));
+    return out;
+  }
+
+  /**
+   * The fused pair graph's results composed from single-face runs: each face's embedding, then
+   * each face's maps against its partner's unit embedding (the pair graph's maps are exactly
+   * these), and the score and its split from the two unit embeddings.
+   */
+  private async explainPairsOneByOne(a: Float32Array, b: Float32Array, threshold: number): Promise<PairExplanation[]> {
+    const [facesA, facesB] = [this.singles(a), this.singles(b)];
+    if (facesA.length !== facesB.length) throw new Error(`${facesA.length} faces a for ${facesB.length} faces b`);
+    const d = this.model.embeddingSize;
+    const beta = threshold / d;
+    const out: PairExplanation[] = [];
+    for (let i = 0; i < facesA.length; i++) {
+      const embeddings: [Float32Array, Float32Array] = [await this.embed(facesA[i]), await this.embed(facesB[i])];
+      const [unitA, unitB] = embeddings.map(unitVector);
+      const [[mapsA], [mapsB]] = [await this.explainFirstRun(facesA[i], unitB, threshold), await this.explainFirstRun(facesB[i], unitA, threshold)];
+      const args = unitA.map((v, k) => v * unitB[k]);
+      const supporting = args.filter((v) => v >= beta);
+      const sum = (values: Float32Array) => values.reduce((s, v) => s + v, 0);
+      out.push({
+        score: mapsA.score,
+        embeddings,
+        arguments: args,
+        saliency: [mapsA.saliency, mapsB.saliency],
+        split: { beta, supporting: { count: supporting.length, sum: sum(supporting) }, opposing: { count: d - supporting.length, sum: sum(args.filter((v) => v < beta)) } },
+        maps: [mapsA.maps, mapsB.maps],
+      });
+    }
+    return out;
+  }
+
+  private async explainFirstRun(faces: Float32Array, partners: Float32Array, threshold: number): Promise<FaceExplanation[]> {
     const face = this.faceTensor(faces);
     const [n, d] = [face.dims[0], this.model.embeddingSize];
     if (partners.length !== n * d) throw new Error(`${partners.length / d} partner embeddings for ${n} faces`);
@@ -348,4 +410,21 @@ export class Explainer {
     // A session that failed to open has nothing to release.
     await Promise.all(open.map((session) => session.then((s) => s.session.release(), () => {})));
   }
+}
+
+/** e/‖e‖, the norm taken in double precision. */
+function unitVector(e: Float32Array): Float32Array {
+  const norm = Math.sqrt(e.reduce((s, v) => s + v * v, 0));
+  return e.map((v) => v / norm);
+}
+
+/** N preprocessed faces (C×H×W each) side by side, as one batch tensor's data. */
+export function stackFaces(faces: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(faces.reduce((n, f) => n + f.length, 0));
+  let offset = 0;
+  for (const f of faces) {
+    out.set(f, offset);
+    offset += f.length;
+  }
+  return out;
 }

@@ -30,14 +30,15 @@ export function collectConstants(graph: Graph): Map<string, TensorProto> {
 }
 
 /**
- * Shapes of all tensors, read off one forward run (batch 1) in which every node output is a
- * graph output. This holds for any model onnxruntime can run, without a shape-inference port.
+ * Shapes of all tensors, read off one forward run (batch 1 unless the input's open batch is given
+ * another size) in which every node output is a graph output. This holds for any model
+ * onnxruntime can run, without a shape-inference port.
  */
-export async function measureShapes(model: Model, input: string): Promise<Map<string, number[]>> {
+export async function measureShapes(model: Model, input: string, batch = 1): Promise<Map<string, number[]>> {
   const graph = model.graph!;
   const inputInfo = (graph.input ?? []).find((v) => v.name === input);
   if (!inputInfo) throw new Error(`the model has no input named "${input}"`);
-  const dims = valueInfoDims(inputInfo).map((d, i) => (d > 0 ? d : i === 0 ? 1 : -1));
+  const dims = valueInfoDims(inputInfo).map((d, i) => (d > 0 ? d : i === 0 ? batch : -1));
   if (dims.some((d) => d < 0)) {
     throw new Error(`input "${input}" has unknown spatial dimensions [${dims.join(', ')}]; a fixed input size is needed`);
   }
@@ -45,7 +46,8 @@ export async function measureShapes(model: Model, input: string): Promise<Map<st
   for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) outputs.add(o);
   const probe: Model = { ...model, graph: { ...graph, output: [...outputs].map((name) => ({ name })) } };
   // Unoptimised: the probe runs once, and with every tensor an output there is little to fuse.
-  const session = await ort.InferenceSession.create(encodeModel(probe), { executionProviders: ['cpu'], logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+  // Fatal logs only: a probe that fails is reported by the caller, in words.
+  const session = await ort.InferenceSession.create(encodeModel(probe), { executionProviders: ['cpu'], logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
   try {
     const count = dims.reduce((a, b) => a * b, 1);
     const result = await session.run({ [input]: new ort.Tensor('float32', new Float32Array(count), dims) });

@@ -24,10 +24,14 @@ interface Plan {
   active: Set<string>;
 }
 
+/** Ops whose outputs describe their input's shape, not its values: no gradient flows through them. */
+const SHAPE_OF = new Set(['Shape', 'Size']);
+
 function plan(nodes: readonly Node[], spec: VjpSpec): Plan {
   const order = topologicalOrder(nodes);
   const active = new Set([spec.input]);
   for (const n of order) {
+    if (SHAPE_OF.has(n.opType ?? '') && (!n.domain || n.domain === 'ai.onnx')) continue;
     if ((n.input ?? []).some((i) => active.has(i))) for (const o of n.output ?? []) if (o) active.add(o);
   }
   if (!active.has(spec.output)) throw new Error(`output "${spec.output}" does not depend on input "${spec.input}"`);
