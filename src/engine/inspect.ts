@@ -7,7 +7,8 @@ import { type LoadOptions, type Preprocessing, loadFrModel } from './model';
 import { readModelCard } from './modelCard';
 import { GraphBuilder } from './onnx/builder';
 import { decodeModel, toNumber } from './onnx/proto';
-import { type QuantizationKind, quantizationKind } from './quantization';
+import type { QuantizationKind } from './quantization';
+import type { BatchKind } from './batch';
 import { UnsupportedGradientError } from './autodiff/rules';
 
 export interface ModelReport {
@@ -24,8 +25,12 @@ export interface ModelReport {
   /** Why a rule refuses a node it has (a computed index, an unsupported mode), where one does. */
   refusal?: string;
   quantization: QuantizationKind;
-  /** dynamic: the file's batch axis is open; relaxed: the engine opens a fixed batch of 1. */
-  batch: 'dynamic' | 'relaxed';
+  /**
+   * What the engine measured (batch.ts): dynamic, the file's batch axis is open; relaxed, the
+   * engine opens a fixed batch of 1; one face per run, batches would change a face's embedding.
+   */
+  batch: BatchKind;
+  batchReason: string;
   preprocessing: Preprocessing & { source: 'model card' | 'flags' | 'ArcFace default' };
   warnings: string[];
 }
@@ -52,7 +57,6 @@ export async function inspectModel(modelPath: string, options: LoadOptions = {})
     if (!(e instanceof UnsupportedGradientError)) throw e;
     refusal = e.message;
   }
-  const batchDim = dims(model.input)[0];
   const card = readModelCard(modelPath);
   // The embedding may be a Flatten the engine appended to a 4-D output.
   const outputName = (graph.output ?? []).find((v) => v.name === model.output)?.name ?? card?.output ?? graph.output?.[0]?.name ?? '';
@@ -67,8 +71,9 @@ export async function inspectModel(modelPath: string, options: LoadOptions = {})
     supported: missing.length === 0 && !refusal,
     missing,
     ...(refusal ? { refusal } : {}),
-    quantization: quantizationKind(file),
-    batch: typeof batchDim === 'number' && batchDim > 0 ? 'relaxed' : 'dynamic',
+    quantization: model.quantization,
+    batch: model.batch.kind,
+    batchReason: model.batch.reason,
     preprocessing: { channelOrder: model.preprocessing.channelOrder, mean: model.preprocessing.mean, std: model.preprocessing.std, source: fromFlags ? 'flags' : card ? 'model card' : 'ArcFace default' },
     warnings: model.warnings,
   };
@@ -92,7 +97,7 @@ export function formatReport(r: ModelReport): string[] {
       ? 'gradients: every op on the path from the input to the embedding has a rule'
       : `gradients: cannot explain: ${unsupportedReason(r)}`,
     `quantization: ${r.quantization}`,
-    `batch: ${r.batch === 'dynamic' ? 'dynamic (the file leaves the batch open)' : 'relaxed (the file fixes batch 1; the engine opens it)'}`,
+    `batch: ${r.batch} (${r.batchReason})`,
     `preprocessing: (v − ${p.mean}) / ${p.std}, ${p.channelOrder} (${p.source})`,
   ];
 }

@@ -58,7 +58,7 @@ export interface FrModel {
   thresholdSource: 'model card' | 'default';
   info: GraphInfo;
   warnings: string[];
-  /** Reduced-precision export the model is (quantization.ts). */
+  /** Reduced-precision export the model file is (quantization.ts). */
   quantization: QuantizationKind;
   /** How it runs batches: measured once per model content (batch.ts). */
   batch: BatchHandling;
@@ -101,6 +101,8 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
     throw e;
   }
   const warnings: string[] = [];
+  // Of the file as written: promotion below makes a float16 model float32.
+  const quantization = quantizationKind(proto);
   if (promoteFloat16(proto)) {
     warnings.push('the model computes in float16: it runs in float32 here, so its scores differ from its own float16 run by about 1e-3');
   }
@@ -150,7 +152,6 @@ async function prepareModel(modelPath: string, bytes: Buffer, sha256: string, ca
       `no model card next to ${path.basename(modelPath)}: assuming the ArcFace convention ((x − 127.5) / 127.5, RGB, NCHW)`,
     );
   }
-  const quantization = quantizationKind(proto);
   const threshold = card?.threshold ?? DEFAULT_THRESHOLD;
   if (card?.threshold === undefined) warnings.push(`no threshold on the model card: using ${DEFAULT_THRESHOLD}; set one with --threshold`);
 

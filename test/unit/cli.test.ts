@@ -143,6 +143,7 @@ describe('xssab CLI', function () {
     assert.deepStrictEqual(report.missing, []);
     assert.strictEqual(report.quantization, 'none');
     assert.strictEqual(report.batch, 'dynamic');
+    assert.strictEqual(report.batchReason, 'the file leaves the batch open');
     assert.deepStrictEqual(report.preprocessing, { channelOrder: 'BGR', mean: 0.5, std: 2, source: 'model card' });
 
     // Fixed batch 1, no card, an op without a rule.
@@ -157,12 +158,13 @@ describe('xssab CLI', function () {
     assert.deepStrictEqual(s.missing.map((m: { op: string; nodes: number }) => [m.op, m.nodes]), [['Sin', 2]]);
     assert.match(s.missing[0].example, /^net\/Sin_node_\d+$/);
     assert.strictEqual(s.batch, 'relaxed');
+    assert.strictEqual(s.batchReason, 'the file fixes batch 1; the engine opens it (no shape target pins the batch)');
     assert.deepStrictEqual(s.preprocessing, { channelOrder: 'RGB', mean: 127.5, std: 128, source: 'flags' });
     const text = run('inspect', sinFile);
     assert.strictEqual(text.status, 0, text.stderr);
     assert.match(text.stdout, /^gradients: cannot explain: no rule for Sin \(2 nodes, e\.g\. "net\/Sin_node_\d+"\)$/m);
     assert.match(text.stdout, /^preprocessing: \(v − 127\.5\) \/ 127\.5, RGB \(ArcFace default\)$/m);
-    assert.match(text.stdout, /^batch: relaxed/m);
+    assert.match(text.stdout, /^batch: relaxed \(the file fixes batch 1; the engine opens it \(no shape target pins the batch\)\)$/m);
     assertCleanError(run('inspect'), /xssab: inspect needs one model file/);
   });
 

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { inspectModel } from '../../src/engine/inspect';
 import { type FrModel, loadFrModel } from '../../src/engine/model';
 import { float16Bits, float16Values } from '../../src/engine/onnx/float16';
 import { DataType, type Model, type TensorProto, encodeModel, makeTensor, tensorDims, tensorFloats } from '../../src/engine/onnx/proto';
@@ -119,6 +120,10 @@ describe('models as users bring them', () => {
       const half = toFloat16(model, boundaryCasts);
       const [twin, f16] = [await load(roundedTwin(model), `rounded-${boundaryCasts}`), await load(half, `half-${boundaryCasts}`)];
       assert.ok(f16.model.warnings.some((w) => /computes in float16/.test(w)), f16.model.warnings.join('; '));
+      // The kind of the file as written, though it runs in float32; inspect reports the same.
+      assert.strictEqual(f16.model.quantization, 'float16');
+      assert.strictEqual((await inspectModel(f16.file)).quantization, 'float16');
+      assert.strictEqual(twin.model.quantization, 'none');
       const a = randomValues(3 * 36, 7);
       const b = randomValues(3 * 36, 8);
       const [expected, actual] = [await explainOnce(twin.model, a, b), await explainOnce(f16.model, a, b)];
