@@ -2,14 +2,14 @@
 // host. A request names files or carries data URIs; everything is checked before the engine reads
 // it: files must lie inside a workspace folder or the notebook's folder once symlinks are followed,
 // data URIs must be small enough, and an untrusted workspace runs a request only when the user
-// pressed "Run xSSAB". vscode is imported for types only: extension.ts passes the messaging and
+// pressed "Run xSSAB" (or "Check this map", which explains it again with the trust check). vscode is imported for types only: extension.ts passes the messaging and
 // the workspace in, so this file runs in plain Node tests.
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as vscode from 'vscode';
 import type { ExplanationPayload } from '../shared/result';
 import type { Envelope, ExplainOptions, ExplainRequest, JobImage, NotebookHostMessage, NotebookMessage } from '../shared/protocol';
-import { isPanelMessageType, parseNotebookMessage } from '../shared/protocol';
+import { isPanelOnlyMessageType, parseNotebookMessage } from '../shared/protocol';
 import { encodePayload } from '../shared/mapCodec';
 import { CancelledError, Envelopes } from '../shared/requests';
 import { IMAGE_EXTENSIONS, isImagePath } from './images';
@@ -141,8 +141,8 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
   } catch (e) {
     const type = (raw as { type?: unknown } | null)?.type;
     host.log.warn(
-      isPanelMessageType(type)
-        ? `notebook: ignored a "${String(type)}" message (notebook outputs may only ask to explain)`
+      isPanelOnlyMessageType(type)
+        ? `notebook: ignored a "${String(type)}" message (notebook outputs may only ask to explain a request or check its map)`
         : `notebook: ignored an invalid message: ${e instanceof Error ? e.message : String(e)}`,
     );
     return;
@@ -154,7 +154,8 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
       (e) => host.log.warn(`notebook: could not answer request ${message.id}: ${e}`),
     );
   const trusted = host.isTrusted();
-  if (!mayRun(trusted, message.run)) {
+  const check = message.type === 'checkMap';
+  if (!mayRun(trusted, message.type === 'checkMap' || message.run)) {
     await reply({ type: 'explainFailed', message: UNTRUSTED_MESSAGE, needsTrust: true });
     return;
   }
@@ -166,7 +167,7 @@ export async function answer(messaging: NotebookMessaging, host: NotebookHost, e
     if (warning) host.log.warn(`notebook: ${warning}`);
     const faces: [number, number] | undefined =
       request.faceA === undefined && request.faceB === undefined ? undefined : [request.faceA ?? 0, request.faceB ?? 0];
-    const payload = await host.explain(images, { model, threshold: request.threshold, faces });
+    const payload = await host.explain(images, { model, threshold: request.threshold, faces, ...(check ? { check } : {}) });
     // Base64 maps: the renderer messaging carries JSON.
     await reply({ type: 'explained', payload: encodePayload(warning ? { ...payload, warnings: [...payload.warnings, warning] } : payload) });
   } catch (e) {

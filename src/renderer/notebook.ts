@@ -1,7 +1,7 @@
 // Notebook output renderer (an ES module loaded by VS Code's notebook webview) for three MIME types:
 // a finished explanation, shown with the static viewer; a request, sent to the extension host over
-// renderer messaging and shown once the host answers; and an explained pair list, shown with the
-// static gallery.
+// renderer messaging and shown once the host answers (with "Check this map", which asks the host
+// for the trust check the same way); and an explained pair list, shown with the static gallery.
 import type { ActivationFunction, OutputItem, RendererApi, RendererContext } from 'vscode-notebook-renderer';
 import { EXPLANATION_MIME, type ExplanationPayload, PAIRLIST_MIME, REQUEST_MIME } from '../shared/result';
 import { renderGallery } from './galleryView';
@@ -9,7 +9,7 @@ import { type Envelope, type ExplainRequest, type NotebookHostMessage, type Note
 import { Requests, type Settle } from '../shared/requests';
 import { renderNotice } from './dom';
 import { displayName } from './format';
-import { renderExplanation } from './viewer';
+import { renderExplanation, type ViewerHandle } from './viewer';
 
 /** How long a request waits for the extension's answer. */
 export const REQUEST_TIMEOUT_MS = 120_000;
@@ -48,11 +48,21 @@ export class ExplainClient {
     const key = JSON.stringify(request);
     let result = this.results.get(key);
     if (!result) {
-      result = this.send(request, run);
+      result = this.send({ type: 'explain', request, run });
       this.results.set(key, result);
       result.catch(() => this.results.delete(key));
     }
     return result;
+  }
+
+  /** The request explained again with the trust check; once it arrives it is the result kept for the request. */
+  check(request: ExplainRequest): Promise<ExplanationPayload> {
+    const checked = this.send({ type: 'checkMap', request });
+    checked.then(
+      () => this.results.set(JSON.stringify(request), checked),
+      () => undefined,
+    );
+    return checked;
   }
 
   /** Takes a message from the host; answers to requests of other renderers are ignored. */
@@ -60,7 +70,7 @@ export class ExplainClient {
     this.requests.receive(message);
   }
 
-  private send(request: ExplainRequest, run: boolean): Promise<ExplanationPayload> {
+  private send(message: NotebookMessage): Promise<ExplanationPayload> {
     const onReply = (reply: NotebookHostMessage, settle: Settle<ExplanationPayload>) => {
       switch (reply.type) {
         case 'explained':
@@ -73,7 +83,7 @@ export class ExplainClient {
           unexpected(reply);
       }
     };
-    return this.requests.request({ type: 'explain', request, run }, onReply, {
+    return this.requests.request(message, onReply, {
       timeoutMs: this.timeoutMs,
       timeoutError: () => new ExplainFailure(`no answer from the xSSAB extension after ${Math.round(this.timeoutMs / 1000)} s`),
     });
@@ -95,9 +105,13 @@ export function createRenderer(context: RendererContext<unknown>, timeoutMs = RE
     outputs.delete(id);
   }
 
-  function renderPayload(id: string, element: HTMLElement, payload: unknown): void {
+  /** `check`: runs the trust check and resolves with the checked explanation (a request's output). */
+  function renderPayload(id: string, element: HTMLElement, payload: unknown, check?: () => Promise<ExplanationPayload>): void {
     try {
-      outputs.set(id, renderExplanation(element, payload as ExplanationPayload, null));
+      let viewer: ViewerHandle | undefined;
+      const checkMap = check && (async () => viewer?.update(await check()));
+      viewer = renderExplanation(element, payload as ExplanationPayload, null, { checkMap });
+      outputs.set(id, viewer);
     } catch (e) {
       renderNotice(element, `xSSAB: cannot show this explanation: ${message(e)}`, 'error');
     }
@@ -121,7 +135,7 @@ export function createRenderer(context: RendererContext<unknown>, timeoutMs = RE
       renderNotice(element, `xSSAB: explaining ${displayName(request.a)} and ${displayName(request.b)}…`, 'progress');
       try {
         const payload = await client.explain(request, runNow);
-        if (live) renderPayload(id, element, payload);
+        if (live) renderPayload(id, element, payload, () => client.check(request));
       } catch (e) {
         if (!live) return;
         const notice = renderNotice(element, `xSSAB: ${message(e)}`, 'error');

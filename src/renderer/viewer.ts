@@ -57,6 +57,11 @@ export interface ViewerOptions {
   thresholdDebounceMs?: number;
   /** The host explains the pair again with another detected face (the panel; not notebooks). */
   chooseFace?: boolean;
+  /**
+   * Runs the trust check where there is no host to post `checkMap` to (a notebook request's
+   * output): resolves once the checked explanation was handed to update(), rejects with what failed.
+   */
+  checkMap?: () => Promise<void>;
   /** The 2-D context of a canvas (default: its own); tests inject one to read what is drawn. */
   context?: (canvas: HTMLCanvasElement) => CanvasRenderingContext2D | null;
 }
@@ -100,6 +105,8 @@ class Viewer implements ViewerHandle {
   private readonly regions: HTMLElement;
   private readonly check: HTMLElement;
   private readonly checkButton?: HTMLButtonElement;
+  /** A notebook output's check in progress, or why it failed (the panel reports in its own status). */
+  private readonly checkStatus: HTMLElement;
   private readonly decompositionHeadingId: string;
   private readonly kindSelect: HTMLSelectElement;
   private readonly opacityInput: HTMLInputElement;
@@ -225,12 +232,23 @@ class Viewer implements ViewerHandle {
     this.decomposition = el(doc, 'section', { class: 'xssab-decomposition', 'aria-labelledby': this.decompositionHeadingId });
     this.regions = el(doc, 'section', { class: 'xssab-regions', 'aria-labelledby': `${id}-regions` });
     this.check = el(doc, 'section', { class: 'xssab-trust', 'aria-labelledby': `${id}-check` });
-    if (host) {
-      this.checkButton = el(doc, 'button', { type: 'button', title: 'Rescore each face with 5–50 % of it blurred in the map’s order and in a random order' }, 'Check this map');
-      this.checkButton.addEventListener('click', () => {
-        this.checkButton!.disabled = true;
-        this.post({ type: 'checkMap' });
+    this.checkStatus = el(doc, 'span', { class: 'xssab-note', role: 'status' });
+    const checkMap = options.checkMap ?? (host ? async () => this.post({ type: 'checkMap' }) : undefined);
+    if (checkMap) {
+      const button = el(doc, 'button', { type: 'button', title: 'Rescore each face with 5–50 % of it blurred in the map’s order and in a random order' }, 'Check this map');
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        // The panel's host reports its own progress.
+        if (options.checkMap) this.checkStatus.textContent = 'Checking the map…';
+        checkMap().then(
+          () => undefined,
+          (e: unknown) => {
+            button.disabled = false;
+            this.checkStatus.textContent = `The check failed: ${e instanceof Error ? e.message : String(e)}`;
+          },
+        );
       });
+      this.checkButton = button;
     }
     this.container = el(doc, 'div', { class: 'xssab-viewer', 'data-xssab-id': id },
       this.header,
@@ -287,7 +305,8 @@ class Viewer implements ViewerHandle {
     this.check.hidden = !check && !this.checkButton;
     const heading = el(this.doc, 'h3', { id: this.check.getAttribute('aria-labelledby')! }, 'Trust check');
     if (this.checkButton) this.checkButton.disabled = false;
-    this.check.replaceChildren(heading, ...(check ? [checkChart(this.doc, check)] : this.checkButton ? [this.checkButton] : []));
+    this.checkStatus.textContent = '';
+    this.check.replaceChildren(heading, ...(check ? [checkChart(this.doc, check)] : this.checkButton ? [this.checkButton, this.checkStatus] : []));
   }
 
   /** Outlines one face region on both faces (null: none). */

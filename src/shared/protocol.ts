@@ -67,7 +67,7 @@ export type PanelMessage =
 const PANEL_MESSAGE_TYPES: readonly string[] = ['ready', 'setThreshold', 'exportResult', 'exportMaps', 'exportMap', 'chooseFace', 'checkMap'] satisfies PanelMessage['type'][];
 
 /** Whether `type` is one of the panel's messages (which a notebook output may not send). */
-export const isPanelMessageType = (type: unknown): boolean => PANEL_MESSAGE_TYPES.includes(type as string);
+const isPanelMessageType = (type: unknown): boolean => PANEL_MESSAGE_TYPES.includes(type as string);
 
 /** Host → panel. */
 export type PanelHostMessage =
@@ -77,10 +77,18 @@ export type PanelHostMessage =
 
 // ------------------------------------------------------------ notebook renderer ↔ host
 
-/** Notebook renderer → host: a request of an output. */
-export type NotebookMessage = { type: 'explain'; request: ExplainRequest; run: boolean };
+/**
+ * Notebook renderer → host: a request of an output; `checkMap` explains it again with the trust
+ * check ("Check this map", pressed by the user, so it runs in an untrusted workspace too).
+ */
+export type NotebookMessage = { type: 'explain'; request: ExplainRequest; run: boolean } | { type: 'checkMap'; request: ExplainRequest };
 
-/** Host → notebook renderer: the answer to an `explain` request (a Reply to it). */
+const NOTEBOOK_MESSAGE_TYPES: readonly string[] = ['explain', 'checkMap'] satisfies NotebookMessage['type'][];
+
+/** Whether `type` is one of the panel's messages that a notebook output may not send. */
+export const isPanelOnlyMessageType = (type: unknown): boolean => isPanelMessageType(type) && !NOTEBOOK_MESSAGE_TYPES.includes(type as string);
+
+/** Host → notebook renderer: the answer to an `explain` or `checkMap` request (a Reply to it). */
 export type NotebookHostMessage = { type: 'explained'; payload: ExplanationPayload } | { type: 'explainFailed'; message: string; needsTrust?: boolean };
 
 // ------------------------------------------------------------ gallery ↔ host
@@ -265,8 +273,14 @@ export function parsePanelMessage(raw: unknown): Envelope<PanelMessage> {
 /** Validates a message from a notebook output; throws ProtocolError on anything unexpected. */
 export function parseNotebookMessage(raw: unknown): Envelope<NotebookMessage> {
   const v = typed(raw);
-  if (v.type !== 'explain') throw unknownType(v.type);
-  return envelope(v, { type: 'explain', request: parseExplainRequest(v.request), run: v.run === true });
+  switch (v.type) {
+    case 'explain':
+      return envelope(v, { type: 'explain', request: parseExplainRequest(v.request), run: v.run === true });
+    case 'checkMap':
+      return envelope(v, { type: 'checkMap', request: parseExplainRequest(v.request) });
+    default:
+      throw unknownType(v.type);
+  }
 }
 
 /** Validates a message from the gallery; throws ProtocolError on anything unexpected. */

@@ -119,6 +119,7 @@ describe('notebook renderer', () => {
     button.click();
     assert.equal(nb.posted.length, 2);
     const second = nb.posted[1];
+    assert.ok(second.type === 'explain');
     assert.equal(second.run, true);
     assert.notEqual(second.id, first.id);
     nb.reply({ type: 'explained', id: 'host-1', inReplyTo: second.id, payload: goldenPayload() });
@@ -135,6 +136,67 @@ describe('notebook renderer', () => {
     await flush();
     assert.equal(element.textContent, 'xSSAB: photos/alice.png: no face found');
     assert.equal(element.querySelector('button'), null);
+  });
+
+  it('a request\'s output has "Check this map": it sends checkMap with the request and draws the check chart of the answer', async () => {
+    const nb = notebook();
+    const element = nb.element();
+    await nb.renderer.renderOutputItem(outputItem('o1', REQUEST_MIME, request), element, new AbortController().signal);
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: nb.posted[0].id, payload: goldenPayload() });
+    await flush();
+    const section = element.querySelector<HTMLElement>('.xssab-trust')!;
+    assert.equal(section.hidden, false);
+    const button = [...section.querySelectorAll('button')].find((b) => b.textContent === 'Check this map')!;
+    assert.ok(button, 'the check button is there');
+    assert.deepEqual([...element.querySelectorAll('button')].map((b) => b.textContent), ['Check this map'], 'no threshold or export controls');
+    button.click();
+    assert.equal(button.disabled, true);
+    assert.equal(section.querySelector('[role="status"]')!.textContent, 'Checking the map…');
+    assert.equal(nb.posted.length, 2);
+    const sent = nb.posted[1];
+    assert.deepEqual({ type: sent.type, request: sent.request }, { type: 'checkMap', request });
+
+    // The check answered: the same viewer shows its chart (curves through the scores' span 0.1…0.5).
+    const check = { levels: [0, 25, 50], order: 'highest first' as const, blurSigma: 4, seed: 1, ms: 80, a: { map: [0.5, 0.3, 0.1], random: [0.5, 0.45, 0.4], area: 0.0875 }, b: { map: [0.5, 0.5, 0.45], random: [0.5, 0.45, 0.4], area: -0.025 } };
+    nb.reply({ type: 'explained', id: 'host-2', inReplyTo: sent.id, payload: { ...goldenPayload(), check } });
+    await flush();
+    const charts = [...element.querySelectorAll('.xssab-trust svg')];
+    assert.equal(charts.length, 2);
+    assert.equal(charts[0].querySelector('.xssab-check-map')!.getAttribute('points'), '34.0,6.0 114.0,49.0 194.0,92.0');
+    assert.equal(element.querySelector('.xssab-trust button'), null);
+
+    // Shown again (the notebook scrolled back, or a second output of the same request): the checked result, not sent again.
+    const again = nb.element();
+    await nb.renderer.renderOutputItem(outputItem('o2', REQUEST_MIME, { ...request }), again, new AbortController().signal);
+    await flush();
+    assert.equal(nb.posted.length, 2);
+    assert.equal(again.querySelectorAll('.xssab-trust svg').length, 2);
+    assert.deepEqual(nb.errors, []);
+  });
+
+  it('a failed check says why and lets the user try again; the explanation stays', async () => {
+    const nb = notebook();
+    const element = nb.element();
+    await nb.renderer.renderOutputItem(outputItem('o1', REQUEST_MIME, request), element, new AbortController().signal);
+    nb.reply({ type: 'explained', id: 'host-1', inReplyTo: nb.posted[0].id, payload: goldenPayload() });
+    await flush();
+    const button = element.querySelector<HTMLButtonElement>('.xssab-trust button')!;
+    button.click();
+    nb.reply({ type: 'explainFailed', id: 'host-2', inReplyTo: nb.posted[1].id, message: 'the engine stopped unexpectedly (exit code 1)' });
+    await flush();
+    assert.equal(element.querySelector('.xssab-trust [role="status"]')!.textContent, 'The check failed: the engine stopped unexpectedly (exit code 1)');
+    assert.equal(button.disabled, false);
+    assert.equal(element.querySelectorAll('.xssab-face').length, 2);
+    button.click();
+    assert.equal(nb.posted.length, 3);
+    assert.equal(nb.posted[2].type, 'checkMap');
+  });
+
+  it('a stored explanation (no messaging) has no check button', async () => {
+    const nb = notebook({ messaging: false });
+    const element = nb.element();
+    await nb.renderer.renderOutputItem(outputItem('o1', EXPLANATION_MIME, goldenPayload()), element, new AbortController().signal);
+    assert.ok(element.querySelector<HTMLElement>('.xssab-trust')!.hidden);
   });
 
   it('without messaging, or with an invalid request, it says so instead of waiting', async () => {

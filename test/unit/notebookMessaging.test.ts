@@ -177,7 +177,7 @@ describe('notebook requests', () => {
     function setup(options: { trusted?: boolean; fail?: unknown; payload?: ExplanationPayload } = {}) {
       // Replies without their own (host-chosen) id; each names the request it answers.
       const replies: { message: NotebookHostMessage & { inReplyTo: string }; editor: unknown }[] = [];
-      const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number; faces?: [number, number] } }[] = [];
+      const jobs: { images: [JobImage, JobImage]; options: { model?: string; threshold?: number; faces?: [number, number]; check?: boolean } }[] = [];
       const warnings: string[] = [];
       const messaging: NotebookMessaging = {
         onDidReceiveMessage: () => ({ dispose() {} }),
@@ -239,6 +239,24 @@ describe('notebook requests', () => {
       assert.equal(t.replies[1].message.type, 'explained');
     });
 
+    it('"Check this map" explains the request again with the trust check, also in an untrusted workspace (the button is the go-ahead)', async () => {
+      const t = setup({ trusted: false });
+      const nb = editor(path.join(work, 'nb'));
+      await answer(t.messaging, t.host, nb, { type: 'checkMap', id: 'c1', request: { a: '../face.png', b: '../face.png', faceB: 1 } });
+      assert.deepEqual(t.jobs, [{ images: [path.join(work, 'face.png'), path.join(work, 'face.png')], options: { model: undefined, threshold: undefined, faces: [0, 1], check: true } }]);
+      assert.deepEqual(t.replies, [{ message: { type: 'explained', inReplyTo: 'c1', payload }, editor: nb }]);
+    });
+
+    it('checks a checkMap request as it checks explain: a path outside is refused, an invalid request ignored', async () => {
+      const t = setup();
+      await answer(t.messaging, t.host, editor(path.join(work, 'nb')), { type: 'checkMap', id: 'c1', request: { a: '../../outside/secret.png', b: '../face.png' } });
+      await answer(t.messaging, t.host, editor(work), { type: 'checkMap', id: 'c2', request: { a: 'face.png', b: 'face.png', script: 'x' } });
+      assert.equal(t.jobs.length, 0);
+      assert.match(t.replies[0].message.type === 'explainFailed' ? t.replies[0].message.message : '', /^"a" "\.\.\/\.\.\/outside\/secret\.png" is outside/);
+      assert.equal(t.replies.length, 1);
+      assert.deepEqual(t.warnings.slice(-1), ['notebook: ignored an invalid message: unknown request field(s): script']);
+    });
+
     it('refuses a path outside, naming it, without running the engine', async () => {
       const t = setup();
       await answer(t.messaging, t.host, editor(path.join(work, 'nb')), explain({ a: '../../outside/secret.png', b: '../face.png' }));
@@ -272,7 +290,7 @@ describe('notebook requests', () => {
       assert.equal(t.replies.length, 0);
       assert.equal(t.jobs.length, 0);
       assert.deepEqual(t.warnings, [
-        'notebook: ignored a "setThreshold" message (notebook outputs may only ask to explain)',
+        'notebook: ignored a "setThreshold" message (notebook outputs may only ask to explain a request or check its map)',
         'notebook: ignored an invalid message: "a" must be a non-empty string',
       ]);
     });

@@ -40,6 +40,7 @@ describe('protocol: parsePanelMessage and parseNotebookMessage', () => {
     const notebook: Envelope<NotebookMessage>[] = [
       { type: 'explain', id: 'r-1', request: { a: 'x/a.png', b: PNG, model: 'm.onnx', threshold: 0.3 }, run: true },
       { type: 'explain', id: 'r-2', request: { a: 'a.jpg', b: 'b.jpg' }, run: false },
+      { type: 'checkMap', id: 'c-1', request: { a: 'a.jpg', b: 'b.jpg', faceA: 1 } },
     ];
     for (const m of notebook) assert.deepEqual(parseNotebookMessage(m), m);
   });
