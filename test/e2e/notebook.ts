@@ -65,6 +65,25 @@ async function notices(page: Page): Promise<string[]> {
   return texts.flat();
 }
 
+/**
+ * "Check this map" in the request's output: the extension explains the request again with the
+ * trust check, and the output draws its two charts (one per face).
+ */
+async function checkRequestOutput(page: Page, title: string): Promise<string> {
+  for (const frame of page.frames()) {
+    const viewer = frame.locator('.xssab-viewer', { has: frame.locator('h2', { hasText: title }) });
+    if ((await viewer.count().catch(() => 0)) === 0) continue;
+    await viewer.locator('.xssab-trust button', { hasText: 'Check this map' }).click();
+    const charts = viewer.locator('svg.xssab-check-chart');
+    await charts.nth(1).waitFor({ timeout: RENDER_MS }).catch(async () => {
+      throw new Error(`the request output drew no check chart within ${RENDER_MS / 1000} s; it says: ${await viewer.locator('.xssab-trust').textContent()}`);
+    });
+    const captions = await viewer.locator('.xssab-check-face figcaption').allTextContents();
+    return `Check this map drew ${await charts.count()} charts (${captions.join('; ')})`;
+  }
+  throw new Error(`no frame shows the request output ${title}`);
+}
+
 /** Opens the example notebook from the Explorer and checks both outputs; the message says what was shown. */
 export async function checkExampleNotebook(page: Page, workspaceDir: string): Promise<string> {
   const notebookFile = path.join(workspaceDir, NOTEBOOK);
@@ -96,7 +115,8 @@ export async function checkExampleNotebook(page: Page, workspaceDir: string): Pr
         request.score !== expectedScore && `the request output shows score ${request.score}, the engine computes ${expectedScore}`,
       ].filter(Boolean);
       if (problems.length) throw new Error(problems.join('; '));
-      return `${explanationTitle} (stored) score ${explanation.score}; ${requestTitle} (requested) score ${request.score} = engine ${expectedScore}`;
+      const check = await checkRequestOutput(page, requestTitle);
+      return `${explanationTitle} (stored) score ${explanation.score}; ${requestTitle} (requested) score ${request.score} = engine ${expectedScore}; ${check}`;
     }
     if (Date.now() > deadline) {
       throw new Error(`the notebook's outputs did not both render within ${RENDER_MS / 1000} s; viewers: ${JSON.stringify(shown)}; notices: ${JSON.stringify(await notices(page))}`);

@@ -229,8 +229,8 @@ async function explainFromExplorer(page: Page): Promise<void> {
 
 /**
  * Saves what the user sees (kept with --keep): for each viewer, the window in a taller viewport
- * scrolled to its faces, with the first face region outlined on both faces, and again with the
- * viewer 320 px wide. A screenshot that fails is logged, not counted as a failure.
+ * scrolled to its faces, with the first face region outlined on both faces, scrolled to its trust
+ * check's chart when it has one, and again with the viewer 320 px wide. A screenshot that fails is logged, not counted as a failure.
  */
 async function screenshotViewers(page: Page, dir: string, name: string): Promise<void> {
   const size = page.viewportSize();
@@ -246,6 +246,11 @@ async function screenshotViewers(page: Page, dir: string, name: string): Promise
       if (await row.count()) await row.dispatchEvent('mouseenter');
       await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}.png`) });
+      const check = viewer.locator('.xssab-check');
+      if (await check.count()) {
+        await check.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
+        await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-check.png`) });
+      }
       await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px'));
       await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-320px.png`) });
@@ -379,6 +384,55 @@ async function checkRestrictedMode(runDir: string, extensionsDir: string, logFil
   }
 }
 
+/**
+ * The installed extension's page (Extensions view → the extension): its README shows the panel's
+ * screenshot, loaded from inside the .vsix (the packaging keeps its link relative). Saves
+ * `extension-page.png`.
+ */
+async function checkExtensionPage(runDir: string, extensionsDir: string, logFile: string): Promise<string> {
+  const workspaceDir = path.join(runDir, 'page-workspace');
+  fs.mkdirSync(workspaceDir, { recursive: true });
+  const port = await freePort();
+  const server = codeServer(
+    ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', path.join(runDir, 'user-data-page'), '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspaceDir],
+    logFile,
+  );
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+  try {
+    await waitForHealth(port, server);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill('>Extensions: Show Installed Extensions');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Installed Extensions' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      const { displayName } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+      await page.locator('.extensions-viewlet .monaco-list-row', { hasText: displayName }).first().click({ timeout: 30_000 });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        for (const frame of page.frames()) {
+          const image = frame.locator('img[src*="panel.png"]').first();
+          if (!(await image.count().catch(() => 0))) continue;
+          await image.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
+          const shown = await image.evaluate((img: HTMLImageElement) => (img.complete && img.naturalWidth > 0 ? `${img.naturalWidth}×${img.naturalHeight}` : '')).catch(() => '');
+          if (shown) return `the README's panel screenshot shows on the extension page (${shown} px)`;
+        }
+        if (Date.now() > deadline) throw new Error('the extension page shows no panel screenshot (missing, or it did not load)');
+        await page.waitForTimeout(500);
+      }
+    } finally {
+      await page.screenshot({ path: path.join(runDir, 'extension-page.png') });
+    }
+  } finally {
+    await browser.close();
+    stop(server);
+  }
+}
+
 async function main(): Promise<number> {
   const vsixIndex = process.argv.indexOf('--vsix');
   const vsix = vsixIndex > 0 ? process.argv[vsixIndex + 1] : undefined;
@@ -415,6 +469,12 @@ async function main(): Promise<number> {
         log(`Restricted Mode: ${await checkRestrictedMode(runDir, extensionsDir, logFile)}`);
       } catch (e) {
         log(`Restricted Mode: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+        code = 1;
+      }
+      try {
+        log(`extension page: ${await checkExtensionPage(runDir, extensionsDir, logFile)}`);
+      } catch (e) {
+        log(`extension page: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
         code = 1;
       }
     }

@@ -5,6 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Engine } from '../../../src/engine/engine';
+import type { ModelInspection } from '../../../src/shared/protocol';
 import type { ExplanationPayload, ExplanationResult } from '../../../src/shared/result';
 import type { TestApi } from '../../../src/extension/extension';
 import { GROUP_PHOTOS, PAIR } from '../pair';
@@ -94,6 +95,25 @@ describe('xSSAB extension', () => {
     const again = await explainMatch(b, [b, a]);
     assert.ok(again, `the extension stopped working; notifications: ${JSON.stringify(api.notifications.slice(first))}`);
     assert.ok(Math.abs(again.score - expected.score) < 1e-4, 'the cosine score is symmetric');
+  });
+
+  it('inspects the model when xssab.model changes: a file that is no model gives one error notification; Inspect Model reports the bundled one', async () => {
+    const config = vscode.workspace.getConfiguration('xssab');
+    const first = api.notifications.length;
+    await config.update('model', workspaceFile('notes.txt').fsPath, vscode.ConfigurationTarget.Global);
+    try {
+      const shown = await until('the notification about the model', () => (api.notifications.length > first ? api.notifications.slice(first) : undefined));
+      assert.strictEqual(shown[0].level, 'error');
+      assert.match(shown[0].message, /^xSSAB cannot use notes\.txt \(user settings\): .*notes\.txt: not an ONNX model/);
+    } finally {
+      await config.update('model', undefined, vscode.ConfigurationTarget.Global);
+    }
+    const bundled = vscode.Uri.file(path.join(extension.extensionPath, 'models', 'mobilefacenet.onnx'));
+    const inspection = await vscode.commands.executeCommand<ModelInspection | undefined>('xssab.inspectModel', bundled);
+    assert.ok(inspection, `no inspection; notifications: ${JSON.stringify(api.notifications.slice(first))}`);
+    assert.match(inspection.lines[0], /^model MobileFaceNet/);
+    assert.strictEqual(inspection.problem, undefined);
+    assert.strictEqual(api.notifications.length, first + 1, 'an explainable model gets no notification');
   });
 
   it('explains another detected face of a group photo when the viewer asks for it', async () => {
