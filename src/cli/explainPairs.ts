@@ -2,7 +2,9 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import type { Engine } from '../engine/engine';
-import { pairListOutput } from '../engine/explainPairs/load';
+import { lensGroups, pairListOutput } from '../engine/explainPairs/load';
+import { readLens } from '../engine/explainPairs/lens';
+import { openRunStore } from '../engine/explainPairs/store';
 import type { EmbeddingStats } from '../engine/explainPairs/embeddingCache';
 import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
 import { DEFAULT_SAMPLE, parseSelection } from '../engine/explainPairs/select';
@@ -119,7 +121,7 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
       progress.end();
       // With --mime stdout is the notebook output alone; the summary lines go to stderr.
       if (values.mime) {
-        console.log(JSON.stringify({ [PAIRLIST_MIME]: pairListOutput(options.out, summary) }));
+        console.log(JSON.stringify({ [PAIRLIST_MIME]: await pairListOutput(openRunStore(options.out), lensGroups(readLens(options.out))) }));
         printSummary(summary, options.out, console.error);
       } else printSummary(summary, options.out);
     });

@@ -2,7 +2,7 @@
 // request helper, and a cancelled request stops the worker (a fresh one starts for the next
 // request, and the requests still waiting are sent to it).
 // It does not import vscode, so it runs in plain Node tests with a fake worker.
-import type { Envelope, ExplainJob, Fallback, InspectJob, JobFailure, ModelInspection, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import type { Envelope, ExplainJob, Fallback, InspectJob, JobFailure, ModelInspection, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { ProtocolError, unexpected } from '../shared/protocol';
 import { type CancellationTokenLike, CancelledError, Requests, type Settle } from '../shared/requests';
 import type { ExplanationPayload } from '../shared/result';
@@ -49,11 +49,6 @@ export class EngineClient {
 
   explain(job: ExplainJob, events: JobEvents = {}, token?: CancellationTokenLike): Promise<Explained> {
     return this.run({ type: 'explain', job }, events, token);
-  }
-
-  /** One pair of an explained pair list, read back from the run's files. */
-  pairListPair(job: PairListPairJob): Promise<Explained> {
-    return this.run({ type: 'pairListPair', job }, {});
   }
 
   /** What the engine makes of a model (`xssab inspect`); rejects with the EngineFailure of a model it cannot load. */

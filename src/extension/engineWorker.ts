@@ -3,12 +3,10 @@
 // rebuilt only when the model or execution provider changes.
 import { parentPort } from 'worker_threads';
 import { Engine } from '../engine/engine';
-import { pairPayload, readSummary } from '../engine/explainPairs/load';
-import { ExplainPairsError } from '../engine/explainPairs/run';
 import { toPayload } from '../engine/output';
 import { formatReport, inspectModel, unsupportedReason } from '../engine/inspect';
 import { defaultModelPath } from '../engine/model';
-import type { Envelope, ExplainJob, InspectJob, JobFailure, JobImage, ModelInspection, PairListPairJob, WorkerReply, WorkerRequest } from '../shared/protocol';
+import type { Envelope, ExplainJob, InspectJob, JobFailure, JobImage, ModelInspection, WorkerReply, WorkerRequest } from '../shared/protocol';
 import { unexpected } from '../shared/protocol';
 import { mapBuffers, rawMap } from '../shared/mapCodec';
 import { Envelopes } from '../shared/requests';
@@ -63,13 +61,6 @@ function imageSource(image: JobImage): { source: string | Buffer; label: string 
   return { source: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), label: image.label };
 }
 
-/** Reads the files the run wrote; no model is needed. */
-function pairListPair(job: PairListPairJob): ExplanationPayload {
-  const record = readSummary(job.out).pairs.find((p) => p.index === job.index);
-  if (!record) throw new ExplainPairsError(`${job.out}: no pair ${job.index} in this list`);
-  return pairPayload(job.out, record, job.model, rawMap);
-}
-
 async function explain(job: ExplainJob, reply: Replier): Promise<void> {
   const { engine, loadMs } = await engineFor(job, reply);
   reply({ type: 'progress', message: 'Computing the maps…' });
@@ -94,9 +85,6 @@ export async function run(request: WorkerRequest, reply: Replier): Promise<void>
     switch (request.type) {
       case 'explain':
         await explain(request.job, reply);
-        break;
-      case 'pairListPair':
-        done(reply, pairListPair(request.job));
         break;
       case 'inspect':
         reply({ type: 'inspected', inspection: await inspect(request.job) });

@@ -96,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
         const { payload, loadMs } = await engine.explain(job, { onProgress: (message) => progress.report({ message }), onFallback: onFallback(settings) }, token);
         const load = loadMs !== undefined ? `, model loaded in ${loadMs.toFixed(0)} ms` : '';
         output.info(
-          `${names}: model ${payload.model.name} (${options.model ? 'notebook request' : settings.modelSource}), EP ${payload.ep} (asked: ${settings.executionProvider}), ` +
+          `${names}: model ${payload.model.name} (${options.model ? 'asked for by the request' : settings.modelSource}), EP ${payload.ep} (asked: ${settings.executionProvider}), ` +
             `threshold ${payload.threshold.toFixed(4)} (${payload.thresholdSource}) → score ${payload.score.toFixed(4)}, ${payload.decision}; ` +
             `${(performance.now() - start).toFixed(0)} ms in all${load}, explanation ${payload.timings.totalMs.toFixed(0)} ms`,
         );
@@ -146,7 +146,16 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }),
   );
 
-  const pairListHost = { extensionUri: context.extensionUri, cliPath: path.join(__dirname, 'cli.js'), settings: readSettings, engine, log: output, notify, report, showExplanation };
+  const pairListHost = {
+    extensionUri: context.extensionUri,
+    cliPath: path.join(__dirname, 'cli.js'),
+    settings: readSettings,
+    explain: (images: [string, string], options: ExplainOptions) => explainImages(images, options, vscode.ProgressLocation.Notification),
+    log: output,
+    notify,
+    report,
+    showExplanation,
+  };
   const explainPairList = explainPairListCommand(pairListHost);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(GalleryPanel.viewType, { deserializeWebviewPanel: (panel, state) => reviveGallery(pairListHost, panel, state) }),

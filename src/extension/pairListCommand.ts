@@ -4,11 +4,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { SETTINGS_FILE, SUMMARY_FILE } from '../engine/explainPairs/summary';
+import { RunPages, asRunResult, lensGroups, runExplanation } from '../engine/explainPairs/load';
+import { readLens } from '../engine/explainPairs/lens';
+import { openRunStore } from '../engine/explainPairs/store';
+import { SETTINGS_FILE } from '../engine/explainPairs/summary';
+import type { ExplainOptions } from '../shared/protocol';
 import type { PairListRecord, PairListSummary } from '../shared/pairListSummary';
 import type { ExplanationPayload } from '../shared/result';
-import type { EngineClient } from './engineClient';
-import { GalleryPanel, type GalleryPanelHost } from './galleryPanel';
+import { CancelledError } from '../shared/requests';
+import { GalleryPanel, type GalleryPanelHost, type GalleryRun } from './galleryPanel';
 import { PairListRunError, defaultOutput, isLfwPairs, restoredRunFolder, runPairList } from './pairListRun';
 import type { Settings } from './settings';
 import { formatProgress } from './taskDefinition';
@@ -18,7 +22,8 @@ export interface PairListHost {
   /** dist/cli.js */
   cliPath: string;
   settings(): Settings;
-  engine: EngineClient;
+  /** Explains two image files under a progress notification (throws CancelledError when cancelled). */
+  explain(images: [string, string], options: ExplainOptions): Thenable<ExplanationPayload>;
   log: vscode.LogOutputChannel;
   notify(level: 'info', message: string): void;
   report(e: unknown): void;
@@ -62,9 +67,9 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
     } finally {
       running.delete(out.fsPath);
     }
-    const summary = await readSummary(out);
-    GalleryPanel.show(host.extensionUri, out, summary, galleryHost(host));
-    return summary;
+    const run = openRun(out);
+    GalleryPanel.show(host.extensionUri, out, run, galleryHost(host));
+    return run.summary;
   };
 }
 
@@ -74,23 +79,30 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
  */
 export async function reviveGallery(host: PairListHost, panel: vscode.WebviewPanel, state: unknown): Promise<void> {
   const out = restoredRunFolder(state);
-  const summary = out ? await readSummary(vscode.Uri.file(out)).catch((e: Error) => host.log.warn(`gallery not restored: ${e.message}`)) : undefined;
-  if (!out || !summary) {
+  let run: GalleryRun | undefined;
+  try {
+    run = out ? openRun(vscode.Uri.file(out)) : undefined;
+  } catch (e) {
+    host.log.warn(`gallery not restored: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!out || !run) {
     panel.dispose();
     return;
   }
-  GalleryPanel.revive(panel, host.extensionUri, vscode.Uri.file(out), summary, galleryHost(host));
+  GalleryPanel.revive(panel, host.extensionUri, vscode.Uri.file(out), run, galleryHost(host));
 }
 
 function galleryHost(host: PairListHost): GalleryPanelHost {
   return {
-    openPair: (folder, _summary, record, model) => void openPair(host, folder, record, model),
+    openPair: (run, record, model) => void openPair(host, run, record, model),
     log: (line) => host.log.info(line),
   };
 }
 
-async function readSummary(out: vscode.Uri): Promise<PairListSummary> {
-  return JSON.parse(await fs.promises.readFile(path.join(out.fsPath, SUMMARY_FILE), 'utf8')) as PairListSummary;
+/** The run in `out`: its records are read once here and paged for the gallery. */
+function openRun(out: vscode.Uri): GalleryRun {
+  const store = openRunStore(out.fsPath);
+  return { summary: store.summary, settings: store.settings, pages: new RunPages(store, lensGroups(readLens(out.fsPath))) };
 }
 
 function isArguments(v: unknown): v is PairListArguments {
@@ -122,12 +134,14 @@ function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, 
   });
 }
 
-async function openPair(host: PairListHost, out: vscode.Uri, record: PairListRecord, model: 'model-a' | 'model-b'): Promise<void> {
+/** Explains a pair of the run again, live, with the run's model and threshold, and shows it in the explanation panel. */
+async function openPair(host: PairListHost, run: GalleryRun, record: PairListRecord, key: 'model-a' | 'model-b'): Promise<void> {
   try {
-    const { payload } = await host.engine.pairListPair({ out: out.fsPath, index: record.index, model });
-    host.showExplanation(payload, [vscode.Uri.file(record.a), vscode.Uri.file(record.b)]);
+    const { model, a, b, threshold } = runExplanation(run.settings, record, key);
+    const payload = await host.explain([a, b], { model: model.path, threshold });
+    host.showExplanation(asRunResult(payload, model), [vscode.Uri.file(a), vscode.Uri.file(b)]);
   } catch (e) {
-    host.report(e);
+    if (!(e instanceof CancelledError)) host.report(e);
   }
 }
 

@@ -185,7 +185,7 @@ export class ExplanationPanel {
   /** What a re-run keeps of the shown explanation: a threshold the user chose, and the faces. */
   private shownRun(): Rerun {
     const { payload } = this.shown;
-    return { threshold: payload.thresholdSource === 'user' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0], ...(payload.check ? { check: true } : {}) };
+    return { threshold: payload.thresholdSource === 'user' || payload.thresholdSource === 'at FMR' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0], ...(payload.check ? { check: true } : {}) };
   }
 
   private async rerunAt(threshold: number): Promise<void> {

@@ -1,10 +1,12 @@
 // Gallery webview panel entry (an IIFE bundle, dist/renderer/gallery.js). The host's HTML has an
 // empty <body> and this script with a nonce, which the gallery's <style> elements reuse so the
-// CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's data. The run's
-// folder is kept in the webview state: after a window reload the host reads the list from there.
+// CSP can be `style-src 'nonce-…'`. The host answers `ready` with the gallery's summary and first
+// page, and each `page` request with a `page` reply. The run's folder is kept in the webview
+// state: after a window reload the host reads the list from there.
 import { type Envelope, type GalleryHostMessage, type GalleryMessage, unexpected } from '../shared/protocol';
 import { Envelopes } from '../shared/requests';
-import { type GalleryHandle, renderGallery } from './galleryView';
+import type { GalleryPage } from '../shared/galleryPages';
+import { type GalleryHandle, type PageSource, renderGallery } from './galleryView';
 import { renderNotice } from './dom';
 
 /** The part of the webview API (acquireVsCodeApi()) the gallery uses. */
@@ -26,6 +28,14 @@ export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?:
   doc.body.append(status, root);
   const envelopes = new Envelopes('gallery-');
   const host = { post: (m: GalleryMessage) => api.postMessage(envelopes.message(m)) };
+  // Page requests waiting for the host's reply, by the id of the request.
+  const waiting = new Map<string, (page: GalleryPage) => void>();
+  const pages: PageSource = (query, offset, limit) =>
+    new Promise((resolve) => {
+      const request = envelopes.message({ type: 'page' as const, query, offset, limit });
+      waiting.set(request.id, resolve);
+      api.postMessage(request);
+    });
   let gallery: GalleryHandle | undefined;
   renderNotice(status, 'xSSAB: loading the pair list…', 'progress');
   host.post({ type: 'ready' });
@@ -35,13 +45,19 @@ export function startGallery(api: GalleryWebviewApi, doc: Document, styleNonce?:
       case 'gallery':
         try {
           if (gallery) gallery.update(message.data);
-          else gallery = renderGallery(root, message.data, host, { styleNonce });
+          else gallery = renderGallery(root, message.data, host, { styleNonce, pages });
           status.replaceChildren();
           api.setState({ out: message.out });
         } catch (e) {
           renderNotice(status, `xSSAB: cannot show this pair list: ${e instanceof Error ? e.message : String(e)}`, 'error');
         }
         break;
+      case 'page': {
+        const resolve = message.inReplyTo === undefined ? undefined : waiting.get(message.inReplyTo);
+        waiting.delete(message.inReplyTo ?? '');
+        resolve?.(message.page);
+        break;
+      }
       case 'error':
         renderNotice(status, message.message, 'error');
         break;

@@ -1,29 +1,29 @@
 // The pair-list gallery, shared by the gallery webview panel and the notebook renderer: the
-// summary's rates, the aggregate maps (the FNM − TM headline first), and a sortable, filterable
-// grid of the pairs. The grid is virtual: only the rows in view (plus a few) are in the DOM, so
-// lists of thousands of pairs stay responsive. Same CSP rules as the viewer (see viewer.ts).
+// summary's rates, the group table of a run grouped by attributes, the aggregate maps (the
+// FNM − TM headline first), and a sortable, filterable grid of the pairs. The grid is virtual: only
+// the rows in view (plus a few) are in the DOM, and it holds only the pages of pairs near the view,
+// which it asks its page source for (the host, for the panel; the pairs a notebook output carries).
+// Same CSP rules as the viewer (see viewer.ts).
 import { legendStops } from '../shared/colour';
 import { MAP_KINDS, type MapKind } from '../shared/result';
-import type { GalleryData, MapFiles, ModelOutcome, ModelSummary, PairListSummary } from '../shared/pairListSummary';
+import type { MapFiles, ModelGroups, ModelOutcome, Rate } from '../shared/pairListSummary';
 import { THUMB_FACE } from '../shared/pairListSummary';
 import {
-  columnsFor,
+  ALL_GROUPS,
   DEFAULT_QUERY,
-  failureLine,
-  fileUri,
+  fileName,
+  type GalleryData,
   type GalleryItem,
+  type GalleryPage,
   type GalleryQuery,
-  galleryItems,
-  gridLayout,
-  type GridLayout,
+  type GallerySummary,
   ITEM_KINDS,
+  ItemPager,
   LABELS,
-  queryItems,
+  PAGE_SIZE,
   SORT_KEYS,
-  thumbPath,
-  thumbRows,
-  visibleRows,
-} from './galleryModel';
+} from '../shared/galleryPages';
+import { columnsFor, failureLine, fileUri, gridLayout, type GridLayout, thumbRows, visibleRows } from './galleryModel';
 import type { GalleryMessage } from '../shared/protocol';
 import { GALLERY_CSS } from './styles';
 import { el, injectStyles } from './dom';
@@ -34,10 +34,21 @@ export interface GalleryHost {
   post(message: GalleryMessage): void;
 }
 
+/** Pairs [offset, offset + limit) of a query: from the host, or at once from carried pairs. */
+export type PageSource = (query: GalleryQuery, offset: number, limit: number) => Promise<GalleryPage> | GalleryPage;
+
+/** The pages of the pairs a page carries (a notebook output's), sorted and filtered here. */
+export function carriedPages(carried: GalleryPage): PageSource {
+  const pager = new ItemPager(carried.items);
+  return (query, offset, limit) => ({ ...pager.page(query, offset, limit), query, thumbs: carried.thumbs });
+}
+
 export interface GalleryOptions {
   styleNonce?: string;
   /** CSS height of the scrolling grid. */
   gridHeight?: string;
+  /** Where later pages come from (default: only the pairs the data's page carries). */
+  pages?: PageSource;
 }
 
 export interface GalleryHandle {
@@ -50,26 +61,39 @@ export interface GalleryHandle {
 /** Viewport size assumed where layout is unknown (a hidden webview, JSDOM). */
 const FALLBACK_VIEWPORT = { width: 800, height: 600 };
 
+/** Pages of pairs kept around the view; farther ones are dropped and asked for again when needed. */
+const PAGES_KEPT = 24;
+
 const outcomeText = (o: ModelOutcome) => `${formatScore(o.score)} · ${o.decision}`;
+const queryKey = (q: GalleryQuery) => JSON.stringify([q.sort, q.descending, q.kind, q.label, q.group, q.text]);
+const rateText = (r: Rate) => `${formatPercent(r.rate)} [${formatPercent(r.low)}, ${formatPercent(r.high)}]`;
 
 class Gallery implements GalleryHandle {
   private readonly doc: Document;
   private readonly header: HTMLElement;
+  private readonly groups: HTMLElement;
   private readonly maps: HTMLElement;
   private readonly detail: HTMLElement;
   private readonly count: HTMLOutputElement;
+  private readonly more: HTMLElement;
   private readonly scroller: HTMLElement;
   private readonly spacer: HTMLElement;
-  private readonly selects: { sort: HTMLSelectElement; kind: HTMLSelectElement; label: HTMLSelectElement };
+  private readonly selects: { sort: HTMLSelectElement; kind: HTMLSelectElement; label: HTMLSelectElement; group: HTMLSelectElement };
   private readonly descending: HTMLInputElement;
   private readonly search: HTMLInputElement;
   private readonly resize?: ResizeObserver;
+  private pages: PageSource;
   private data!: GalleryData;
-  private items: GalleryItem[] = [];
-  private listed: GalleryItem[] = [];
   private layout!: GridLayout;
   private query: GalleryQuery = { ...DEFAULT_QUERY };
-  /** Position in `listed` of the card that holds the grid's tab stop. */
+  /** Pairs the query keeps, and in the run (or the output), as the last page said. */
+  private total = 0;
+  private all = 0;
+  /** Loaded pages of the current query by page number, and the ones asked for. */
+  private loaded = new Map<number, GalleryItem[]>();
+  private asked = new Set<number>();
+  private thumbs = new Map<number, string>();
+  /** Position of the card that holds the grid's tab stop. */
   private focus = 0;
   private selected?: number;
   /** What the rendered rows show, to skip re-rendering on scrolls within the same rows. */
@@ -83,6 +107,7 @@ class Gallery implements GalleryHandle {
   ) {
     this.doc = root.ownerDocument;
     const doc = this.doc;
+    this.pages = options.pages ?? carriedPages(data.page);
     injectStyles(root, options.styleNonce);
     injectStyles(root, options.styleNonce, 'gallery', GALLERY_CSS);
 
@@ -92,6 +117,7 @@ class Gallery implements GalleryHandle {
       sort: select('Sort by', SORT_KEYS, { kind: 'error kind' }),
       kind: select('Error kind', ['all', ...ITEM_KINDS], { all: 'all kinds' }),
       label: select('Label', ['all', ...LABELS], { all: 'all labels' }),
+      group: select('Group', [ALL_GROUPS], { [ALL_GROUPS]: 'all groups' }),
     };
     this.selects.sort.value = this.query.sort;
     this.descending = el(doc, 'input', { type: 'checkbox' });
@@ -100,11 +126,13 @@ class Gallery implements GalleryHandle {
       control.addEventListener(control === this.search ? 'input' : 'change', () => this.readQuery());
     }
     this.count = el(doc, 'output', { class: 'xssab-note', role: 'status' });
+    this.more = el(doc, 'p', { class: 'xssab-note xssab-gallery-more' });
     const controls = el(doc, 'div', { class: 'xssab-controls xssab-gallery-controls', role: 'group', 'aria-label': 'Sort and filter the pairs' },
       el(doc, 'label', {}, 'Sort by', this.selects.sort),
       el(doc, 'label', {}, this.descending, 'Descending'),
       el(doc, 'label', {}, 'Show', this.selects.kind),
       this.selects.label,
+      this.selects.group,
       this.search,
       this.count,
     );
@@ -121,30 +149,57 @@ class Gallery implements GalleryHandle {
     }
 
     this.header = el(doc, 'header', { class: 'xssab-header' });
+    this.groups = el(doc, 'section', { class: 'xssab-gallery-groups', 'aria-label': 'Error rates by group' });
     this.maps = el(doc, 'section', { 'aria-label': 'Aggregate maps' });
     this.detail = el(doc, 'section', { class: 'xssab-gallery-detail', 'aria-label': 'Selected pair', 'aria-live': 'polite' });
     this.update(data); // throws on a broken summary before `root` is touched
-    root.replaceChildren(el(doc, 'div', { class: 'xssab-viewer xssab-gallery' }, this.header, this.maps, el(doc, 'h3', {}, 'Pairs'), controls, this.detail, this.scroller));
+    root.replaceChildren(el(doc, 'div', { class: 'xssab-viewer xssab-gallery' }, this.header, this.groups, this.maps, el(doc, 'h3', {}, 'Pairs'), controls, this.more, this.detail, this.scroller));
     this.renderRows(); // in the document now, the grid has its real width
   }
 
   get shown(): number {
-    return this.listed.length;
+    return this.total;
   }
 
+  /** A new run (or the same run again): its summary, and its first page for the default query. */
   update(data: GalleryData): void {
     this.data = data;
-    this.items = galleryItems(data.summary);
     this.layout = gridLayout(data.summary);
     this.selected = undefined;
     this.detail.replaceChildren();
     this.renderHeader(data.summary);
+    this.renderGroups(data.summary);
     this.renderMaps(data.summary);
-    this.applyQuery();
+    this.groupChoices(data.summary);
+    const others = data.run ? data.run.pairs - data.page.all : 0;
+    this.more.textContent = data.run && others > 0 ? `This output carries ${data.page.all} of the run's ${data.run.pairs} pairs (disagreements and errors first); the other ${others} are in the run folder ${data.run.out}.` : '';
+    this.more.hidden = !this.more.textContent;
+    this.resetControls(data.page.query);
+    this.startQuery();
+    this.receive(data.page);
   }
 
   dispose(): void {
     this.resize?.disconnect();
+  }
+
+  private resetControls(query: GalleryQuery): void {
+    this.query = { ...query };
+    this.selects.sort.value = query.sort;
+    this.selects.kind.value = query.kind;
+    this.selects.label.value = query.label;
+    this.selects.group.value = query.group;
+    this.descending.checked = query.descending;
+    this.search.value = query.text;
+  }
+
+  /** The group filter lists the groups of the group table; sorting by group needs one. */
+  private groupChoices(s: GallerySummary): void {
+    const names = [...new Set((s.groups?.models ?? []).flatMap((m) => m.groups.map((g) => g.name)))];
+    this.selects.group.replaceChildren(el(this.doc, 'option', { value: ALL_GROUPS }, 'all groups'), ...names.map((n) => el(this.doc, 'option', { value: n }, n)));
+    this.selects.group.hidden = names.length === 0;
+    const byGroup = this.selects.sort.querySelector<HTMLOptionElement>('option[value="group"]')!;
+    byGroup.hidden = byGroup.disabled = names.length === 0;
   }
 
   private readQuery(): void {
@@ -153,34 +208,86 @@ class Gallery implements GalleryHandle {
       descending: this.descending.checked,
       kind: this.selects.kind.value as GalleryQuery['kind'],
       label: this.selects.label.value as GalleryQuery['label'],
+      group: this.selects.group.value,
       text: this.search.value,
     };
-    this.applyQuery();
+    this.startQuery();
+    this.request(0);
+    this.renderRows(); // loading cards until the page comes
   }
 
-  private applyQuery(): void {
-    this.listed = queryItems(this.items, this.query);
+  /** Forgets the pages of the last query; the grid starts at the top. */
+  private startQuery(): void {
+    this.loaded.clear();
+    this.asked.clear();
+    this.thumbs.clear();
     this.focus = 0;
     this.scroller.scrollTop = 0;
-    this.count.textContent = `${this.listed.length} of ${this.items.length} pairs`;
     this.rendered = '';
-    this.renderRows();
-    this.host?.post({ type: 'shown', pairs: this.listed.length });
   }
 
-  private renderHeader(s: PairListSummary): void {
+  private request(pageNumber: number): void {
+    if (this.asked.has(pageNumber)) return;
+    this.asked.add(pageNumber);
+    const answer = this.pages(this.query, pageNumber * PAGE_SIZE, PAGE_SIZE);
+    if (answer instanceof Promise) {
+      answer.then(
+        (page) => this.receive(page),
+        () => this.asked.delete(pageNumber), // asked again when its rows are drawn
+      );
+    } else this.receive(answer);
+  }
+
+  /** A page of the current query (pages of an earlier one are dropped). */
+  private receive(page: GalleryPage): void {
+    if (queryKey(page.query) !== queryKey(this.query)) return;
+    const first = this.loaded.size === 0;
+    for (let k = 0; k * PAGE_SIZE < page.items.length; k++) {
+      const number = Math.floor(page.offset / PAGE_SIZE) + k;
+      this.loaded.set(number, page.items.slice(k * PAGE_SIZE, (k + 1) * PAGE_SIZE));
+      this.asked.add(number);
+    }
+    for (const [index, uri] of Object.entries(page.thumbs)) this.thumbs.set(Number(index), uri);
+    this.total = page.total;
+    this.all = page.all;
+    this.count.textContent = `${this.total} of ${this.all} pairs`;
+    this.rendered = '';
+    const hadFocus = this.scroller.contains(this.doc.activeElement);
+    this.renderRows();
+    if (hadFocus) this.focusCard();
+    if (first) this.host?.post({ type: 'shown', pairs: this.total });
+  }
+
+  private itemAt(position: number): GalleryItem | undefined {
+    return this.loaded.get(Math.floor(position / PAGE_SIZE))?.[position % PAGE_SIZE];
+  }
+
+  /** Drops the loaded pages farthest from the ones in view, beyond PAGES_KEPT. */
+  private forget(firstPage: number, lastPage: number): void {
+    if (this.loaded.size <= PAGES_KEPT) return;
+    const distance = (n: number) => (n < firstPage ? firstPage - n : n > lastPage ? n - lastPage : 0);
+    const far = [...this.loaded.keys()].sort((p, q) => distance(q) - distance(p)).slice(0, this.loaded.size - PAGES_KEPT);
+    for (const n of far) {
+      for (const item of this.loaded.get(n)!) this.thumbs.delete(item.index);
+      this.loaded.delete(n);
+      this.asked.delete(n);
+    }
+  }
+
+  private renderHeader(s: GallerySummary): void {
     const doc = this.doc;
     const facts = el(doc, 'dl', { class: 'xssab-facts' },
       el(doc, 'dt', {}, 'List'), el(doc, 'dd', {}, s.list + (s.lfwRoot ? ` (LFW at ${s.lfwRoot})` : '')),
-      el(doc, 'dt', {}, 'Pairs'), el(doc, 'dd', {}, `${s.explained} explained${s.failed ? `, ${s.failed} failed` : ''}`),
+      el(doc, 'dt', {}, 'Pairs'), el(doc, 'dd', {}, `${s.total} (${s.explained} explained${s.failed ? `, ${s.failed} failed` : ''})`),
     );
     for (const m of s.models) {
+      const source = m.thresholdSource === 'at FMR' && m.atFmr !== undefined ? `at FMR ${formatPercent(m.atFmr)}` : m.thresholdSource;
       facts.append(
         el(doc, 'dt', {}, `${m.key}: ${m.name}`),
-        el(doc, 'dd', {}, `threshold ${formatScore(m.threshold)} (${m.thresholdSource}) · FMR ${formatPercent(m.fmr)} (${m.counts['false match']} of ${m.impostor}) · FNMR ${formatPercent(m.fnmr)} (${m.counts['false non-match']} of ${m.genuine})`),
+        el(doc, 'dd', {}, `threshold ${formatScore(m.threshold)} (${source}) · FMR ${formatPercent(m.fmr)} (${m.counts['false match']} of ${m.impostor}) · FNMR ${formatPercent(m.fnmr)} (${m.counts['false non-match']} of ${m.genuine})`),
       );
     }
-    if (s.comparison) facts.append(el(doc, 'dt', {}, 'Decisions differ'), el(doc, 'dd', {}, `${s.comparison.disagreements.length} pair(s)`));
+    if (s.comparison) facts.append(el(doc, 'dt', {}, 'Decisions differ'), el(doc, 'dd', {}, `${s.comparison.disagreements} pair(s)`));
     const buttons: HTMLElement[] = [];
     if (this.host) {
       const host = this.host;
@@ -193,8 +300,52 @@ class Gallery implements GalleryHandle {
     this.header.replaceChildren(el(doc, 'h2', {}, `xSSAB: ${displayName(s.list)}`), facts, ...buttons);
   }
 
+  /**
+   * The group table (explain-pairs --by), per model: each group's FMR and FNMR at the run's
+   * threshold with 95 % intervals, its counts and own EER; too-small and cross-group groups
+   * marked. A group's name shows its pairs in the grid.
+   */
+  private renderGroups(s: GallerySummary): void {
+    const doc = this.doc;
+    const table = s.groups;
+    this.groups.hidden = !table;
+    if (!table) return this.groups.replaceChildren();
+    const cells = (tag: 'th' | 'td', values: (string | Node)[]) => values.map((v) => el(doc, tag, {}, v));
+    const model = (m: ModelGroups) => {
+      const rows = m.groups.map((g) => {
+        const show = el(doc, 'button', { type: 'button', title: `Show the pairs of ${g.name}` }, g.name);
+        show.addEventListener('click', () => {
+          this.selects.group.value = g.name;
+          this.readQuery();
+        });
+        const notes = [...(g.crossGroup ? ['across groups'] : []), ...(g.tooSmall ? [`too small to compare (< ${table.minGroup} genuine or impostor)`] : [])];
+        const row = el(doc, 'tr', g.tooSmall ? { class: 'xssab-too-small' } : {},
+          ...cells('td', [show, String(g.genuine), String(g.impostor), rateText(g.global.fmr), rateText(g.global.fnmr), g.own ? `${formatPercent(g.own.eer)} at ${formatScore(g.own.threshold)}` : '–']),
+          el(doc, 'td', { class: 'xssab-note' }, notes.join('; ')),
+        );
+        return row;
+      });
+      const ratio = (name: string, r: ModelGroups['fmrRatio']) => (r ? [`${name} worst/best ${r.ratio === null ? '∞ (best is 0)' : r.ratio.toFixed(2)} (${r.worst} / ${r.best})`] : []);
+      const facts = [
+        `impostors within groups: FMR ${rateText(m.impostors.withinGroup)}`,
+        `across groups: FMR ${rateText(m.impostors.crossGroup)}`,
+        ...ratio('FMR', m.fmrRatio),
+        ...ratio('FNMR', m.fnmrRatio),
+      ];
+      return el(doc, 'figure', {},
+        el(doc, 'table', {},
+          el(doc, 'caption', {}, `${s.models.length > 1 ? `${m.key}: ` : ''}error rates by ${table.by.join(', ')} at threshold ${formatScore(m.threshold)} (95 % Wilson intervals)`),
+          el(doc, 'thead', {}, el(doc, 'tr', {}, ...cells('th', ['Group', 'Genuine', 'Impostor', 'FMR', 'FNMR', 'Own EER', '']))),
+          el(doc, 'tbody', {}, ...rows),
+        ),
+        el(doc, 'figcaption', { class: 'xssab-note' }, facts.join(' · ')),
+      );
+    };
+    this.groups.replaceChildren(el(doc, 'h3', {}, `By ${table.by.join(', ')}`), ...table.models.map(model));
+  }
+
   /** The headline maps (FNM − TM) first, then each model's group means, then A − B per group. */
-  private renderMaps(s: PairListSummary): void {
+  private renderMaps(s: GallerySummary): void {
     const doc = this.doc;
     // A map enlarges on a click (and back).
     const image = (files: MapFiles, alt: string) => {
@@ -222,14 +373,14 @@ class Gallery implements GalleryHandle {
         figure(`${name}${g.group} (${g.pairs} pairs): ${MAP_KINDS.join(', ')}`, el(doc, 'div', { class: 'xssab-gallery-kinds' }, ...MAP_KINDS.map((k) => image(g.maps[k], `${name}${g.group}, mean ${k} map`)))),
       );
     const headline = s.models
-      .filter((m): m is ModelSummary & { fnmMinusTm: MapFiles } => !!m.fnmMinusTm)
+      .filter((m): m is GallerySummary['models'][number] & { fnmMinusTm: MapFiles } => !!m.fnmMinusTm)
       .map((m) =>
         el(doc, 'div', { class: 'xssab-gallery-headline' },
           figure(`${m.key}: mean combined map over false non-matches − over true matches`, image(m.fnmMinusTm, `${m.key}: where false non-matches differ from true matches`),
             legend('combined', 'less similarity in FNM', 'more', 'symmetric around 0, to the largest difference')),
         ),
       );
-    const modelPrefix = (m: ModelSummary) => (s.models.length > 1 ? `${m.key}, ` : '');
+    const modelPrefix = (m: GallerySummary['models'][number]) => (s.models.length > 1 ? `${m.key}, ` : '');
     const means = s.models.flatMap((m) => groups(modelPrefix(m), m.aggregates.map((g) => ({ ...g, pairs: String(g.pairs) }))));
     const differences = groups('A − B, ', (s.comparison?.aggregates ?? []).map((g) => ({ ...g, pairs: g.pairs.join(' / ') })));
     this.maps.replaceChildren(
@@ -251,8 +402,11 @@ class Gallery implements GalleryHandle {
   private renderRows(): void {
     const { rowHeight } = this.layout;
     const columns = this.columns;
-    const rowCount = Math.ceil(this.listed.length / columns);
+    const rowCount = Math.ceil(this.total / columns);
     const { first, end } = visibleRows(this.scroller.scrollTop, this.viewport().height, rowHeight, rowCount);
+    const [firstPage, lastPage] = [Math.floor((first * columns) / PAGE_SIZE), Math.floor((Math.max(first, end - 1) * columns + columns - 1) / PAGE_SIZE)];
+    for (let n = firstPage; n <= lastPage && n * PAGE_SIZE < this.total; n++) if (!this.loaded.has(n)) this.request(n);
+    this.forget(firstPage, lastPage);
     const key = `${first}:${end}:${columns}:${this.focus}:${this.selected}`;
     if (key === this.rendered) return;
     this.rendered = key;
@@ -263,20 +417,33 @@ class Gallery implements GalleryHandle {
       const row = el(this.doc, 'div', { class: 'xssab-gallery-row', role: 'row', 'aria-rowindex': String(r + 1) });
       row.style.top = `${r * rowHeight}px`;
       row.style.height = `${rowHeight}px`;
-      for (let k = r * columns; k < Math.min(this.listed.length, (r + 1) * columns); k++) {
-        row.append(el(this.doc, 'div', { role: 'gridcell' }, this.card(this.listed[k], k)));
+      for (let k = r * columns; k < Math.min(this.total, (r + 1) * columns); k++) {
+        const item = this.itemAt(k);
+        row.append(el(this.doc, 'div', { role: 'gridcell' }, item ? this.card(item, k) : this.loadingCard()));
       }
       rows.push(row);
     }
     this.spacer.replaceChildren(...rows);
   }
 
-  private thumb(item: GalleryItem, height: number): HTMLElement {
-    const src = item.outcome && fileUri(this.data.files, thumbPath(item.dir));
-    if (src) return el(this.doc, 'img', { src, alt: '' });
-    const placeholder = el(this.doc, 'span', { class: 'xssab-gallery-placeholder' }, item.outcome ? 'no thumbnail' : 'not explained');
+  private loadingCard(): HTMLElement {
+    const card = el(this.doc, 'div', { class: 'xssab-gallery-card xssab-gallery-loading', 'aria-busy': 'true' }, this.placeholder('loading…', thumbRows(this.data.summary) * THUMB_FACE));
+    card.style.width = `${this.layout.cardWidth}px`;
+    card.style.height = `${this.layout.rowHeight}px`;
+    return card;
+  }
+
+  private placeholder(text: string, height: number): HTMLElement {
+    const placeholder = el(this.doc, 'span', { class: 'xssab-gallery-placeholder' }, text);
     placeholder.style.height = `${height}px`;
     return placeholder;
+  }
+
+  /** The pair's thumbnail; a placeholder for pairs without one (failed, scored only). */
+  private thumb(item: GalleryItem, height: number): HTMLElement {
+    const src = this.thumbs.get(item.index);
+    if (src) return el(this.doc, 'img', { src, alt: '' });
+    return this.placeholder(!item.outcome ? 'not explained' : item.scoredOnly ? 'scored only' : 'no thumbnail', height);
   }
 
   private card(item: GalleryItem, position: number): HTMLButtonElement {
@@ -290,8 +457,8 @@ class Gallery implements GalleryHandle {
       type: 'button',
       class: `xssab-gallery-card${item.index === this.selected ? ' xssab-selected' : ''}`,
       tabindex: position === this.focus ? '0' : '-1',
-      title: `${displayName(item.a)} ↔ ${displayName(item.b)}`,
-      'aria-label': `Pair ${item.index}: ${displayName(item.a)} and ${displayName(item.b)}; ${lines.slice(1).join('; ')}`,
+      title: `${fileName(item.a)} ↔ ${fileName(item.b)}${item.group ? ` (${item.group})` : ''}`,
+      'aria-label': `Pair ${item.index}: ${fileName(item.a)} and ${fileName(item.b)}; ${lines.slice(1).join('; ')}${item.group ? `; ${item.group}` : ''}`,
       'data-position': String(position),
     },
       this.thumb(item, thumbRows(this.data.summary) * THUMB_FACE),
@@ -303,9 +470,10 @@ class Gallery implements GalleryHandle {
     return button;
   }
 
-  /** Selects a pair (details above the grid) and, with a host, opens it in the viewer. */
+  /** Selects a pair (details above the grid) and, with a host, opens it in the viewer (explained again, live). */
   private choose(position: number): void {
-    const item = this.listed[position];
+    const item = this.itemAt(position);
+    if (!item) return;
     this.focus = position;
     this.selected = item.index;
     this.renderDetail(item);
@@ -318,10 +486,11 @@ class Gallery implements GalleryHandle {
   private renderDetail(item: GalleryItem): void {
     const doc = this.doc;
     const facts = el(doc, 'dl', { class: 'xssab-facts' },
-      el(doc, 'dt', {}, 'Pair'), el(doc, 'dd', {}, `#${item.index} · ${item.label} · ${item.kind}`),
+      el(doc, 'dt', {}, 'Pair'), el(doc, 'dd', {}, `#${item.index} · ${item.label} · ${item.kind}${item.scoredOnly ? ' · scored only (opening it explains it)' : ''}`),
       el(doc, 'dt', {}, 'A'), el(doc, 'dd', {}, item.a),
       el(doc, 'dt', {}, 'B'), el(doc, 'dd', {}, item.b),
     );
+    if (item.group) facts.append(el(doc, 'dt', {}, 'Group'), el(doc, 'dd', {}, item.group));
     const outcomes: [string, ModelOutcome | undefined][] = [['model-a', item.outcome], ['model-b', item.outcomeB]];
     for (const [key, o] of outcomes) {
       if (o) facts.append(el(doc, 'dt', {}, key), el(doc, 'dd', {}, `score ${formatScore(o.score)} (${formatSigned(o.margin)} from the threshold) · ${o.decision}`));
@@ -344,10 +513,10 @@ class Gallery implements GalleryHandle {
       ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, PageDown: page, PageUp: -page,
       Home: -Infinity, End: Infinity,
     };
-    if (!(e.key in moves) || this.listed.length === 0) return;
+    if (!(e.key in moves) || this.total === 0) return;
     e.preventDefault();
-    this.focus = Math.max(0, Math.min(this.listed.length - 1, this.focus + moves[e.key]));
-    // Bring the card's row into view; the scroll handler renders it.
+    this.focus = Math.max(0, Math.min(this.total - 1, this.focus + moves[e.key]));
+    // Bring the card's row into view; the scroll handler renders it (and asks for its page).
     const top = Math.floor(this.focus / columns) * this.layout.rowHeight;
     const { height } = this.viewport();
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;

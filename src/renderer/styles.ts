@@ -140,6 +140,12 @@ export const GALLERY_CSS = `
 .xssab-gallery-detail { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; margin: 8px 0; }
 .xssab-gallery-detail img { width: 256px; image-rendering: pixelated; }
 .xssab-gallery-detail .xssab-facts { flex: 1 1 300px; }
+.xssab-gallery-groups { overflow-x: auto; }
+.xssab-gallery-groups table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 4px 0 8px; }
+.xssab-gallery-groups th, .xssab-gallery-groups td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--vscode-panel-border, #8884); white-space: nowrap; }
+.xssab-gallery-groups th:first-child, .xssab-gallery-groups td:first-child { text-align: left; }
+.xssab-gallery-groups .xssab-note { text-align: left; }
+.xssab-gallery-groups tr.xssab-too-small td { color: var(--vscode-descriptionForeground, #6b6b6b); }
 .xssab-gallery-controls input[type="search"] {
   color: var(--vscode-input-foreground, inherit);
   background: var(--vscode-input-background, transparent);

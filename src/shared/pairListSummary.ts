@@ -233,25 +233,3 @@ export interface PairListSummary {
   /** Every record: with two models the disagreements first, then in list order. */
   pairs: PairListRecord[];
 }
-
-/**
- * The notebook form of an explained pair list (application/vnd.xssab.pairlist+json): the summary,
- * and PNG data URIs of the aggregate maps and of the thumbnails of up to MIME_THUMBNAILS pairs
- * (errors and disagreements first), keyed by their paths relative to the output folder with `/`.
- * Pairs beyond that show without a thumbnail, which keeps outputs of long lists small.
- */
-export interface PairListOutput {
-  summary: PairListSummary;
-  files: { data: Record<string, string> };
-}
-
-
-/**
- * What the gallery shows: an explain-pairs summary and its images (thumbnails, aggregate maps),
- * named by their paths relative to the output folder. In the webview panel `base` is the output
- * folder's webview URI; a notebook output is a PairListOutput, with the images as data URIs.
- */
-export interface GalleryData {
-  summary: PairListSummary;
-  files: { base: string } | PairListOutput['files'];
-}

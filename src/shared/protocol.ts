@@ -3,7 +3,8 @@
 // Every message travels in an envelope with its own id; a reply also names the message it
 // answers (requests.ts matches them). Whatever arrives from a webview or notebook passes its
 // channel's parse function before the host acts on it.
-import type { GalleryData, ModelEntry } from './pairListSummary';
+import { ALL_GROUPS, type GalleryData, type GalleryItem, type GalleryPage, type GalleryQuery, ITEM_KINDS, LABELS, MAX_PAGE, type PairListOutput, SORT_KEYS } from './galleryPages';
+import type { ModelEntry } from './pairListSummary';
 import type { ExplanationPayload, MapKind, Side } from './result';
 import { MAP_KINDS } from './result';
 
@@ -93,9 +94,13 @@ export type NotebookHostMessage = { type: 'explained'; payload: ExplanationPaylo
 
 // ------------------------------------------------------------ gallery ↔ host
 
-/** Gallery → host. `shown`: how many pairs the gallery lists after filtering (tests read it). */
+/**
+ * Gallery → host. `page`: the pairs [offset, offset + limit) of a query, answered by a `page`
+ * reply; `shown`: how many pairs the gallery lists after filtering, once it drew them (tests read it).
+ */
 export type GalleryMessage =
   | { type: 'ready' }
+  | { type: 'page'; query: GalleryQuery; offset: number; limit: number }
   | { type: 'shown'; pairs: number }
   | { type: 'openPair'; index: number; model: ModelEntry['key'] }
   /** The run's report.html in the browser, or its folder in the system's file manager. */
@@ -103,7 +108,7 @@ export type GalleryMessage =
 
 /** Host → gallery. */
 /** `out`: the run's folder on disk, kept in the webview's state so that VS Code can restore the panel. */
-export type GalleryHostMessage = { type: 'gallery'; data: GalleryData; out: string } | { type: 'error'; message: string };
+export type GalleryHostMessage = { type: 'gallery'; data: GalleryData; out: string } | { type: 'page'; page: GalleryPage } | { type: 'error'; message: string };
 
 // ------------------------------------------------------------ host ↔ engine worker
 
@@ -131,13 +136,6 @@ export interface ExplainJob {
 /** What a caller may set of an explanation besides its images: the model, threshold, faces and the trust check. */
 export type ExplainOptions = Pick<ExplainJob, 'model' | 'threshold' | 'faces' | 'check'>;
 
-/** One pair of an explained pair list, as model `model` explained it, read back for the viewer. */
-export interface PairListPairJob {
-  out: string;
-  index: number;
-  model: ModelEntry['key'];
-}
-
 /** A model to inspect (`xssab inspect`); undefined = the bundled model. */
 export interface InspectJob {
   model?: string;
@@ -152,7 +150,7 @@ export interface ModelInspection {
 }
 
 /** Host → worker. */
-export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'pairListPair'; job: PairListPairJob } | { type: 'inspect'; job: InspectJob };
+export type WorkerRequest = { type: 'explain'; job: ExplainJob } | { type: 'inspect'; job: InspectJob };
 
 export interface JobFailure {
   message: string;
@@ -289,6 +287,11 @@ export function parseGalleryMessage(raw: unknown): Envelope<GalleryMessage> {
   switch (v.type) {
     case 'ready':
       return envelope(v, { type: 'ready' });
+    case 'page': {
+      const limit = count(v.limit, 'limit');
+      if (limit < 1 || limit > MAX_PAGE) throw new ProtocolError(`limit must be 1 to ${MAX_PAGE}`);
+      return envelope(v, { type: 'page', query: parseGalleryQuery(v.query), offset: count(v.offset, 'offset'), limit });
+    }
     case 'shown':
       return envelope(v, { type: 'shown', pairs: count(v.pairs, 'pairs') });
     case 'openPair':
@@ -302,23 +305,57 @@ export function parseGalleryMessage(raw: unknown): Envelope<GalleryMessage> {
   }
 }
 
+/** Longest text filter or group name accepted in a gallery query. */
+const MAX_QUERY_TEXT = 1000;
+
+function oneOf<T extends string>(v: unknown, what: string, values: readonly T[]): T {
+  if (!values.includes(v as T)) throw new ProtocolError(`${what} must be one of ${values.join(', ')}`);
+  return v as T;
+}
+
+function parseGalleryQuery(v: unknown): GalleryQuery {
+  if (!isRecord(v)) throw new ProtocolError('query must be an object');
+  const string = (x: unknown, what: string) => {
+    if (typeof x !== 'string' || x.length > MAX_QUERY_TEXT) throw new ProtocolError(`${what} must be a string of at most ${MAX_QUERY_TEXT} characters`);
+    return x;
+  };
+  if (typeof v.descending !== 'boolean') throw new ProtocolError('query.descending must be true or false');
+  return {
+    sort: oneOf(v.sort, 'query.sort', SORT_KEYS),
+    descending: v.descending,
+    kind: oneOf(v.kind, 'query.kind', ['all', ...ITEM_KINDS] as const),
+    label: oneOf(v.label, 'query.label', ['all', ...LABELS] as const),
+    group: v.group === undefined ? ALL_GROUPS : string(v.group, 'query.group'),
+    text: string(v.text, 'query.text'),
+  };
+}
+
 /**
- * Validates a notebook's pair-list output (application/vnd.xssab.pairlist+json): the summary's
- * shape where the gallery relies on it, and images only as PNG data URIs (no other sources).
+ * Validates a notebook's pair-list output (application/vnd.xssab.pairlist+json): the shapes the
+ * gallery relies on, and images only as PNG data URIs (no other sources).
  */
-export function parsePairListOutput(v: unknown): GalleryData {
-  if (!isRecord(v) || !isRecord(v.summary) || !isRecord(v.files) || !isRecord(v.files.data)) {
-    throw new ProtocolError('expected {"summary": …, "files": {"data": {…}}}, as `xssab explain-pairs --mime` prints');
+export function parsePairListOutput(v: unknown): PairListOutput {
+  if (!isRecord(v) || !isRecord(v.summary) || !isRecord(v.page) || !isRecord(v.files) || !isRecord(v.files.data) || !isRecord(v.run)) {
+    throw new ProtocolError('expected {"summary": …, "page": …, "files": {"data": {…}}, "run": …}, as `xssab explain-pairs --mime` prints');
   }
-  const { pairs, models } = v.summary;
-  if (!Array.isArray(pairs) || !pairs.every((p) => isRecord(p) && typeof p.index === 'number' && typeof p.dir === 'string')) {
-    throw new ProtocolError('summary.pairs must be a list of pair records');
+  const run = { out: text(v.run.out, 'run.out', 4096), pairs: count(v.run.pairs, 'run.pairs') };
+  if (!Array.isArray(v.summary.models) || !v.summary.models.every(isRecord)) throw new ProtocolError('summary.models must be a list');
+  const { items, thumbs, offset, total, all } = v.page;
+  if (!Array.isArray(items) || !items.every((p) => isRecord(p) && typeof p.index === 'number' && typeof p.a === 'string' && typeof p.b === 'string' && typeof p.kind === 'string')) {
+    throw new ProtocolError('page.items must be a list of pairs');
   }
-  if (!Array.isArray(models) || !models.every(isRecord)) throw new ProtocolError('summary.models must be a list');
-  const data: Record<string, string> = {};
-  for (const [name, uri] of Object.entries(v.files.data)) {
-    if (typeof uri !== 'string' || !PNG_DATA_URI.test(uri)) throw new ProtocolError(`files.data["${name.slice(0, 80)}"] must be a PNG data URI`);
-    data[name] = uri;
-  }
-  return { summary: v.summary as unknown as GalleryData['summary'], files: { data } };
+  for (const [what, n] of [['offset', offset], ['total', total], ['all', all]] as const) count(n, `page.${what}`);
+  const pngs = (from: unknown, what: string) => {
+    if (!isRecord(from)) throw new ProtocolError(`${what} must be an object`);
+    for (const [name, uri] of Object.entries(from)) {
+      if (typeof uri !== 'string' || !PNG_DATA_URI.test(uri)) throw new ProtocolError(`${what}["${name.slice(0, 80)}"] must be a PNG data URI`);
+    }
+    return from as Record<string, string>;
+  };
+  return {
+    summary: v.summary as unknown as PairListOutput['summary'],
+    page: { offset: offset as number, total: total as number, all: all as number, items: items as unknown as GalleryItem[], query: parseGalleryQuery(v.page.query), thumbs: pngs(thumbs, 'page.thumbs') },
+    files: { data: pngs(v.files.data, 'files.data') },
+    run,
+  };
 }

@@ -3,7 +3,7 @@
 
 export const EXPLANATION_MIME = 'application/vnd.xssab.explanation+json';
 export const REQUEST_MIME = 'application/vnd.xssab.request+json';
-/** An explained pair list for the gallery: see PairListOutput (explainPairs/summary.ts). */
+/** An explained pair list for the gallery: see PairListOutput (shared/galleryPages.ts). */
 export const PAIRLIST_MIME = 'application/vnd.xssab.pairlist+json';
 
 export type MapKind = 'similarity' | 'dissimilarity' | 'combined';
@@ -59,7 +59,8 @@ export interface ExplanationResult {
   version: 1;
   model: { name: string; path: string; sha256: string; inputSize: [number, number]; embeddingSize: number };
   threshold: number;
-  thresholdSource: 'model card' | 'user' | 'default';
+  /** `at FMR`: a pair-list run's threshold at a false match rate, explained again from the gallery. */
+  thresholdSource: 'model card' | 'user' | 'default' | 'at FMR';
   score: number;
   decision: 'match' | 'no match';
   /** score − threshold */

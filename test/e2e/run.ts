@@ -326,7 +326,10 @@ async function checkPanelsSurviveReload(page: Page, runDir: string): Promise<str
   await page.locator('.quick-input-list .monaco-list-row', { hasText: `${PAIR_LIST}.xssab` }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).waitFor({ timeout: 60_000 });
-  await checkHeaderLayout(await galleryListing(page, PAIR_LIST_PAIRS, 60_000));
+  const gallery = await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
+  await checkHeaderLayout(gallery);
+  await checkGalleryPages(gallery);
+  await page.screenshot({ path: path.join(runDir, 'gallery.png') });
   // The command, not a browser reload: the workbench saves its editors' state before it reloads.
   await page.keyboard.press('F1');
   // Typed into the palette's box once it is there (keys sent earlier are lost).
@@ -342,7 +345,42 @@ async function checkPanelsSurviveReload(page: Page, runDir: string): Promise<str
   const after = await panelViewer(page, 60_000);
   if (after.score !== before.score) throw new Error(`the restored panel shows score ${after.score}, before the reload ${before.score}`);
   await screenshotPanel(page, after.frame, path.join(runDir, 'panel.png'));
-  return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload`;
+  const opened = await openFromGallery(page);
+  return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload; the gallery filtered on the host's side and opened ${opened}`;
+}
+
+/**
+ * The gallery's pages come from the host: a filter asks for the pairs it keeps (the fixture has
+ * one false match), and the thumbnails of the page are drawn (none broken).
+ */
+async function checkGalleryPages(gallery: Frame): Promise<void> {
+  const kind = gallery.locator('select[aria-label="Error kind"]');
+  await kind.selectOption('false match');
+  await gallery.locator('output.xssab-note', { hasText: `1 of ${PAIR_LIST_PAIRS} pairs` }).waitFor({ timeout: 15_000 });
+  await kind.selectOption('all');
+  await gallery.locator('output.xssab-note', { hasText: `${PAIR_LIST_PAIRS} of ${PAIR_LIST_PAIRS} pairs` }).waitFor({ timeout: 15_000 });
+  await gallery.locator('button.xssab-gallery-card').nth(PAIR_LIST_PAIRS - 1).waitFor({ timeout: 15_000 });
+  const widths = await gallery.locator('button.xssab-gallery-card img').evaluateAll((images) => images.map((i) => (i as HTMLImageElement).naturalWidth));
+  if (widths.length !== PAIR_LIST_PAIRS || widths.some((w) => w === 0)) throw new Error(`the gallery's thumbnails: natural widths ${JSON.stringify(widths)}`);
+}
+
+/** A click on a card of the gallery explains that pair again in the explanation panel, with the run's threshold and its source. */
+async function openFromGallery(page: Page): Promise<string> {
+  await page.locator('.tab', { hasText: `xSSAB: ${PAIR_LIST}` }).click({ timeout: 30_000 });
+  const gallery = await galleryListing(page, PAIR_LIST_PAIRS, 60_000);
+  const card = gallery.locator('button.xssab-gallery-card').nth(4);
+  const title = await card.getAttribute('title', { timeout: 15_000 });
+  await card.click();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const shown = (await viewers(frame)).find((v) => v.title === title && v.faces === 2);
+      const threshold = shown && (await frame.locator('.xssab-facts', { hasText: '(model card)' }).count());
+      if (threshold) return `${title} (threshold from the model card)`;
+    }
+    if (Date.now() > deadline) throw new Error(`a click on ${title} in the gallery showed no explanation with the card's threshold within 60 s`);
+    await page.waitForTimeout(500);
+  }
 }
 
 /**

@@ -7,7 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
-import { pairPayload, readSummary } from '../../src/engine/explainPairs/load';
+import { asRunResult, lensGroups, readSummary, runExplanation } from '../../src/engine/explainPairs/load';
+import { readLens } from '../../src/engine/explainPairs/lens';
+import { rawMap } from '../../src/shared/mapCodec';
+import { toPayload } from '../../src/engine/output';
 import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
 import { headlineInWords } from '../../src/engine/explainPairs/report';
 import { openRunStore } from '../../src/engine/explainPairs/store';
@@ -81,7 +84,7 @@ describe('explain-pairs runs', function () {
   });
   after(() => engine.dispose());
 
-  it('lists exactly the planted errors, farthest from the threshold first, with exact rates', () => {
+  it('lists exactly the planted errors, farthest from the threshold first, with exact rates', async () => {
     const [m] = whole.models;
     assert.strictEqual(m.threshold, 0.5659);
     assert.deepStrictEqual(m.counts, { 'true match': 3, 'true non-match': 2, 'false match': 2, 'false non-match': 2, unlabelled: 1 });
@@ -95,12 +98,17 @@ describe('explain-pairs runs', function () {
     // The summary file is what was returned; the pair files are where the records say.
     assert.ok(fs.existsSync(path.join(wholeOut, SUMMARY_FILE)));
     assert.deepStrictEqual(readSummary(wholeOut), JSON.parse(JSON.stringify(whole)));
-    const payload = pairPayload(wholeOut, whole.pairs[1]);
-    assert.strictEqual(payload.score, whole.pairs[1].outcomes![0].score);
-    // The card's threshold, not one the user gave (a panel opened from the gallery shows this).
+    // A pair opened from the gallery is explained again, live, as the run did: same score and maps.
+    const live = runExplanation(openRunStore(wholeOut).settings, whole.pairs[1], 'model-a');
+    assert.deepStrictEqual([live.model.path, live.threshold], [engine.model.path, 0.5659]);
+    const explained = await engine.explainPair({ source: live.a, label: live.a }, { source: live.b, label: live.b }, live.threshold);
+    const payload = asRunResult(await toPayload(explained, rawMap), live.model);
+    assert.ok(Math.abs(payload.score - whole.pairs[1].outcomes![0].score) < 1e-6, `${payload.score}`);
+    // The card's threshold, not one the user gave (the panel shows the run's source).
     assert.deepStrictEqual([m.thresholdSource, payload.thresholdSource, payload.threshold], ['model card', 'model card', 0.5659]);
-    const bytes = Uint8Array.from(Buffer.from(payload.maps.b.combined.data, 'base64'));
-    assert.deepStrictEqual(new Float32Array(bytes.buffer), npy(wholeOut, path.join(whole.pairs[1].dir, 'model-a', 'b_combined.npy')));
+    assert.deepStrictEqual(payload.warnings.filter((w) => /no longer the model/.test(w)), []);
+    const stored = npy(wholeOut, path.join(whole.pairs[1].dir, 'model-a', 'b_combined.npy'));
+    assert.ok(maxDifference(payload.maps.b.combined.data, stored) <= 1e-5 * maxDifference(stored, new Float32Array(stored.length)));
     assert.ok(fs.statSync(path.join(wholeOut, 'report.html')).size > 5000);
   });
 
@@ -240,6 +248,10 @@ describe('explain-pairs runs', function () {
     assert.deepStrictEqual(m.fmrRatio, { worst: 'gender=M/M', best: 'gender=F/F', ratio: null });
     assert.deepStrictEqual([m.impostors.withinGroup.errors, m.impostors.withinGroup.pairs, m.impostors.crossGroup.pairs], [2, 4, 0]);
     assert.deepStrictEqual(readSummary(out).groups, JSON.parse(JSON.stringify(s.groups)));
+    // The gallery groups the cards by the lens the run folder keeps: each pair's group of the table.
+    const groups = lensGroups(readLens(out));
+    assert.deepStrictEqual(Array.from({ length: 10 }, (_, i) => groups(i)), [...Array(5).fill('gender=M/M'), ...Array(3).fill('gender=F/F'), 'gender=F/M', 'gender=F/F']);
+    assert.strictEqual(lensGroups(readLens(wholeOut))(0), undefined, 'a run without --by groups nothing');
     // Per-group mean maps: M/M's false matches are pairs 1 and 3, both faces pooled.
     const fm = m.groups[1].aggregates!.find((g) => g.group === 'false match')!;
     assert.strictEqual(fm.pairs, 2);

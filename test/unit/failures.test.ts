@@ -6,9 +6,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { UnsupportedGradientError } from '../../src/engine/autodiff/rules';
 import { FaceError } from '../../src/engine/engine';
-import { pairPayload } from '../../src/engine/explainPairs/load';
 import { ExplainPairsError } from '../../src/engine/explainPairs/run';
 import { OutputError } from '../../src/engine/files';
+import { readNpy } from '../../src/engine/output';
 import { ImageError } from '../../src/engine/image';
 import { ModelError } from '../../src/engine/model';
 import { OnnxFormatError } from '../../src/engine/onnx/proto';
@@ -32,20 +32,13 @@ describe('user errors', () => {
     assert.ok(!isUserError(new Error('m')) && !isUserError(new TypeError('m')) && !isUserError('m'));
   });
 
-  it('an OutputError while reading a pair of a pair list in VS Code is shown as it is, not as "unexpected error"', () => {
-    // The files of one explained pair, as explain-pairs wrote them, with a map that is not a .npy.
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-failure-'));
-    const dir = path.join(out, 'pairs', '00000', 'model-a');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'result.json'), JSON.stringify({ model: { inputSize: [2, 2] } }));
-    for (const side of ['a', 'b']) {
-      fs.writeFileSync(path.join(dir, `${side}_aligned.png`), 'png');
-      for (const kind of ['similarity', 'dissimilarity', 'combined']) fs.writeFileSync(path.join(dir, `${side}_${kind}.npy`), 'this is not a numpy file');
-    }
-    const record = { index: 0, a: 'a.png', b: 'b.png', dir: path.join('pairs', '00000'), outcomes: [] };
+  it('an OutputError the engine worker meets reading a file is shown in VS Code as it is, not as "unexpected error"', () => {
+    // A map file that is not a .npy.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-failure-'));
+    fs.writeFileSync(path.join(dir, 'a_similarity.npy'), 'this is not a numpy file');
     const thrown = (() => {
       try {
-        pairPayload(out, record);
+        readNpy(path.join(dir, 'a_similarity.npy'));
       } catch (e) {
         return e;
       }

@@ -67,6 +67,12 @@ function fromFile(f: LensFile): GroupLens {
   return { attributes, by: f.by, minGroup: f.minGroup, ...(f.compare ? { compare: f.compare } : {}) };
 }
 
+/** The lens a run folder keeps (undefined when it was not run with --by): the gallery groups its cards by it. */
+export function readLens(dir: string): GroupLens | undefined {
+  const f = readLensFile(dir);
+  return f && fromFile(f);
+}
+
 /** The lens the shards of a run share (undefined when none was run with --by); shards with other lenses are refused. */
 export function shardsLens(shardDirs: readonly string[], error: (message: string) => Error): GroupLens | undefined {
   if (!shardDirs.length) return undefined;
