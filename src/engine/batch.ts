@@ -115,27 +115,32 @@ function applyVerdict(model: Model, input: string, output: string, carriers: rea
 /** The verdict, measured: see the header. */
 async function measureVerdict(model: Model, input: string, output: string): Promise<BatchVerdict> {
   const reference = encodeModel(model);
-  if (!(batchDim(model, input) > 0)) {
-    const failure = await batchFailure(reference, reference, model, input, output);
-    return failure ? { kind: 'one face per run', reason: failure, carriers: [] } : { kind: 'dynamic', reason: 'the file leaves the batch open', carriers: [] };
-  }
+  const open = !(batchDim(model, input) > 0);
+  const unsound = (why: string): BatchVerdict => ({
+    kind: 'one face per run',
+    reason: `${open ? 'the file leaves the batch open, but batches are unsound' : 'the file fixes batch 1 and it cannot be opened'}: ${why}`,
+    carriers: [],
+  });
+  // An open batch axis is taken at its word first; shape targets that still pin the batch are then searched as in a fixed one.
+  let failure = open ? await batchFailure(reference, reference, model, input, output) : undefined;
+  if (open && !failure) return { kind: 'dynamic', reason: 'the file leaves the batch open', carriers: [] };
   // A copy applyVerdict may change (node inputs and lists, input and output shapes), sharing the weights.
   const opened = (): Model => {
     const g = model.graph!;
     return { ...model, graph: { ...g, node: (g.node ?? []).map((n) => ({ ...n, input: [...(n.input ?? [])] })), initializer: [...(g.initializer ?? [])], input: structuredClone(g.input), output: structuredClone(g.output) } };
   };
   const found = candidates(model);
+  if (failure && found.length === 0) return unsound(failure);
   const nodes = model.graph!.node ?? [];
   const reshapes = found.filter((c) => nodes[c.node].opType === 'Reshape');
   const fills = found.filter((c) => nodes[c.node].opType !== 'Reshape');
-  let failure = '';
   let one: Map<string, number[]>;
   try {
     const probe = opened();
     applyVerdict(probe, input, output, []);
     one = await measureShapes(probe, input, 1);
   } catch (e) {
-    return { kind: 'one face per run', reason: `onnxruntime cannot run the model with its batch opened (${firstLine(e)})`, carriers: [] };
+    return unsound(`onnxruntime cannot run it at batch 1 with the batch open (${firstLine(e)})`);
   }
   const count = (shapes: Map<string, number[]>, name: string) => shapes.get(name)?.reduce((a, d) => a * d, 1) ?? 0;
   // First with Expand, Tile and ConstantOfShape left alone, then with all of them taking the batch.
@@ -157,13 +162,14 @@ async function measureVerdict(model: Model, input: string, output: string): Prom
     ].sort((p, q) => p.node - q.node);
     const candidate = opened();
     applyVerdict(candidate, input, output, carriers);
-    failure = (await batchFailure(encodeModel(candidate), reference, model, input, output)) ?? '';
+    failure = await batchFailure(encodeModel(candidate), reference, model, input, output);
     if (!failure) {
       const n = carriers.length;
-      return { kind: 'relaxed', reason: `the file fixes batch 1; the engine opens it (${n === 0 ? 'no shape target pins the batch' : `${n} shape target${n === 1 ? '' : 's'} measured to carry the batch rewritten`})`, carriers };
+      return { kind: 'relaxed', reason: `${open ? 'the file leaves the batch open but pins it in shape targets' : 'the file fixes batch 1'}; the engine opens it (${n === 0 ? 'no shape target pins the batch' : `${n} shape target${n === 1 ? '' : 's'} measured to carry the batch rewritten`})`, carriers };
     }
   }
-  return { kind: 'one face per run', reason: `the file fixes batch 1 and it cannot be opened: ${failure}`, carriers: [] };
+  // Each pass of the loop has set it.
+  return unsound(failure!);
 }
 
 const firstLine = (e: unknown) => String((e as Error).message ?? e).split('\n')[0];

@@ -138,6 +138,23 @@ describe('batch handling, measured', () => {
     });
   });
 
+  it('gives an Expand of a class token the batch where the model runs at batch 2 only so (ViT-style, fixed batch 1)', async () => {
+    const net = new Net([1, 3, 4, 4]);
+    const { b } = net;
+    const patches = b.op('Transpose', [b.op('Reshape', [b.op('Conv', ['x', net.weight([8, 3, 2, 2])], { strides: [2, 2] }), b.ints([1, 8, 4])])], { perm: [0, 2, 1] });
+    const classToken = b.op('Expand', [net.weight([1, 1, 8]), b.ints([1, 1, 8])]);
+    const pooled = b.reduceSum(b.op('Concat', [classToken, patches], { axis: 1 }), [1], false);
+    const file = net.model(b.op('Gemm', [b.op('Relu', [pooled]), net.weight([6, 8], 0.4)], { transB: 1 }));
+    file.graph!.input![0].type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
+    const { file: onnx, model } = await load(file, 'class-token');
+    assert.deepStrictEqual(model.batch, { kind: 'relaxed', reason: 'the file fixes batch 1; the engine opens it (2 shape targets measured to carry the batch rewritten)' });
+    const [a, bs] = [faces(50, 2, 48), faces(60, 2, 48)];
+    const together = await explain(model, a, bs);
+    await assertScoresAreOnnxruntimes(onnx, together, a, bs, [3, 4, 4]);
+    const oneByOne = await explain(perFace(model), a, bs);
+    together.forEach((r, i) => assertMapsClose(r, oneByOne[i], `pair ${i}`));
+  });
+
   it('runs one face per call, with one notice, where the batch cannot be opened; results stay onnxruntime\'s', async () => {
     // A flattening Reshape to [144]: batch 1 baked into the element count, which no rewrite of a leading 1 reaches.
     const net = new Net([1, 3, 6, 6]);
