@@ -50,8 +50,13 @@ function packageTarget(t: VsixTarget, manifest: string): string {
     const ortBin = path.join(stage, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', t.os, t.cpu);
     for (const f of fs.readdirSync(ortBin).filter((n) => /^libonnxruntime\.1\.\d+\.\d+\.dylib$/.test(n))) fs.rmSync(path.join(ortBin, f));
     const out = path.join(root, vsixName(t));
-    // Relative links stay relative: VS Code shows an installed extension's README from its own folder (media/panel.png).
-    execFileSync(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', t.name, '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], { cwd: stage, stdio: 'inherit' });
+    // VS Code's extension page loads README images only from https URLs (it drops relative and data:
+    // sources; its CSP allows img-src https:). XSSAB_BASE_IMAGES_URL, the https address the
+    // repository's files are served from, has vsce rewrite the relative image links to it; without it
+    // they stay relative (shown by GitHub and editors, not by the extension page).
+    const imagesUrl = process.env.XSSAB_BASE_IMAGES_URL;
+    const links = imagesUrl ? ['--baseImagesUrl', imagesUrl] : ['--no-rewrite-relative-links'];
+    execFileSync(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', t.name, '--skip-license', '--allow-missing-repository', ...links, '--out', out], { cwd: stage, stdio: 'inherit' });
     return out;
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });

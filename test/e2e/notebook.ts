@@ -73,7 +73,9 @@ async function checkRequestOutput(page: Page, title: string): Promise<string> {
   for (const frame of page.frames()) {
     const viewer = frame.locator('.xssab-viewer', { has: frame.locator('h2', { hasText: title }) });
     if ((await viewer.count().catch(() => 0)) === 0) continue;
-    await viewer.locator('.xssab-trust button', { hasText: 'Check this map' }).click();
+    // Dispatched, not clicked: the output may lie outside the notebook's scrolled view, where the
+    // workbench above the output webview takes the pointer.
+    await viewer.locator('.xssab-trust button', { hasText: 'Check this map' }).dispatchEvent('click', undefined, { timeout: 10_000 });
     const charts = viewer.locator('svg.xssab-check-chart');
     await charts.nth(1).waitFor({ timeout: RENDER_MS }).catch(async () => {
       throw new Error(`the request output drew no check chart within ${RENDER_MS / 1000} s; it says: ${await viewer.locator('.xssab-trust').textContent()}`);

@@ -249,6 +249,15 @@ async function screenshotViewers(page: Page, dir: string, name: string): Promise
       const check = viewer.locator('.xssab-check');
       if (await check.count()) {
         await check.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
+        // A notebook's output webview moves with the notebook's own scrolling: wheel it into view.
+        for (let i = 0; i < 10; i++) {
+          const box = await check.boundingBox();
+          // In the editor's visible part (its tabs above, the panel below), not merely in the window.
+          if (!box || (box.y >= 150 && box.y + box.height <= 1000)) break;
+          await page.mouse.move(box.x + box.width / 2, 700);
+          await page.mouse.wheel(0, box.y - 500);
+          await page.waitForTimeout(300);
+        }
         await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-check.png`) });
       }
       await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px'));
@@ -423,9 +432,11 @@ async function checkRestrictedMode(runDir: string, extensionsDir: string, logFil
 }
 
 /**
- * The installed extension's page (Extensions view → the extension): its README shows the panel's
- * screenshot, loaded from inside the .vsix (the packaging keeps its link relative). Saves
- * `extension-page.png`.
+ * The installed extension's page (Extensions view → the extension) shows the README, starting with
+ * what a user does, and its panel screenshot where VS Code can load it: its extension page keeps
+ * only http(s) image sources (relative and data: ones are dropped) and its CSP loads https ones,
+ * so the image shows only when packaging rewrote it to an https URL (XSSAB_BASE_IMAGES_URL; see
+ * the README's Packaging) and that host is reachable, never offline. Saves `extension-page.png`.
  */
 async function checkExtensionPage(runDir: string, extensionsDir: string, logFile: string): Promise<string> {
   const workspaceDir = path.join(runDir, 'page-workspace');
@@ -453,13 +464,15 @@ async function checkExtensionPage(runDir: string, extensionsDir: string, logFile
       const deadline = Date.now() + 60_000;
       for (;;) {
         for (const frame of page.frames()) {
-          const image = frame.locator('img[src*="panel.png"]').first();
-          if (!(await image.count().catch(() => 0))) continue;
-          await image.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
-          const shown = await image.evaluate((img: HTMLImageElement) => (img.complete && img.naturalWidth > 0 ? `${img.naturalWidth}×${img.naturalHeight}` : '')).catch(() => '');
-          if (shown) return `the README's panel screenshot shows on the extension page (${shown} px)`;
+          if (!(await frame.locator('h1', { hasText: 'xSSAB for VS Code' }).count().catch(() => 0))) continue;
+          const usage = await frame.locator('h2', { hasText: 'Using the extension' }).count();
+          if (!usage) throw new Error('the extension page shows the README without its "Using the extension" section');
+          const image = frame.locator('img[alt^="The explanation panel"]').first();
+          if (!(await image.count())) throw new Error("the extension page's README has no panel screenshot");
+          const { src, loaded } = await image.evaluate((img: HTMLImageElement) => ({ src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0 }));
+          return `the README shows, from "Using the extension"; its panel screenshot ${loaded ? 'loaded' : `did not load (src ${src === null ? 'dropped by VS Code: not an https URL' : src})`}`;
         }
-        if (Date.now() > deadline) throw new Error('the extension page shows no panel screenshot (missing, or it did not load)');
+        if (Date.now() > deadline) throw new Error('the extension page did not show the README');
         await page.waitForTimeout(500);
       }
     } finally {
