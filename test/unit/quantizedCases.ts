@@ -28,7 +28,22 @@ function withRange(n: Net, x: string, rank: number, low: number, high: number): 
 /** Range [−2, 127/64] with grid 1/64: DynamicQuantizeLinear's scale is exactly 1/64, its zero point 128. */
 const dynamicGrid = (shape: number[]) => ({ x: gridValues(count(shape), 7, 1 / 64, 100), eps: 2 / 64 });
 
+/** An op the quantizer leaves on the 8-bit tensor (QOperator format), between quantization and dequantization. */
+const on8Bits = (op: string, build: (n: Net, q: string) => string): RuleCase => [
+  `${op} (on uint8, as a QOperator model has it)`,
+  img,
+  (n) => dequantize(n, build(n, quantize(n, 'x', sixteenth(n))), sixteenth(n)),
+  undefined,
+  onGrid(img),
+];
+
 export const quantizedCases: RuleCase[] = [
+  on8Bits('MaxPool', (n, q) => n.b.op('MaxPool', [q], { kernel_shape: [2, 2], strides: [2, 2] })),
+  on8Bits('Transpose', (n, q) => n.b.op('Transpose', [q], { perm: [0, 2, 3, 1] })),
+  on8Bits('Reshape', (n, q) => n.b.op('Reshape', [q, n.b.ints([0, -1])])),
+  on8Bits('Pad', (n, q) => n.b.op('Pad', [q, n.b.ints([0, 0, 1, 1, 0, 0, 1, 1]), n.b.initializer('zero_point', [], [128], DataType.UINT8)])),
+  on8Bits('Split', (n, q) => n.b.node('Split', [q, n.b.ints([1, 2])], { axis: 1 }, 2)[1]),
+  on8Bits('Gather', (n, q) => n.b.op('Gather', [q, n.b.initializer('indices', [2], [2, 0], DataType.INT64)], { axis: 1 })),
   ['QuantizeLinear', img, (n) => dequantize(n, quantize(n, 'x', sixteenth(n)), sixteenth(n)), undefined, onGrid(img)],
   [
     // Per channel, int8, other scales on the way back: y = x·s_out/s_in per channel, 0 where channel 2 clips (|x| > 4).
@@ -134,6 +149,92 @@ export const quantizedCases: RuleCase[] = [
     },
     undefined,
     onGrid([2, 4, 4, 3]),
+  ],
+  [
+    // Per-column kernel scales along transB's axis 0, the int32 bias at a_scale·b_scale: exact on the 1/128 output grid.
+    'QGemm',
+    vec,
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 128)];
+      const b = int8(n, [4, 6], smallInts(24, 6));
+      const bScale = n.b.initializer('b_scale', [4], [1 / 4, 1 / 8, 1 / 4, 1 / 8]);
+      const bias = n.b.initializer('bias', [4], [3, -5, 0, 9], DataType.INT32);
+      const q = microsoft(n.b, 'QGemm', [quantize(n, 'x', x), x.scale, x.zeroPoint, b, bScale, int8(n, [4], [0, 0, 0, 0]), bias, y.scale, y.zeroPoint], { transB: 1 });
+      return dequantize(n, q, y);
+    },
+    undefined,
+    onGrid(vec),
+  ],
+  [
+    // No output quantization: the float result of α·A·B, α = 2, B [6, 4] quantized per column (axis 1) with zero points.
+    'QGemm (float output, alpha, no bias)',
+    vec,
+    (n) => {
+      const x = sixteenth(n);
+      const b = int8(n, [6, 4], smallInts(24, 7));
+      const bScale = n.b.initializer('b_scale', [4], [1 / 8, 1 / 4, 1 / 8, 1 / 4]);
+      return microsoft(n.b, 'QGemm', [quantize(n, 'x', x), x.scale, x.zeroPoint, b, bScale, int8(n, [4], [1, 0, -1, 2])], { alpha: float(2) });
+    },
+    undefined,
+    onGrid(vec),
+  ],
+  [
+    // Output range [−1/8, 1/8): outputs beyond it clip, and no gradient flows through them.
+    'QGemm (output clipping)',
+    vec,
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 1024)];
+      const b = int8(n, [4, 6], smallInts(24, 8));
+      const q = microsoft(n.b, 'QGemm', [quantize(n, 'x', x), x.scale, x.zeroPoint, b, n.b.scalar(1 / 8), int8(n, [], [0]), '', y.scale, y.zeroPoint], { transB: 1 });
+      return dequantize(n, q, y);
+    },
+    undefined,
+    onGrid(vec),
+  ],
+  [
+    // Windows of 4 values k/16: averages on the 1/64 grid.
+    'QLinearAveragePool',
+    img,
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 64)];
+      return dequantize(n, microsoft(n.b, 'QLinearAveragePool', [quantize(n, 'x', x), x.scale, x.zeroPoint, y.scale, y.zeroPoint], { kernel_shape: [2, 2], strides: [2, 2] }), y);
+    },
+    undefined,
+    onGrid(img),
+  ],
+  [
+    // Height and width pooled differently; padded windows hold 2 or 4 values (padding not counted): still on the 1/64 grid.
+    'QLinearAveragePool (channels last, padded)',
+    [2, 6, 4, 3],
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 64)];
+      const attrs = { kernel_shape: [2, 2], strides: [2, 1], pads: [1, 0, 1, 0], channels_last: 1 };
+      return dequantize(n, microsoft(n.b, 'QLinearAveragePool', [quantize(n, 'x', x), x.scale, x.zeroPoint, y.scale, y.zeroPoint], attrs), y);
+    },
+    undefined,
+    onGrid([2, 6, 4, 3]),
+  ],
+  [
+    // Not exact: the output rounds to 1/256 (as the quantizer sets it), so a step of 1/4 bounds the difference's error.
+    'QLinearSoftmax',
+    vec,
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 256, 0)];
+      return dequantize(n, microsoft(n.b, 'QLinearSoftmax', [quantize(n, 'x', x), x.scale, x.zeroPoint, y.scale, y.zeroPoint], { opset: 13 }), y);
+    },
+    undefined,
+    { ...onGrid(vec, 32, 1 / 4), atol: 1e-2 },
+  ],
+  [
+    // An opset-11 softmax in an opset-18 model: every axis from 1 on is normalized, as one.
+    'QLinearSoftmax (opset 11: the axes from 1 on)',
+    [2, 3, 2, 2],
+    (n) => {
+      const [x, y] = [sixteenth(n), quantParams(n.b, 1 / 256, 0)];
+      return dequantize(n, microsoft(n.b, 'QLinearSoftmax', [quantize(n, 'x', x), x.scale, x.zeroPoint, y.scale, y.zeroPoint], { opset: 11, axis: 1 }), y);
+    },
+    undefined,
+    { ...onGrid([2, 3, 2, 2], 32, 1 / 2), atol: 2e-2 },
   ],
   [
     'QLinearConcat',

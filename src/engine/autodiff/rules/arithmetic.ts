@@ -25,6 +25,20 @@ export function swapLast(ctx: RuleContext, name: string, rank = ctx.shape(name).
   return ctx.b.op('Transpose', [name], { perm });
 }
 
+/**
+ * The gradients of A and B in α·op(A)·op(B), from the output gradient `g` (the node's alpha,
+ * transA, transB); the quantized QGemm passes its dequantized operands.
+ */
+export function gemmBack(ctx: RuleContext, g: () => string, a: () => string, bb: () => string): [() => string, () => string] {
+  const { b } = ctx;
+  const alpha = float(ctx.float('alpha'));
+  const [transA, transB] = [ctx.int('transA'), ctx.int('transB')];
+  return [
+    () => (transA ? b.op('Gemm', [bb(), g()], { alpha, transA: transB, transB: 1 }) : b.op('Gemm', [g(), bb()], { alpha, transB: 1 - transB })),
+    () => (transB ? b.op('Gemm', [g(), a()], { alpha, transA: 1, transB: transA }) : b.op('Gemm', [a(), g()], { alpha, transA: 1 - transA })),
+  ];
+}
+
 export const arithmeticRules = {
   Add: { broadcast: 'all', backward: (ctx) => [() => grad(ctx), () => grad(ctx)] },
   Sub: { broadcast: 'all', backward: (ctx) => [() => grad(ctx), () => ctx.b.op('Neg', [grad(ctx)])] },
@@ -75,16 +89,8 @@ export const arithmeticRules = {
     broadcast: [2],
     defaults: { alpha: 1, beta: 1, transA: 0, transB: 0 },
     backward: (ctx) => {
-      const { b } = ctx;
-      const alpha = float(ctx.float('alpha'));
-      const [transA, transB] = [ctx.int('transA'), ctx.int('transB')];
-      const g = grad(ctx);
-      const [a, bb] = [input(ctx, 0), input(ctx, 1)];
-      return [
-        () => (transA ? b.op('Gemm', [bb, g], { alpha, transA: transB, transB: 1 }) : b.op('Gemm', [g, bb], { alpha, transB: 1 - transB })),
-        () => (transB ? b.op('Gemm', [g, a], { alpha, transA: 1, transB: transA }) : b.op('Gemm', [a, g], { alpha, transA: 1 - transA })),
-        ...(ctx.node.input!.length > 2 ? [() => b.op('Mul', [g, b.scalar(ctx.float('beta'))])] : []),
-      ];
+      const [da, db] = gemmBack(ctx, () => grad(ctx), () => input(ctx, 0), () => input(ctx, 1));
+      return [da, db, ...(ctx.node.input!.length > 2 ? [() => ctx.b.op('Mul', [grad(ctx), ctx.b.scalar(ctx.float('beta'))])] : [])];
     },
   },
 } satisfies Partial<Record<OpType, GradRule>>;

@@ -41,6 +41,13 @@ function reduction(axesInputSince: number, backward: (ctx: RuleContext, axes: nu
   };
 }
 
+/** ∂x = y·(g − Σ g·y) over the softmax axes, for the softmax output y and its gradient g. */
+export function softmaxBack(ctx: RuleContext, g: string, y: string, axes: readonly number[]): string {
+  const { b } = ctx;
+  const weighted = b.op('Mul', [g, y]);
+  return b.op('Sub', [weighted, b.op('Mul', [y, b.reduceSum(weighted, axes, true)])]);
+}
+
 export const normalizationRules = {
   ReduceSum: reduction(13, (ctx, axes) => expandReduced(ctx, grad(ctx), axes)),
   ReduceMean: reduction(18, (ctx, axes) => expandReduced(ctx, ctx.b.op('Mul', [grad(ctx), ctx.b.scalar(1 / reducedCount(ctx, axes))]), axes)),
@@ -60,14 +67,9 @@ export const normalizationRules = {
     defaults: { axis: (ctx) => (ctx.opset >= 13 ? -1 : 1) },
     backward: (ctx) =>
       only(ctx, () => {
-        // ∂x = y·(g − Σ g·y) over the softmax axes.
-        const { b } = ctx;
         const rank = ctx.shape(input(ctx, 0)).length;
         const axis = (ctx.int('axis') + rank) % rank;
-        const y = output(ctx);
-        const weighted = b.op('Mul', [grad(ctx), y]);
-        const total = b.reduceSum(weighted, ctx.opset >= 13 ? [axis] : axesFrom(axis, rank), true);
-        return b.op('Sub', [weighted, b.op('Mul', [y, total])]);
+        return softmaxBack(ctx, grad(ctx), output(ctx), ctx.opset >= 13 ? [axis] : axesFrom(axis, rank));
       }),
   },
   LayerNormalization: {

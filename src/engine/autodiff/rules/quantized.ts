@@ -5,10 +5,11 @@
 // taken as the identity inside the representable range and as zero where the value clips, and an
 // integer op is differentiated as its dequantized float equivalent. Integer tensors get float32
 // gradients. Scales and zero points are treated as constants (also DynamicQuantizeLinear's).
-import { DataType } from '../../onnx/proto';
-import { swapLast } from './arithmetic';
-import { convBack, geometryDefaults } from './spatial';
-import { type GradRule, type Gradient, type OpType, type RuleContext, grad, input, output, unsupported, where } from './types';
+import { DataType, float } from '../../onnx/proto';
+import { gemmBack, swapLast } from './arithmetic';
+import { softmaxBack } from './normalization';
+import { averagePoolBack, convBack, geometryDefaults } from './spatial';
+import { type GradRule, type Gradient, type OpType, type RuleContext, axesFrom, grad, input, output, unsupported, where } from './types';
 
 /** Integer range of each quantized element type (the zero point's type). */
 const RANGES: Readonly<Record<number, readonly [number, number]>> = {
@@ -85,12 +86,13 @@ function passThrough(ctx: RuleContext, value: string, scale: string, zeroPoint: 
 }
 
 /**
- * A float op on the dequantized operands, with the quantized node's attributes: the value its
- * output quantization rounds (and clips), which the mask of the gradient is read from.
+ * A float op on the dequantized operands, with the quantized node's attributes (but those in
+ * `omit`, which only the quantized op has): the value its output quantization rounds (and
+ * clips), which the mask of the gradient is read from.
  */
-function floatTwin(ctx: RuleContext, opType: string, inputs: readonly string[]): string {
+function floatTwin(ctx: RuleContext, opType: string, inputs: readonly string[], omit: readonly string[] = []): string {
   const y = ctx.b.op(opType, inputs);
-  ctx.b.nodes.at(-1)!.attribute = [...(ctx.node.attribute ?? [])];
+  ctx.b.nodes.at(-1)!.attribute = (ctx.node.attribute ?? []).filter((a) => !omit.includes(a.name ?? ''));
   return y;
 }
 
@@ -220,6 +222,61 @@ export const quantizedRules = {
       ];
     },
   },
+  QGemm: {
+    // (A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp) of com.microsoft: α·op(A)·op(B) of the
+    // dequantized operands plus the int32 bias C at scale a_scale·b_scale (also times α), quantized
+    // with y_scale and y_zp, or float where they are absent. B may be quantized per column (of op(B)).
+    defaults: { alpha: 1, transA: 0, transB: 0 },
+    backward: (ctx) => {
+      const [qa, qb] = [operand(ctx, 0, 1, 2), operand(ctx, 3, 4, 5)];
+      const [bias, yScale, yZeroPoint] = [6, 7, 8].map((k) => ctx.node.input?.[k] || undefined);
+      if (Boolean(yScale) !== Boolean(yZeroPoint)) unsupported(ctx, 'an output scale without a zero point (or the reverse) is not supported');
+      const bAxis = ctx.int('transB') ? 0 : 1;
+      const af = () => ctx.memo('a', () => dequantized(ctx, qa, 1, 2));
+      const bf = () => ctx.memo('b', () => dequantized(ctx, qb, bAxis, 2));
+      const yf = () => {
+        const inputs = [af(), bf()];
+        const biasScale = () => ctx.b.op('Mul', [parameter(ctx, input(ctx, 1), 0, 1), parameter(ctx, input(ctx, 4), 0, 1)]);
+        if (bias) inputs.push(ctx.b.op('Mul', [ctx.b.op('Cast', [bias], { to: DataType.FLOAT }), biasScale()]));
+        const alpha = float(ctx.float('alpha'));
+        return ctx.b.op('Gemm', inputs, { alpha, beta: alpha, transA: ctx.int('transA'), transB: ctx.int('transB') });
+      };
+      const g = once(() => (yScale ? throughOutput(ctx, 7, 8, yf) : grad(ctx)));
+      const [da, db] = gemmBack(ctx, g, af, bf);
+      return [() => toInteger(ctx, da(), qa), null, null, () => toInteger(ctx, db(), qb, bAxis), ...none(ctx, 4)];
+    },
+  },
+  QLinearAveragePool: {
+    // (X, x_scale, x_zp, y_scale, y_zp) of com.microsoft: AveragePool of the dequantized input;
+    // channels_last puts the channels after the spatial axes.
+    defaults: { ...geometryDefaults, ceil_mode: 0, count_include_pad: 0, channels_last: 0 },
+    backward: (ctx) => {
+      if (ctx.ints('kernel_shape').length !== 2) unsupported(ctx, 'only 2-D pooling is supported');
+      const x = operand(ctx, 0, 1, 2);
+      const channelsLast = ctx.int('channels_last') === 1;
+      const [toFirst, toLast] = [[0, 3, 1, 2], [0, 2, 3, 1]];
+      const layout = (perm: number[]) => (t: string) => (channelsLast ? ctx.b.op('Transpose', [t], { perm }) : t);
+      const [first, last] = [layout(toFirst), layout(toLast)];
+      const channelsFirst = (shape: readonly number[]) => (channelsLast ? toFirst.map((a) => shape[a]) : shape);
+      const shapes = { input: channelsFirst(ctx.shape(x.value)), output: channelsFirst(ctx.shape(output(ctx))) };
+      const yf = () => last(floatTwin(ctx, 'AveragePool', [first(dequantized(ctx, x, 1, 4))], ['channels_last']));
+      return [() => toInteger(ctx, last(averagePoolBack(ctx, first(throughOutput(ctx, 3, 4, yf)), shapes)), x), ...none(ctx, 1)];
+    },
+  },
+  QLinearSoftmax: {
+    // (X, X_scale, x_zp, y_scale, y_zp) of com.microsoft. Its `opset` says which Softmax it is:
+    // before 13 every axis from `axis` (default 1) on is normalized, from 13 the one axis (default −1).
+    defaults: { axis: (ctx) => (ctx.int('opset') >= 13 ? -1 : 1) },
+    backward: (ctx) => {
+      if (!ctx.has('opset')) unsupported(ctx, 'the node has no opset attribute');
+      const x = operand(ctx, 0, 1, 2);
+      const shape = ctx.shape(x.value);
+      const axis = (ctx.int('axis') + shape.length) % shape.length;
+      const axes = ctx.int('opset') >= 13 ? [axis] : axesFrom(axis, shape.length);
+      const yf = () => ctx.memo('y', () => softmaxOver(ctx, dequantized(ctx, x, 1, shape.length), shape, axes));
+      return [() => toInteger(ctx, softmaxBack(ctx, throughOutput(ctx, 3, 4, yf), yf(), axes), x), ...none(ctx, 1)];
+    },
+  },
   QLinearConcat: {
     // (Y_scale, Y_zp, then X, X_scale, X_zp for each input).
     backward: (ctx) => {
@@ -280,4 +337,16 @@ export const quantizedRules = {
 /** q − zero point as float32 (a scale of 1), per tensor or along `axis`. */
 function centred(ctx: RuleContext, value: string, zeroPoint: string | undefined, axis: number, rank: number): string {
   return dequantized(ctx, { value, zeroPoint }, axis, rank);
+}
+
+/** Softmax of `x` (shaped `shape`) over `axes`, consecutive: one axis, or every axis from one on. */
+function softmaxOver(ctx: RuleContext, x: string, shape: readonly number[], axes: readonly number[]): string {
+  const { b } = ctx;
+  const trailing = axes.at(-1) === shape.length - 1;
+  // Before opset 13 Softmax normalizes every axis from `axis` on, from 13 the one axis.
+  if (ctx.opset >= 13 ? axes.length === 1 : trailing) return b.op('Softmax', [x], { axis: axes[0] });
+  if (!trailing) unsupported(ctx, `a softmax over one inner axis needs opset 13 or later (the model has ${ctx.opset})`);
+  // Several trailing axes from opset 13 on: flattened into one, normalized, shaped back.
+  const flat = b.op('Reshape', [x, b.ints([...Array(axes[0]).fill(0), -1])]);
+  return b.op('Reshape', [b.op('Softmax', [flat], { axis: -1 }), ctx.runtimeShape(x)]);
 }

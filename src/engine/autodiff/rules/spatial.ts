@@ -9,10 +9,19 @@ interface Geometry {
   padsEnd: number[];
 }
 
+/** Static channels-first shapes of a spatial op's input and output. */
+export interface SpatialShapes {
+  input: readonly number[];
+  output: readonly number[];
+}
+
+/** The node's own shapes; a channels-last op passes its shapes transposed instead. */
+const nodeShapes = (ctx: RuleContext): SpatialShapes => ({ input: ctx.shape(input(ctx, 0)), output: ctx.shape(output(ctx)) });
+
 /** Kernel geometry with auto_pad resolved to explicit pads from the static shapes. */
-function spatialGeometry(ctx: RuleContext, kernel: number[]): Geometry {
+function spatialGeometry(ctx: RuleContext, kernel: number[], shapes = nodeShapes(ctx)): Geometry {
   const spatial = kernel.length;
-  const inShape = ctx.shape(input(ctx, 0)).slice(2);
+  const inShape = shapes.input.slice(2);
   const strides = ctx.ints('strides');
   const dilations = ctx.ints('dilations');
   const autoPad = ctx.string('auto_pad');
@@ -35,9 +44,9 @@ function spatialGeometry(ctx: RuleContext, kernel: number[]): Geometry {
  * Pads and output_padding of the ConvTranspose that maps an output-sized gradient back onto the
  * input size: output = s·(out−1) + op + eff − pb − pe must equal the input size.
  */
-function transposeGeometry(ctx: RuleContext, geo: Geometry): { pads: number[]; outputPadding: number[] } {
-  const inShape = ctx.shape(input(ctx, 0)).slice(2);
-  const outShape = ctx.shape(output(ctx)).slice(2);
+function transposeGeometry(geo: Geometry, shapes: SpatialShapes): { pads: number[]; outputPadding: number[] } {
+  const inShape = shapes.input.slice(2);
+  const outShape = shapes.output.slice(2);
   const ends: number[] = [];
   const outputPadding: number[] = [];
   geo.kernel.forEach((k, a) => {
@@ -79,7 +88,7 @@ export function convBack(ctx: RuleContext, g = grad(ctx), wName = input(ctx, 1),
     const flipped = ctx.memo('flipped_kernel', () => flippedKernel(ctx, wName, wShape, group));
     return ctx.b.op('Conv', [g, flipped], { group, dilations: geo.dilations, pads: flippedPads });
   }
-  const { pads, outputPadding } = transposeGeometry(ctx, geo);
+  const { pads, outputPadding } = transposeGeometry(geo, nodeShapes(ctx));
   return ctx.b.op('ConvTranspose', [g, wName], {
     group,
     strides: geo.strides,
@@ -90,11 +99,12 @@ export function convBack(ctx: RuleContext, g = grad(ctx), wName = input(ctx, 1),
   });
 }
 
-function averagePoolBack(ctx: RuleContext): string {
+/** The input gradient of a 2-D average pooling of channels-first tensors shaped as `shapes` say. */
+export function averagePoolBack(ctx: RuleContext, g = grad(ctx), shapes = nodeShapes(ctx)): string {
   const kernel = ctx.ints('kernel_shape');
-  const geo = spatialGeometry(ctx, kernel);
-  const [channels, inH, inW] = ctx.shape(input(ctx, 0)).slice(1);
-  const [outH, outW] = ctx.shape(output(ctx)).slice(2);
+  const geo = spatialGeometry(ctx, kernel, shapes);
+  const [channels, inH, inW] = shapes.input.slice(1);
+  const [outH, outW] = shapes.output.slice(2);
   const includePad = ctx.int('count_include_pad') === 1;
   // How many input elements each window averaged: windows are clipped to the padded (or plain) input.
   const lo = includePad ? [-geo.padsBegin[0], -geo.padsBegin[1]] : [0, 0];
@@ -113,9 +123,9 @@ function averagePoolBack(ctx: RuleContext): string {
       });
       inverseCount[y * outW + x] = 1 / count;
     }
-  const scaled = ctx.b.op('Mul', [grad(ctx), ctx.b.initializer('pool_inverse_count', [1, 1, outH, outW], inverseCount)]);
+  const scaled = ctx.b.op('Mul', [g, ctx.b.initializer('pool_inverse_count', [1, 1, outH, outW], inverseCount)]);
   const ones = ctx.b.initializer('pool_ones', [channels, 1, ...kernel], new Float32Array(channels * kernel[0] * kernel[1]).fill(1));
-  const { pads, outputPadding } = transposeGeometry(ctx, geo);
+  const { pads, outputPadding } = transposeGeometry(geo, shapes);
   return ctx.b.op('ConvTranspose', [scaled, ones], {
     group: channels,
     strides: geo.strides,

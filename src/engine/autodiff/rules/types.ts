@@ -18,7 +18,7 @@ export type OpType =
   // Quantized models (rules/quantized.ts); the QLinear ops other than Conv and MatMul are com.microsoft's.
   | 'QuantizeLinear' | 'DequantizeLinear' | 'QLinearConv' | 'QLinearMatMul' | 'QLinearAdd' | 'QLinearMul'
   | 'QLinearGlobalAveragePool' | 'QLinearConcat' | 'QLinearSigmoid' | 'QLinearLeakyRelu' | 'DynamicQuantizeLinear'
-  | 'ConvInteger' | 'MatMulInteger' | 'Cast';
+  | 'ConvInteger' | 'MatMulInteger' | 'Cast' | 'QGemm' | 'QLinearAveragePool' | 'QLinearSoftmax';
 
 export type AttributeValue = number | string | readonly number[];
 
