@@ -139,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     log: (line) => output.info(line),
     view: () => readSettings().view,
   };
-  const showExplanation = (payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri]) => ExplanationPanel.show(context.extensionUri, { payload, images }, panelHost);
+  const showExplanation = (payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri], model?: string) => ExplanationPanel.show(context.extensionUri, { payload, images, model }, panelHost);
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(ExplanationPanel.viewType, {
       deserializeWebviewPanel: async (panel, state) => ExplanationPanel.revive(panel, context.extensionUri, state, panelHost),

@@ -27,8 +27,8 @@ export interface PairListHost {
   log: vscode.LogOutputChannel;
   notify(level: 'info', message: string): void;
   report(e: unknown): void;
-  /** Shows an explanation of the two images in the explanation panel. */
-  showExplanation(payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri]): void;
+  /** Shows an explanation of the two images in the explanation panel; `model`: the file its re-runs use, when not the settings' one. */
+  showExplanation(payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri], model?: string): void;
 }
 
 /** What scripts and tests may pass instead of the Explorer's file: no dialogs for what is given. */
@@ -138,8 +138,14 @@ function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, 
 async function openPair(host: PairListHost, run: GalleryRun, record: PairListRecord, key: 'model-a' | 'model-b'): Promise<void> {
   try {
     const { model, a, b, threshold } = runExplanation(run.settings, record, key);
+    // As with xssab.model: a workspace that is not trusted does not choose the model that runs.
+    const inExtension = path.relative(host.extensionUri.fsPath, model.path);
+    const bundled = !inExtension.startsWith('..') && !path.isAbsolute(inExtension);
+    if (!vscode.workspace.isTrusted && !bundled && model.path !== host.settings().model) {
+      throw new PairListRunError(`this workspace is not trusted: the run's model ${model.path} is not loaded (trust the workspace, or name the model in your user settings' xssab.model)`);
+    }
     const payload = await host.explain([a, b], { model: model.path, threshold });
-    host.showExplanation(asRunResult(payload, model), [vscode.Uri.file(a), vscode.Uri.file(b)]);
+    host.showExplanation(asRunResult(payload, model), [vscode.Uri.file(a), vscode.Uri.file(b)], model.path);
   } catch (e) {
     if (!(e instanceof CancelledError)) host.report(e);
   }

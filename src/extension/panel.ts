@@ -17,6 +17,8 @@ import { newNonce, scriptPage } from './webviewHtml';
 export interface Shown {
   payload: ExplanationPayload;
   images: [vscode.Uri, vscode.Uri];
+  /** The model file a re-run uses (a pair of a pair-list run: the run's); undefined = the settings' model. */
+  model?: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface Rerun {
   faces: [number, number];
   /** With the trust check of the maps (kept once asked for). */
   check?: boolean;
+  /** The shown explanation's model file, when not the settings' one. */
+  model?: string;
 }
 
 export interface PanelHost {
@@ -185,7 +189,12 @@ export class ExplanationPanel {
   /** What a re-run keeps of the shown explanation: a threshold the user chose, and the faces. */
   private shownRun(): Rerun {
     const { payload } = this.shown;
-    return { threshold: payload.thresholdSource === 'user' || payload.thresholdSource === 'at FMR' ? payload.threshold : undefined, faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0], ...(payload.check ? { check: true } : {}) };
+    return {
+      threshold: payload.thresholdSource === 'user' || payload.thresholdSource === 'at FMR' ? payload.threshold : undefined,
+      faces: [payload.a.faceIndex ?? 0, payload.b.faceIndex ?? 0],
+      ...(payload.check ? { check: true } : {}),
+      ...(this.shown.model ? { model: this.shown.model } : {}),
+    };
   }
 
   private async rerunAt(threshold: number): Promise<void> {
