@@ -77,7 +77,8 @@ async function checkRequestOutput(page: Page, title: string): Promise<string> {
     // workbench above the output webview takes the pointer.
     await viewer.locator('.xssab-trust button', { hasText: 'Check this map' }).dispatchEvent('click', undefined, { timeout: 10_000 });
     const charts = viewer.locator('svg.xssab-check-chart');
-    await charts.nth(1).waitFor({ timeout: RENDER_MS }).catch(async () => {
+    // Drawn, not necessarily visible: the output can lie outside the notebook's scrolled view.
+    await charts.nth(1).waitFor({ state: 'attached', timeout: RENDER_MS }).catch(async () => {
       throw new Error(`the request output drew no check chart within ${RENDER_MS / 1000} s; it says: ${await viewer.locator('.xssab-trust').textContent()}`);
     });
     const captions = await viewer.locator('.xssab-check-face figcaption').allTextContents();

@@ -229,8 +229,8 @@ async function explainFromExplorer(page: Page): Promise<void> {
 
 /**
  * Saves what the user sees (kept with --keep): for each viewer, the window in a taller viewport
- * scrolled to its faces, with the first face region outlined on both faces, scrolled to its trust
- * check's chart when it has one, and again with the viewer 320 px wide. A screenshot that fails is logged, not counted as a failure.
+ * scrolled to its faces, with the first face region outlined on both faces, and again with the
+ * viewer 320 px wide. A screenshot that fails is logged, not counted as a failure.
  */
 async function screenshotViewers(page: Page, dir: string, name: string): Promise<void> {
   const size = page.viewportSize();
@@ -246,20 +246,6 @@ async function screenshotViewers(page: Page, dir: string, name: string): Promise
       if (await row.count()) await row.dispatchEvent('mouseenter');
       await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}.png`) });
-      const check = viewer.locator('.xssab-check');
-      if (await check.count()) {
-        await check.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
-        // A notebook's output webview moves with the notebook's own scrolling: wheel it into view.
-        for (let i = 0; i < 10; i++) {
-          const box = await check.boundingBox();
-          // In the editor's visible part (its tabs above, the panel below), not merely in the window.
-          if (!box || (box.y >= 150 && box.y + box.height <= 1000)) break;
-          await page.mouse.move(box.x + box.width / 2, 700);
-          await page.mouse.wheel(0, box.y - 500);
-          await page.waitForTimeout(300);
-        }
-        await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-check.png`) });
-      }
       await viewer.evaluate((el) => ((el as HTMLElement).style.width = '320px'));
       await viewer.locator('.xssab-faces').scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => undefined);
       await page.screenshot({ path: path.join(dir, `${name}-${n + 1}-320px.png`) });
