@@ -15,7 +15,7 @@ import { integer, number, parseModelCommand, rate, shard } from './args';
 import { announceEngine, engineOptions, interruptible, withEngine } from './lifecycle';
 import { runProgressText } from './progress';
 import { groupLines, parseCompare, rateText } from './groups';
-import { wilson } from '../engine/explainPairs/fairness';
+import { wilson } from '../shared/rates';
 
 export const EXPLAIN_PAIRS_USAGE = `  xssab explain-pairs LIST --out DIR [--model FILE] [--model-b FILE] [--threshold T] [--threshold-b T]
                         [--at-fmr F] [--at-fmr-b F] [--explain all|errors|none|sample:N]

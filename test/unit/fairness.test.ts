@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import type { PairAttribute } from '../../src/engine/pairList';
-import { MIN_GROUP, groupOf, groupTable, wilson } from '../../src/engine/explainPairs/fairness';
+import { MIN_GROUP, groupOf, groupTable } from '../../src/engine/explainPairs/fairness';
+import { wilson } from '../../src/shared/rates';
 import type { ModelEntry, PairLabel, PairListRecord } from '../../src/shared/pairListSummary';
 
 const model: ModelEntry = { key: 'model-a', name: 'm', path: 'm.onnx', sha256: '0', inputSize: [112, 112], threshold: 0.5, thresholdSource: 'user' };

@@ -8,7 +8,7 @@ import { MAP_KINDS, type RegionSum } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { SCORE_BINS } from './summary';
 import { compareHeadline, differenceInWords, groupsSection, rate } from './groupsReport';
-import { wilson } from './fairness';
+import { wilson } from '../../shared/rates';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
 /** Rows of each error list shown in the report (summary.json holds them all). */
