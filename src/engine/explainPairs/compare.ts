@@ -32,6 +32,8 @@ export async function writeComparison(
     const impostor = of.length - genuine;
     return { name, genuine, impostor, tooSmall: genuine < minGroup || impostor < minGroup };
   };
+  // The sides' counts are the same for every model: its scores do not change who is labelled what.
+  const [sx, sy] = [side(compare.x, xs), side(compare.y, ys)];
   const result: GroupComparison = { ...compare, models: [] };
   for (const [m, model] of models.entries()) {
     const [h, w] = model.inputSize;
@@ -48,7 +50,7 @@ export async function writeComparison(
       for (const k of MAP_KINDS) maps[k] = await writeDifference(out, dir, `${slug(kind)}_${k}`, difference[k], model.inputSize);
       kinds.push({ group: kind, pairs: [x.length, y.length], maps, regions: regionSums(difference, labels) });
     }
-    result.models.push({ key: model.key, x: side(compare.x, xs), y: side(compare.y, ys), kinds });
+    result.models.push({ key: model.key, x: sx, y: sy, kinds });
   }
   return result;
 }
