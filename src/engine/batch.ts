@@ -172,7 +172,16 @@ async function measureVerdict(model: Model, input: string, output: string): Prom
   return unsound(failure!);
 }
 
-const firstLine = (e: unknown) => String((e as Error).message ?? e).split('\n')[0];
+/** onnxruntime's error in a few words: the node that failed where it names one, else its first line. */
+function firstLine(e: unknown): string {
+  const message = String((e as Error).message ?? e);
+  const atRun = /running (\w+) node\. Name:'([^']*)'/.exec(message);
+  const atLoad = /Node \(([^)]*)\) Op \((\w+)\)/.exec(message);
+  if (atRun) return `its ${atRun[1]} node "${atRun[2]}" fails`;
+  if (atLoad) return `its ${atLoad[2]} node "${atLoad[1]}" fails shape inference`;
+  const line = message.split('\n')[0];
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
+}
 
 /**
  * Why `candidate` does not embed faces as `reference` does one at a time (alone, and two in one

@@ -41,7 +41,7 @@ export async function modelShapes(model: Model, input: string, modelSha256: stri
 }
 
 /** Bumped when the batch verdict's meaning or the measurement behind it changes. */
-const BATCH_FORMAT = 1;
+const BATCH_FORMAT = 2;
 
 /**
  * The batch verdict of this model content with this input and output: from the cache when it
