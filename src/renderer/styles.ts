@@ -135,7 +135,7 @@ export const GALLERY_CSS = `
 }
 .xssab-gallery-card span { display: block; max-width: 100%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-variant-numeric: tabular-nums; }
 .xssab-gallery-card img, .xssab-gallery-placeholder { width: 128px; image-rendering: pixelated; }
-.xssab-gallery-placeholder { display: flex; align-items: center; justify-content: center; border: 1px dashed var(--vscode-descriptionForeground, #8888); font-size: 0.85em; }
+.xssab-gallery-placeholder, .xssab-gallery-card span.xssab-gallery-placeholder { display: flex; align-items: center; justify-content: center; border: 1px dashed var(--vscode-descriptionForeground, #8888); font-size: 0.85em; }
 .xssab-gallery-error { color: var(--vscode-errorForeground, #b42318); font-weight: 600; }
 .xssab-gallery-detail { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; margin: 8px 0; }
 .xssab-gallery-detail img { width: 256px; image-rendering: pixelated; }
