@@ -35,15 +35,15 @@ export function readIndexedRecords<T extends { index: number }>(file: string): T
 /**
  * Runs (or resumes) the pairs `mine`, `step` at a time: the pairs already recorded in `file` are
  * skipped, and each step's records are appended as soon as `run` returns them, so a killed or
- * aborted run keeps what it finished. The signal is checked between steps. Returns all records of
- * the file in index order.
+ * aborted run keeps what it finished; `committed` is told each step's records once they are in the
+ * file. The signal is checked between steps. Returns all records of the file in index order.
  */
 export async function runRecordedPairs<P extends { index: number }, R extends { index: number }>(
   file: string,
   mine: readonly P[],
   step: number,
   run: (pairs: P[]) => Promise<R[]>,
-  hooks: { onProgress?: (p: RunProgress) => void; signal?: AbortSignal } = {},
+  hooks: { onProgress?: (p: RunProgress) => void; signal?: AbortSignal; committed?: (records: R[]) => void } = {},
 ): Promise<R[]> {
   const records = readIndexedRecords<R>(file);
   const done = new Set(records.map((r) => r.index));
@@ -54,6 +54,7 @@ export async function runRecordedPairs<P extends { index: number }, R extends { 
     if (hooks.signal?.aborted) throw hooks.signal.reason;
     const stepRecords = await run(todo.slice(start, start + step));
     fs.appendFileSync(file, stepRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    hooks.committed?.(stepRecords);
     records.push(...stepRecords);
     finished += stepRecords.length;
     const rate = finished / ((performance.now() - started) / 1000);

@@ -16,23 +16,28 @@ export interface ModelOutcome {
   /** score − threshold */
   margin: number;
   errorKind: ErrorKind;
+  /** Explained pairs: their maps' sums per face region. */
+  regions?: PairRegions;
 }
 
-/** One line of pairs.jsonl. */
+/** Per face (a, b): each face region's sums of the similarity and dissimilarity maps (the combined sum is their difference). */
+export type PairRegions = [Record<string, [number, number]>, Record<string, [number, number]>];
+
+/** One pair of a run, as the run's store reads it (explainPairs/store.ts). */
 export interface PairListRecord {
   /** Position in the pair list, from 0. */
   index: number;
   a: string;
   b: string;
   label?: PairLabel;
-  /** Folder of the pair's files, relative to the output folder. */
-  dir: string;
   /** One per model, [A] or [A, B]; absent when the pair could not be explained. */
   outcomes?: ModelOutcome[];
   /** Why the pair was not explained (no face found, unreadable image). */
   failed?: string;
   /** Scored from the cached embeddings but not explained (--explain): no files, no thumbnail. */
   scoredOnly?: true;
+  /** Explained: its row in the run's maps files, its thumbnail's [offset, length] in thumbs.bin, each model's map scale (power of two). */
+  stored?: { row: number; thumb: [number, number]; scale: number[] };
 }
 
 /** A model of the run, as stored in the run settings. */
@@ -230,6 +235,4 @@ export interface PairListSummary {
   };
   /** With --by: error rates per group of the pairs' attributes. */
   groups?: GroupTable;
-  /** Every record: with two models the disagreements first, then in list order. */
-  pairs: PairListRecord[];
 }

@@ -14,11 +14,11 @@ function run(groups: [PairAttribute, PairLabel | undefined, number[]][]) {
     for (const score of scores) {
       const index = records.length;
       const decision = score >= 0.5 ? 'match' : 'no match';
-      records.push({ index, a: 'a', b: 'b', ...(label ? { label } : {}), dir: '', outcomes: [{ score, decision, margin: score - 0.5, errorKind: 'unlabelled' }] });
+      records.push({ index, a: 'a', b: 'b', ...(label ? { label } : {}), outcomes: [{ score, decision, margin: score - 0.5, errorKind: 'unlabelled' }] });
       attributes.set(index, { gender });
     }
   }
-  records.push({ index: records.length, a: 'a', b: 'b', label: 'same', dir: '', failed: 'no face' });
+  records.push({ index: records.length, a: 'a', b: 'b', label: 'same', failed: 'no face' });
   attributes.set(records.length - 1, { gender: ['F', 'F'] });
   return { records, attributes };
 }

@@ -38,7 +38,6 @@ function record(index: number): PairListRecord {
     a: `/data/person${index}/a_${index}.png`,
     b: `/data/person${index}/b_${index}.png`,
     label,
-    dir: `pairs/${String(index).padStart(6, '0')}`,
     outcomes: [{ score, decision: match ? 'match' : 'no match', margin: score - THRESHOLD, errorKind }],
   };
 }
@@ -68,7 +67,8 @@ const GROUP_TABLE: GroupTable = {
   }],
 };
 
-function summary(count: number, extra: PairListRecord[] = [], groups?: GroupTable): PairListSummary {
+/** A run's summary, with the records the store would give (`pairs`). */
+function summary(count: number, extra: PairListRecord[] = [], groups?: GroupTable): PairListSummary & { pairs: PairListRecord[] } {
   const pairs = [...Array.from({ length: count }, (_, i) => record(i)), ...extra];
   const model = {
     key: 'model-a', name: 'test model', path: '/m.onnx', sha256: 'abc', inputSize: [112, 112], threshold: THRESHOLD, thresholdSource: 'at FMR', atFmr: 0.001,
@@ -83,7 +83,7 @@ function summary(count: number, extra: PairListRecord[] = [], groups?: GroupTabl
 }
 
 /** A run as the store gives it: a thumbnail for each explained pair (not for failed or scored-only ones). */
-function fakeRun(s: PairListSummary, thumb = Buffer.from('thumb')): PagedRun & { thumbnailsRead: number } {
+function fakeRun(s: ReturnType<typeof summary>, thumb = Buffer.from('thumb')): PagedRun & { thumbnailsRead: number } {
   const run = {
     out: '/data/run',
     summary: s,
@@ -100,7 +100,7 @@ function fakeRun(s: PairListSummary, thumb = Buffer.from('thumb')): PagedRun & {
 const query = (q: Partial<GalleryQuery>): GalleryQuery => ({ ...DEFAULT_QUERY, ...q });
 
 describe('gallery pages', () => {
-  const failed: PairListRecord = { index: 6, a: '/x/zed.png', b: '/x/yan.png', dir: 'pairs/000006', failed: 'no face found' };
+  const failed: PairListRecord = { index: 6, a: '/x/zed.png', b: '/x/yan.png', failed: 'no face found' };
   const items = summary(6, [failed]).pairs.map((r) => galleryItem(r, genders(6)(r.index)));
 
   it('sorts by score, margin, error kind, label, group and index, ties in list order, pairs without the value last', () => {
@@ -142,7 +142,7 @@ describe('gallery pages', () => {
 
   it('the host pages a run: thumbnails of the page\'s explained pairs only, groups from the run\'s fairness lens', async () => {
     const scored: PairListRecord = { ...record(7), index: 7, scoredOnly: true };
-    const s = summary(7, [scored, { index: 8, a: '/x/a.png', b: '/x/b.png', dir: 'pairs/000008', failed: 'no face found' }], GROUP_TABLE);
+    const s = summary(7, [scored, { index: 8, a: '/x/a.png', b: '/x/b.png', failed: 'no face found' }], GROUP_TABLE);
     const run = fakeRun(s, Buffer.from([1, 2, 3]));
     const pages = new RunPages(run, genders(8));
     const page = await pages.page(query({ sort: 'index', descending: true }), 0, 4);
@@ -179,7 +179,7 @@ describe('gallery pages', () => {
   it('a notebook output carries one bounded page: disagreements, then errors farthest from the threshold, then list order', async () => {
     const two = (index: number, a: number, b: number, label: 'same' | 'different'): PairListRecord => {
       const outcome = (score: number) => ({ score, decision: score >= THRESHOLD ? 'match' as const : 'no match' as const, margin: score - THRESHOLD, errorKind: (label === 'same') === score >= THRESHOLD ? (label === 'same' ? 'true match' as const : 'true non-match' as const) : label === 'same' ? 'false non-match' as const : 'false match' as const });
-      return { index, a: `/a${index}.png`, b: `/b${index}.png`, label, dir: `pairs/${index}`, outcomes: [outcome(a), outcome(b)] };
+      return { index, a: `/a${index}.png`, b: `/b${index}.png`, label, outcomes: [outcome(a), outcome(b)] };
     };
     const records = [two(0, 0.9, 0.9, 'same'), two(1, 0.4, 0.4, 'different'), two(2, 0.5, 0.1, 'same'), two(3, 0.9, 0.9, 'different'), two(4, 0.8, 0.8, 'same'), two(5, 0.1, 0.1, 'same')];
     // 2: the models disagree; 3 (margin 0.6) and 5 (0.2) and 1 (0.1) are errors; 0 and 4 are right.
@@ -235,7 +235,7 @@ describe('gallery view (JSDOM)', () => {
   const thumbUri = (index: number) => `data:image/png;base64,${Buffer.from(`thumb ${index}`).toString('base64')}`;
 
   /** The gallery over a run paged as the host pages it; `asked` records the pages it asks for. */
-  async function mount(s: PairListSummary, groups = lensGroups(undefined)) {
+  async function mount(s: ReturnType<typeof summary>, groups = lensGroups(undefined)) {
     const { dom, errors } = jsdom();
     const doc = dom.window.document;
     const root = doc.body.appendChild(doc.createElement('div'));

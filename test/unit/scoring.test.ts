@@ -9,6 +9,8 @@ import { shard } from '../../src/cli/args';
 import { Engine } from '../../src/engine/engine';
 import { embedImagesCached, modelCacheDir } from '../../src/engine/explainPairs/embeddingCache';
 import { RECORDS_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
+import { MEANS_FILE } from '../../src/engine/explainPairs/aggregate';
+import { THUMBS_FILE, mapsFile, openRunStore } from '../../src/engine/explainPairs/store';
 import { type ScoredPair, parseSelection, selectPairs, thresholdAtFmr } from '../../src/engine/explainPairs/select';
 import { readNpy } from '../../src/engine/output';
 import type { PairListRecord } from '../../src/shared/pairListSummary';
@@ -18,7 +20,9 @@ const root = path.join(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-scoring-'));
 const aligned = path.join(root, 'samples', 'aligned');
 const CROPS = fs.readdirSync(aligned).sort().map((f) => path.join(aligned, f));
-const records = (out: string): PairListRecord[] => fs.readFileSync(path.join(out, RECORDS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const records = (out: string): PairListRecord[] => openRunStore(out).records();
+/** Lines of pairs.jsonl, of a run that may not have finished. */
+const lines = (out: string) => fs.readFileSync(path.join(out, RECORDS_FILE), 'utf8').trim().split('\n');
 
 describe('threshold at an FMR', () => {
   it('accepts ⌊F·n⌋ impostor scores: just above the (k+1)-th highest', () => {
@@ -99,7 +103,12 @@ describe('explain-pairs scoring stage', function () {
     const groups = new Set(recorded.filter((r) => r.outcomes).map((r) => r.outcomes![0].errorKind));
     assert.strictEqual(explained.length, groups.size);
     assert.strictEqual(summary.explained, groups.size);
-    assert.strictEqual(fs.readdirSync(path.join(out, 'pairs')).length, groups.size, 'files only for explained pairs');
+    // As many files as for any list: the store's, the summary's and the aggregates'.
+    assert.deepStrictEqual(fs.readdirSync(out).sort(), ['aggregate', 'explain-pairs.json', 'images.jsonl', 'model-a.maps.npy', 'pairs.jsonl', 'report.html', 'running-means.bin', 'summary.json', 'thumbs.bin']);
+    assert.strictEqual(fs.readFileSync(path.join(out, 'images.jsonl'), 'utf8').trim().split('\n').length, 40);
+    const maps = fs.readFileSync(path.join(out, mapsFile('model-a')));
+    assert.match(maps.subarray(0, 128).toString('latin1'), new RegExp(`^\\x93NUMPY\\x01\\x00\\x76\\x00\\{'descr': '<f2', 'fortran_order': False, 'shape': \\(${groups.size}, 2, 2, 56, 56\\), \\} +\\n$`));
+    assert.strictEqual(maps.length, 128 + groups.size * 2 * 2 * 56 * 56 * 2);
     // Rates count every scored pair.
     const m = summary.models[0];
     assert.strictEqual(m.genuine + m.impostor, 20000);
@@ -141,9 +150,10 @@ describe('explain-pairs scoring stage', function () {
       assert.strictEqual(r.outcomes![0].decision, o.decision);
       assert.strictEqual(r.outcomes![0].errorKind, o.errorKind);
       assert.ok(Math.abs(r.outcomes![0].score - o.score) < 1e-5);
-      for (const kind of MAP_KINDS) {
-        const [x, y] = [readNpy(path.join(out, r.dir, 'model-a', `a_${kind}.npy`)).data, readNpy(path.join(alone, aloneRecords[k].dir, 'model-a', `a_${kind}.npy`)).data];
-        assert.ok(x.every((v, p) => Math.abs(v - y[p]) < 1e-5));
+      const [x, y] = [openRunStore(out).maps(r, 'model-a')!, openRunStore(alone).maps(aloneRecords[k], 'model-a')!];
+      for (const kind of ['similarity', 'dissimilarity'] as const) {
+        const max = y[kind][0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assert.ok(x[kind][0].every((v, p) => Math.abs(v - y[kind][0][p]) <= 1e-3 * max), kind);
       }
     }
     const aggregates = (s: typeof summary) => s.models[0].aggregates.map((g) => ({ group: g.group, pairs: g.pairs }));
@@ -168,11 +178,27 @@ describe('explain-pairs scoring stage', function () {
     const out = path.join(tmp, 'resumed');
     const controller = new AbortController();
     const stop = new Error('stop');
-    await assert.rejects(explainPairList({ ...options, out }, { signal: controller.signal, onProgress: (p) => p.done >= 8 && controller.abort(stop) }), (e) => e === stop);
-    assert.strictEqual(records(out).length, 8);
+    // The running means as saved after the first batch: kept, to be put back as if the run had been
+    // killed after appending the second batch's records but before saving its means.
+    let early: Buffer | undefined;
+    const onProgress = (p: { done: number }) => {
+      if (p.done === 4) early = fs.readFileSync(path.join(out, MEANS_FILE));
+      if (p.done >= 8) controller.abort(stop);
+    };
+    await assert.rejects(explainPairList({ ...options, out }, { signal: controller.signal, onProgress }), (e) => e === stop);
+    assert.strictEqual(lines(out).length, 8);
+    assert.ok(lines(out).slice(4).some((l) => 'row' in JSON.parse(l)), 'the second batch explained a pair');
+    fs.writeFileSync(path.join(out, MEANS_FILE), early!);
+    // Half a line, a maps row and thumbnail bytes the records do not name: all cut on resume.
     fs.appendFileSync(path.join(out, RECORDS_FILE), '{"index":8,"a":"');
+    fs.appendFileSync(path.join(out, mapsFile('model-a')), Buffer.alloc(2 * 2 * 2 * 56 * 56 * 2, 7));
+    fs.appendFileSync(path.join(out, THUMBS_FILE), 'torn');
     const resumed = await explainPairList({ ...options, out });
     assert.deepStrictEqual(records(out).map((r) => r.index).sort((a, b) => a - b), [...Array(24).keys()]);
+    assert.deepStrictEqual(records(out), records(path.join(tmp, 'resume-whole')));
+    for (const file of [mapsFile('model-a'), THUMBS_FILE, MEANS_FILE]) {
+      assert.deepStrictEqual(fs.readFileSync(path.join(out, file)), fs.readFileSync(path.join(tmp, 'resume-whole', file)), file);
+    }
     assert.deepStrictEqual({ ...resumed, list: undefined }, { ...whole, list: undefined });
     await assert.rejects(explainPairList({ ...options, out, explain: { kind: 'all' } }), /holds a run with other settings/);
   });

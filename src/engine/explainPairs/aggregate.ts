@@ -1,7 +1,9 @@
 // Aggregate maps of an explained pair list: per model and group (true/false matches and
 // non-matches), the mean similarity, dissimilarity and combined maps on the model's aligned frame,
-// pooling both faces of every pair. They are read back from the per-pair .npy files, so a resumed
-// run aggregates exactly what an uninterrupted one does.
+// pooling both faces of every pair. They are running means at full resolution: each explained
+// pair's maps and aligned crops are added to its buckets' sums as it is explained, and the sums,
+// with how many explained pairs they hold, are saved after each batch (running-means.bin), so a
+// resumed or merged run aggregates exactly what an uninterrupted one does.
 //
 // PNGs: a group's mean maps over the MEAN aligned face of the group (each map on its own range,
 // as in a single explanation); signed differences (FNM − TM, model A − model B) on the diverging
@@ -9,42 +11,118 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { mapRanges, overlay } from '../../shared/colour';
-import { decodeImage, encodePng } from '../image';
+import { encodePng } from '../image';
 import { npyBytes } from '../npy';
-import { OVERLAY_OPACITY, readNpy } from '../output';
+import { OVERLAY_OPACITY } from '../output';
 import { regionLabels, regionSums, templateLandmarks } from '../../shared/regions';
 import { MAP_KINDS, type MapKind } from '../../shared/result';
 import { writeFileAtomic } from '../files';
 import { slug } from './summary';
-import { GROUPS, type Group, type GroupDifference, type MapFiles, type ModelSummary, type PairListRecord } from '../../shared/pairListSummary';
+import { GROUPS, type Group, type GroupDifference, type MapFiles, type ModelSummary } from '../../shared/pairListSummary';
 
 export const AGGREGATE_DIR = 'aggregate';
+export const MEANS_FILE = 'running-means.bin';
 
 type MeanMaps = Record<MapKind, Float32Array>;
 
-interface GroupMean {
+export interface GroupMean {
   pairs: number;
   maps: MeanMaps;
   face: Uint8Array;
 }
 
-/** Mean maps and mean crop over both faces of the pairs, read from their files. */
-export async function groupMean(out: string, key: string, records: readonly PairListRecord[], [h, w]: [number, number]): Promise<GroupMean> {
-  const sums = Object.fromEntries(MAP_KINDS.map((k) => [k, new Float64Array(h * w)])) as Record<MapKind, Float64Array>;
-  const face = new Float64Array(h * w * 3);
-  for (const r of records) {
-    for (const side of ['a', 'b']) {
-      const dir = path.join(out, r.dir, key);
-      for (const kind of MAP_KINDS) readNpy(path.join(dir, `${side}_${kind}.npy`)).data.forEach((v, p) => (sums[kind][p] += v));
-      (await decodeImage(path.join(dir, `${side}_aligned.png`))).data.forEach((v, p) => (face[p] += v));
+/** One face's contribution: its similarity and dissimilarity maps and its aligned crop (RGB). */
+export interface FaceSample {
+  similarity: ArrayLike<number>;
+  dissimilarity: ArrayLike<number>;
+  crop: ArrayLike<number>;
+}
+
+interface Bucket {
+  size: [number, number];
+  pairs: number;
+  /** similarity, dissimilarity (h·w each), then the crop (h·w·3), summed over both faces of each pair. */
+  sums: Float64Array;
+}
+
+/** A bucket of a model's error kind: `model-a/false match`; of a fairness group: `model-a/by-group/gender=F/F/false match`. */
+export const bucketKey = (model: string, kind: Group, group?: string) => (group === undefined ? `${model}/${kind}` : `${model}/by-group/${group}/${kind}`);
+
+/** Running sums per bucket, and how many explained pairs (rows of the maps files) they hold. */
+export class RunningMeans {
+  private readonly buckets = new Map<string, Bucket>();
+  explained = 0;
+
+  add(key: string, size: [number, number], faces: readonly FaceSample[]): void {
+    const plane = size[0] * size[1];
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = { size, pairs: 0, sums: new Float64Array(5 * plane) }));
+    bucket.pairs++;
+    for (const f of faces) {
+      const s = bucket.sums;
+      for (let p = 0; p < plane; p++) {
+        s[p] += f.similarity[p];
+        s[plane + p] += f.dissimilarity[p];
+      }
+      for (let p = 0; p < 3 * plane; p++) s[2 * plane + p] += f.crop[p];
     }
   }
-  const n = 2 * records.length;
-  return {
-    pairs: records.length,
-    maps: Object.fromEntries(MAP_KINDS.map((k) => [k, Float32Array.from(sums[k], (v) => v / n)])) as MeanMaps,
-    face: Uint8Array.from(face, (v) => Math.round(v / n)),
-  };
+
+  /** The bucket's mean maps (combined = similarity − dissimilarity) and mean face over both faces of its pairs. */
+  mean(key: string): GroupMean | undefined {
+    const b = this.buckets.get(key);
+    if (!b) return undefined;
+    const plane = b.size[0] * b.size[1];
+    const n = 2 * b.pairs;
+    const similarity = Float32Array.from(b.sums.subarray(0, plane), (v) => v / n);
+    const dissimilarity = Float32Array.from(b.sums.subarray(plane, 2 * plane), (v) => v / n);
+    return {
+      pairs: b.pairs,
+      maps: { similarity, dissimilarity, combined: similarity.map((v, p) => v - dissimilarity[p]) },
+      face: Uint8Array.from(b.sums.subarray(2 * plane), (v) => Math.round(v / n)),
+    };
+  }
+
+  /** Adds another run's sums (a shard's, when merging). */
+  addAll(other: RunningMeans): void {
+    for (const [key, b] of other.buckets) {
+      const mine = this.buckets.get(key);
+      if (!mine) this.buckets.set(key, { size: b.size, pairs: b.pairs, sums: Float64Array.from(b.sums) });
+      else {
+        mine.pairs += b.pairs;
+        b.sums.forEach((v, p) => (mine.sums[p] += v));
+      }
+    }
+    this.explained += other.explained;
+  }
+
+  /** running-means.bin: a little-endian uint32 length, that much JSON ({explained, buckets}), then every bucket's float64 sums. */
+  save(out: string): void {
+    const entries = [...this.buckets.entries()];
+    const json = Buffer.from(JSON.stringify({ version: 1, explained: this.explained, buckets: entries.map(([key, b]) => ({ key, size: b.size, pairs: b.pairs })) }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(json.length);
+    // Float64 data after a 4-byte length and the JSON: copied out, as its offset need not be aligned.
+    writeFileAtomic(path.join(out, MEANS_FILE), Buffer.concat([length, json, ...entries.map(([, b]) => Buffer.from(b.sums.buffer, b.sums.byteOffset, b.sums.byteLength))]));
+  }
+
+  static read(out: string): RunningMeans {
+    const means = new RunningMeans();
+    const file = path.join(out, MEANS_FILE);
+    if (!fs.existsSync(file)) return means;
+    const bytes = fs.readFileSync(file);
+    const length = bytes.readUInt32LE(0);
+    const head = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { explained: number; buckets: { key: string; size: [number, number]; pairs: number }[] };
+    let offset = 4 + length;
+    for (const b of head.buckets) {
+      const count = 5 * b.size[0] * b.size[1];
+      const sums = new Float64Array(Uint8Array.from(bytes.subarray(offset, offset + 8 * count)).buffer);
+      offset += 8 * count;
+      means.buckets.set(b.key, { size: b.size, pairs: b.pairs, sums });
+    }
+    means.explained = head.explained;
+    return means;
+  }
 }
 
 /** Writes `<dir>/<name>.npy` and `.png`; returns their paths relative to `out`. */
@@ -74,25 +152,19 @@ export const subtract = (x: Float32Array, y: Float32Array) => x.map((v, p) => v 
  * them into the model summaries; with two models on one frame, also the per-group differences
  * A − B into aggregate/a_minus_b/, which it returns.
  */
-export async function writeAggregates(out: string, models: ModelSummary[], records: readonly PairListRecord[], comparable: boolean): Promise<GroupDifference[]> {
-  const means: Partial<Record<Group, GroupMean>>[] = [];
-  for (const [m, model] of models.entries()) {
+export async function writeAggregates(out: string, models: ModelSummary[], means: RunningMeans, comparable: boolean): Promise<GroupDifference[]> {
+  const groupMeans: Partial<Record<Group, GroupMean>>[] = [];
+  for (const model of models) {
     const dir = path.join(AGGREGATE_DIR, model.key);
     // Mean maps lie on the model's aligned frame: the template's regions.
     const [h, w] = model.inputSize;
     const labels = regionLabels(templateLandmarks(w, h), w, h);
     const mine: Partial<Record<Group, GroupMean>> = {};
     for (const group of GROUPS) {
-      const members = records.filter((r) => !r.scoredOnly && r.outcomes?.[m].errorKind === group);
-      if (members.length === 0) continue;
-      const mean = (mine[group] = await groupMean(out, model.key, members, model.inputSize));
-      const ranges = mapRanges(mean.maps);
-      const maps = {} as Record<MapKind, MapFiles>;
-      for (const kind of MAP_KINDS) {
-        const png = overlay(mean.maps[kind], kind, ranges[kind], OVERLAY_OPACITY, mean.face);
-        maps[kind] = await writeMap(out, dir, `${slug(group)}_${kind}`, mean.maps[kind], model.inputSize, png);
-      }
-      model.aggregates.push({ group, pairs: members.length, maps, regions: regionSums(mean.maps, labels) });
+      const mean = means.mean(bucketKey(model.key, group));
+      if (!mean) continue;
+      mine[group] = mean;
+      model.aggregates.push({ group, pairs: mean.pairs, maps: await writeMeanMaps(out, dir, slug(group), mean, model.inputSize), regions: regionSums(mean.maps, labels) });
     }
     const [fnm, tm] = [mine['false non-match'], mine['true match']];
     if (fnm && tm) {
@@ -100,12 +172,12 @@ export async function writeAggregates(out: string, models: ModelSummary[], recor
       const difference = Object.fromEntries(MAP_KINDS.map((k) => [k, subtract(fnm.maps[k], tm.maps[k])])) as MeanMaps;
       model.fnmMinusTmRegions = regionSums(difference, labels);
     }
-    means.push(mine);
+    groupMeans.push(mine);
   }
   if (!comparable) return [];
   const differences: GroupDifference[] = [];
   for (const group of GROUPS) {
-    const [a, b] = [means[0][group], means[1][group]];
+    const [a, b] = [groupMeans[0][group], groupMeans[1][group]];
     if (!a || !b) continue;
     const maps = {} as Record<MapKind, MapFiles>;
     for (const kind of MAP_KINDS) {
@@ -114,4 +186,15 @@ export async function writeAggregates(out: string, models: ModelSummary[], recor
     differences.push({ group, pairs: [a.pairs, b.pairs], maps });
   }
   return differences;
+}
+
+/** A group's three mean maps as `<name>_<kind>.npy` and `.png` (over the group's mean face). */
+export async function writeMeanMaps(out: string, dir: string, name: string, mean: GroupMean, size: [number, number]): Promise<Record<MapKind, MapFiles>> {
+  const ranges = mapRanges(mean.maps);
+  const maps = {} as Record<MapKind, MapFiles>;
+  for (const kind of MAP_KINDS) {
+    const png = overlay(mean.maps[kind], kind, ranges[kind], OVERLAY_OPACITY, mean.face);
+    maps[kind] = await writeMap(out, dir, `${name}_${kind}`, mean.maps[kind], size, png);
+  }
+  return maps;
 }

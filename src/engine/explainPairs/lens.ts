@@ -10,6 +10,7 @@ import type { GroupTable, ModelEntry, PairListRecord } from '../../shared/pairLi
 import { MIN_GROUP, groupTable } from './fairness';
 import { writeGroupAggregates } from './groupMaps';
 import { writeComparison } from './compare';
+import type { RunningMeans } from './aggregate';
 
 export const LENS_FILE = 'groups.json';
 
@@ -93,15 +94,21 @@ export function shardsLens(shardDirs: readonly string[], error: (message: string
  * `out`), and groups.json;
  * without a lens, no table, and a groups.json an earlier run left is removed.
  */
-export async function writeGroups(out: string, models: readonly ModelEntry[], records: readonly PairListRecord[], lens: GroupLens | undefined): Promise<GroupTable | undefined> {
+export async function writeGroups(
+  out: string,
+  models: readonly ModelEntry[],
+  records: readonly PairListRecord[],
+  lens: GroupLens | undefined,
+  means: RunningMeans,
+): Promise<GroupTable | undefined> {
   const file = path.join(out, LENS_FILE);
   if (!lens) {
     fs.rmSync(file, { force: true });
     return undefined;
   }
   const table = groupTable(models, records, lens.attributes, lens.by, lens.minGroup);
-  await writeGroupAggregates(out, models, table, records, lens.attributes);
-  if (lens.compare) table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup);
+  await writeGroupAggregates(out, models, table, means);
+  if (lens.compare) table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup, means);
   writeFileAtomic(file, JSON.stringify(lensFile(lens)) + '\n');
   return table;
 }

@@ -1,6 +1,7 @@
 // report.html of an explained pair list: the headline FNM − TM map, counts and rates, score
-// histograms per label (vega-lite, as the Patch-LFW report), error lists with thumbnails and the
-// aggregate maps. Images are linked by relative path, so the page stays small for long lists.
+// histograms per label (vega-lite, as the Patch-LFW report), the errors farthest from the threshold
+// with their thumbnails (data URIs) and the aggregate maps (linked by relative path). Its size does
+// not grow with the list: every pair is in pairs.jsonl, not in the page.
 import * as path from 'path';
 import { legendStops } from '../../shared/colour';
 import { vegaLiteSvg } from '../plots';
@@ -11,8 +12,14 @@ import { compareHeadline, differenceInWords, groupsSection, rate } from './group
 import { wilson } from '../../shared/rates';
 import type { ErrorEntry, MapFiles, ModelSummary, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 
-/** Rows of each error list shown in the report (summary.json holds them all). */
-const SHOWN_ERRORS = 100;
+/** The run's pairs by index, and the data URIs of the thumbnails the report shows. */
+interface ReportPairs {
+  byIndex: ReadonlyMap<number, PairListRecord>;
+  thumbs: ReadonlyMap<number, string>;
+}
+
+/** Rows of each error list shown in the report (summary.json holds them all), each with a thumbnail of about 10 KB. */
+export const SHOWN_ERRORS = 50;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const url = (file: string) => file.split(path.sep).map(encodeURIComponent).join('/');
@@ -53,19 +60,21 @@ const legend = (kind: 'similarity' | 'dissimilarity' | 'combined', lo: string, h
   `<div class="legend"><span>${lo}</span><i style="background:linear-gradient(to right,${legendStops(kind).join(',')})"></i><span>${hi}</span></div>`;
 
 /** A pair's thumbnail; a pair that was scored but not explained has none. */
-const thumb = (p: PairListRecord) => (p.scoredOnly ? 'not explained' : `<img class="thumb" alt="pair ${p.index}" src="${url(path.join(p.dir, 'thumb.png'))}">`);
+const thumb = (pairs: ReportPairs, p: PairListRecord) => {
+  const uri = pairs.thumbs.get(p.index);
+  return uri ? `<img class="thumb" alt="pair ${p.index}" src="${uri}">` : 'not explained';
+};
 
-function errorTable(summary: PairListSummary, title: string, errors: readonly ErrorEntry[]): string {
-  const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
+function errorTable(pairs: ReportPairs, title: string, errors: readonly ErrorEntry[]): string {
   const rows = errors.slice(0, SHOWN_ERRORS).map((e) => {
-    const p = byIndex.get(e.index)!;
-    return `<tr><td>${thumb(p)}</td><td>${e.index}</td><td>${escapeHtml(path.basename(p.a))}</td><td>${escapeHtml(path.basename(p.b))}</td><td>${e.score.toFixed(4)}</td><td>${e.margin >= 0 ? '+' : ''}${e.margin.toFixed(4)}</td></tr>`;
+    const p = pairs.byIndex.get(e.index)!;
+    return `<tr><td>${thumb(pairs, p)}</td><td>${e.index}</td><td>${escapeHtml(path.basename(p.a))}</td><td>${escapeHtml(path.basename(p.b))}</td><td>${e.score.toFixed(4)}</td><td>${e.margin >= 0 ? '+' : ''}${e.margin.toFixed(4)}</td></tr>`;
   });
   const more = errors.length > SHOWN_ERRORS ? `<p>… ${errors.length - SHOWN_ERRORS} more in summary.json.</p>` : '';
   return `<h3>${title} (${errors.length})</h3>${errors.length ? `<table><tr><th>pair</th><th>#</th><th>A</th><th>B</th><th>score</th><th>margin</th></tr>${rows.join('')}</table>${more}` : '<p>none</p>'}`;
 }
 
-async function modelSection(summary: PairListSummary, model: ModelSummary): Promise<string> {
+async function modelSection(pairs: ReportPairs, model: ModelSummary): Promise<string> {
   const counts = Object.values(model.counts).map((n) => `<td>${n}</td>`).join('');
   const aggregates = model.aggregates
     .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], k)).join('')}</div>`)
@@ -74,8 +83,8 @@ async function modelSection(summary: PairListSummary, model: ModelSummary): Prom
 <p>Threshold ${model.threshold.toFixed(4)} (${model.thresholdSource}) · FMR ${rate(wilson(model.counts['false match'], model.impostor))} of the impostor pairs · FNMR ${rate(wilson(model.counts['false non-match'], model.genuine))} of the genuine pairs (brackets: 95 % Wilson intervals, then errors/pairs)</p>
 <table><tr>${Object.keys(model.counts).map((k) => `<th>${k}</th>`).join('')}</tr><tr>${counts}</tr></table>
 ${await histogram(model)}
-${errorTable(summary, 'False matches, farthest from the threshold first', model.falseMatches)}
-${errorTable(summary, 'False non-matches, farthest from the threshold first', model.falseNonMatches)}
+${errorTable(pairs, 'False matches, farthest from the threshold first', model.falseMatches)}
+${errorTable(pairs, 'False non-matches, farthest from the threshold first', model.falseNonMatches)}
 <h3>Mean maps per group (both faces of each pair pooled, over the group's mean aligned face)</h3>${aggregates || '<p>no labelled pairs</p>'}
 ${regionTable(model)}
 </section>`;
@@ -108,14 +117,13 @@ ${maps.filter((m) => m.fnmMinusTmRegions).map((m) => `<p>${maps.length > 1 ? `${
 ${legend('combined', 'less similarity in FNM', 'more similarity in FNM')}</section>`;
 }
 
-function comparison(summary: PairListSummary): string {
+function comparison(summary: PairListSummary, pairs: ReportPairs): string {
   const c = summary.comparison;
   if (!c) return '';
-  const byIndex = new Map(summary.pairs.map((p) => [p.index, p]));
   const rows = c.disagreements.slice(0, SHOWN_ERRORS).map((i) => {
-    const p = byIndex.get(i)!;
+    const p = pairs.byIndex.get(i)!;
     const [a, b] = p.outcomes!;
-    return `<tr><td>${thumb(p)}</td><td>${i}</td><td>${p.label ?? '–'}</td><td>${a.decision} (${a.score.toFixed(4)})</td><td>${b.decision} (${b.score.toFixed(4)})</td></tr>`;
+    return `<tr><td>${thumb(pairs, p)}</td><td>${i}</td><td>${p.label ?? '–'}</td><td>${a.decision} (${a.score.toFixed(4)})</td><td>${b.decision} (${b.score.toFixed(4)})</td></tr>`;
   });
   const differences = c.aggregates
     .map((g) => `<div class="row"><b class="group">${g.group}<br>${g.pairs[0]} / ${g.pairs[1]} pair(s)</b>${MAP_KINDS.map((k) => figure(g.maps[k], `${k}: A − B`)).join('')}</div>`)
@@ -127,9 +135,17 @@ ${c.mapsComparable ? `<h3>Mean maps, model A − model B, per group</h3>${differ
 </section>`;
 }
 
-export async function writeReport(out: string, summary: PairListSummary): Promise<void> {
+export async function writeReport(out: string, summary: PairListSummary, records: readonly PairListRecord[], thumbnail: (r: PairListRecord) => Promise<Buffer | undefined>): Promise<void> {
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  const shown = [summary.comparison?.disagreements ?? [], ...summary.models.flatMap((m) => [m.falseMatches, m.falseNonMatches].map((l) => l.map((e) => e.index)))];
+  const thumbs = new Map<number, string>();
+  for (const index of new Set(shown.flatMap((list) => list.slice(0, SHOWN_ERRORS)))) {
+    const png = await thumbnail(byIndex.get(index)!);
+    if (png) thumbs.set(index, `data:image/png;base64,${png.toString('base64')}`);
+  }
+  const pairs = { byIndex, thumbs };
   const sections = [];
-  for (const model of summary.models) sections.push(await modelSection(summary, model));
+  for (const model of summary.models) sections.push(await modelSection(pairs, model));
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xSSAB pair list report</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
@@ -144,9 +160,9 @@ ${summary.total} pairs scored, ${summary.explained} explained${summary.failed ? 
 ${compareHeadline(summary.groups, figure, (low, high) => legend('combined', low, high))}
 ${headline(summary)}
 ${await groupsSection(summary.groups, figure)}
-${comparison(summary)}
+${comparison(summary, pairs)}
 ${sections.join('\n')}
-<p>Maps: mean over channels of |∂S/∂x| on the aligned frame; green = supports the match, red = opposes it. Data: summary.json, pairs.jsonl, pairs/&lt;index&gt;/, aggregate/.</p>
+<p>Maps: mean over channels of |∂S/∂x| on the aligned frame; green = supports the match, red = opposes it. Data: summary.json, pairs.jsonl with images.jsonl (every pair), &lt;model&gt;.maps.npy and thumbs.bin (explained pairs), aggregate/.</p>
 </body></html>
 `;
   writeFileAtomic(path.join(out, 'report.html'), html);

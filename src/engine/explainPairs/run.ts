@@ -1,9 +1,11 @@
-// `explain-pairs`: explains every pair of a list with one or two models, in batches (one fused run
-// per batch and model), and writes per-pair files, summary.json, aggregate maps and report.html.
+// `explain-pairs`: scores every pair of a list from one embedding per distinct image, explains the
+// selected pairs in batches (one fused run per batch and model), and writes the run's store
+// (store.ts: compact records, one maps file per model, one thumbnails file), running means of the
+// maps, summary.json, aggregate maps and report.html.
 //
-// Resumable like the Patch-LFW evaluation: a pair's files are written first, then its record is
-// appended to pairs.jsonl (one append per batch); a rerun skips the recorded pairs and redoes the
-// others, overwriting what a killed run left of them.
+// Resumable like the Patch-LFW evaluation: each batch appends its maps rows and thumbnails, then
+// its records (pairs.jsonl), then saves the running means; a rerun cuts every file back to what
+// the saved means hold and redoes the rest, so nothing is lost or counted twice.
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
@@ -11,13 +13,12 @@ import { overlay } from '../../shared/colour';
 import type { Engine } from '../engine';
 import type { ExplainedPair, PreparedFace } from '../pair';
 import { encodePng } from '../image';
-import { npyBytes } from '../npy';
 import { prepareOutputDir, writeFileAtomic } from '../files';
-import { OVERLAY_OPACITY, writeExplanation } from '../output';
+import { OVERLAY_OPACITY } from '../output';
 import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
 import { type RunProgress, mergeShardRecords, runRecordedPairs } from '../runFiles';
-import { maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
+import { RunningMeans, bucketKey, maxAbs, overlayOnGrey, writeAggregates } from './aggregate';
 import { XSSAB_SETTING } from '../methods/registry';
 import { writeReport } from './report';
 import { dot } from '../embeddings';
@@ -25,10 +26,34 @@ import { cacheDir } from '../shapeCache';
 import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCache';
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { type AttributeSources, resolveCompare, withAttributes } from './attributes';
+import { groupOf } from './fairness';
 import { type GroupLens, shardsLens, writeGroups } from './lens';
+import { compareBucket } from './compare';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
-import { type ModelEntry, type PairListRecord, type PairListSummary, THUMB_FACE } from '../../shared/pairListSummary';
-import { ExplainPairsError, RECORDS_FILE, type RunSettings } from './store';
+import { GROUPS, type Group, type ModelEntry, type PairListRecord, type PairListSummary, type PairRegions, THUMB_FACE } from '../../shared/pairListSummary';
+import type { RegionSum } from '../../shared/result';
+import {
+  ExplainPairsError,
+  IMAGES_FILE,
+  type MapsFile,
+  type PairLine,
+  RECORDS_FILE,
+  type RunSettings,
+  THUMBS_FILE,
+  imageLines,
+  imageRoot,
+  keptLines,
+  mapScale,
+  mapsDownscale,
+  mapsFiles,
+  meanPool,
+  openRunStore,
+  pairLine,
+  pairRecord,
+  readImages,
+  readSlice,
+  thumbsEnd,
+} from './store';
 
 export { SETTINGS_FILE, SUMMARY_FILE };
 
@@ -69,9 +94,6 @@ export interface ExplainPairsHooks {
 }
 
 type IndexedPair = ImagePair & { index: number };
-
-/** The folder of a pair's files, relative to the output folder. */
-export const pairDir = (index: number) => path.join('pairs', String(index).padStart(6, '0'));
 
 /** Runs (or resumes) the explanation of a pair list; returns the summary it wrote. */
 export async function explainPairList(options: ExplainPairsOptions, hooks: ExplainPairsHooks = {}): Promise<PairListSummary> {
@@ -120,7 +142,7 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const chosen = selectPairs(mine.map((p, i) => ({ index: p.index, kinds: kinds(i) })), selection);
   const scoredRecord = (pair: IndexedPair): PairListRecord => {
     const i = position.get(pair.index)!;
-    const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}), dir: pairDir(pair.index) };
+    const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}) };
     const failed = scores.map((s) => s[i]).find((s): s is string => typeof s === 'string');
     if (failed !== undefined) return { ...record, failed };
     const outcomes = settings.models.map((model, m) => {
@@ -130,19 +152,51 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
     return { ...record, outcomes, scoredOnly: true };
   };
 
+  const lens: GroupLens | undefined = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup, ...(compare ? { compare } : {}) };
+  const store = openShardStore(options.out, settings, mine);
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,
     batch,
     async (pairs) => {
-      const explained = await explainBatch(options.out, engines, settings, pairs.filter((p) => chosen.has(p.index)));
+      const explained = await explainBatch(store, engines, pairs.filter((p) => chosen.has(p.index)), lens);
       const byIndex = new Map(explained.map((r) => [r.index, r]));
-      return pairs.map((p) => byIndex.get(p.index) ?? scoredRecord(p));
+      return pairs.map((p) => pairLine(byIndex.get(p.index) ?? scoredRecord(p), store.imageIndex));
     },
-    hooks,
+    { ...hooks, committed: (lines) => lines.some((l) => l.row !== undefined) && store.means.save(options.out) },
   );
-  const lens = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup, ...(compare ? { compare } : {}) };
-  return writeSummary(options.out, settings, records, lens);
+  return writeSummary(options.out, settings, records.map((l) => pairRecord(l, store.images, settings.models)), store.means, lens);
+}
+
+/** A shard's store being written: its images, running means, maps files and thumbnails' end. */
+interface ShardStore {
+  out: string;
+  settings: RunSettings;
+  images: string[];
+  imageIndex: Map<string, number>;
+  means: RunningMeans;
+  maps: MapsFile[];
+  thumbs: { file: string; size: number };
+}
+
+/**
+ * Opens the store of a run to (re)start: images.jsonl written once for the shard's pairs, and
+ * every file cut back to what the saved running means hold (keptLines).
+ */
+function openShardStore(out: string, settings: RunSettings, mine: readonly ImagePair[]): ShardStore {
+  const images = [...new Set(mine.flatMap((p) => [p.a, p.b]))];
+  const imagesText = imageLines(imageRoot(settings), images);
+  const imagesFile = path.join(out, IMAGES_FILE);
+  if (!fs.existsSync(imagesFile)) writeFileAtomic(imagesFile, imagesText);
+  else if (fs.readFileSync(imagesFile, 'utf8') !== imagesText) throw new ExplainPairsError(`${out}: its ${IMAGES_FILE} names other images than the list; choose another --out to start a new run`);
+  const means = RunningMeans.read(out);
+  const kept = keptLines(out, means.explained, true);
+  const maps = mapsFiles(out, settings.models);
+  for (const f of maps) f.truncate(means.explained);
+  const thumbs = { file: path.join(out, THUMBS_FILE), size: thumbsEnd(kept) };
+  if (!fs.existsSync(thumbs.file)) fs.writeFileSync(thumbs.file, '');
+  fs.truncateSync(thumbs.file, thumbs.size);
+  return { out, settings, images, imageIndex: new Map(images.map((p, i) => [p, i])), means, maps, thumbs };
 }
 
 /** embeddings/ in the xSSAB cache folder (XSSAB_CACHE_DIR; empty: no cache on disk). */
@@ -205,9 +259,21 @@ async function preparePair(engine: Engine, pair: IndexedPair): Promise<[Prepared
   return typeof b === 'string' ? b : [a, b];
 }
 
-async function explainBatch(out: string, engines: readonly Engine[], settings: RunSettings, pairs: IndexedPair[]): Promise<PairListRecord[]> {
+/** Each side's region sums, [similarity, dissimilarity] by region name. */
+const pairRegions = (result: ExplainedPair['result']): PairRegions | undefined => {
+  const side = (regions?: RegionSum[]) => regions && Object.fromEntries(regions.map((r) => [r.name, [r.similarity, r.dissimilarity] as [number, number]]));
+  const [a, b] = [side(result.a.regions), side(result.b.regions)];
+  return a && b ? [a, b] : undefined;
+};
+
+/**
+ * Explains the pairs and stores them: maps rows (pooled, scaled float16) and thumbnails appended,
+ * both faces' maps and crops added to the running means of the pair's error kind (and fairness
+ * group). Returns their records; the means are saved once the records are appended.
+ */
+async function explainBatch(store: ShardStore, engines: readonly Engine[], pairs: IndexedPair[], lens: GroupLens | undefined): Promise<PairListRecord[]> {
   if (!pairs.length) return [];
-  const models = settings.models;
+  const models = store.settings.models;
   const faces: ([PreparedFace, PreparedFace] | string)[][] = [];
   for (const [m, engine] of engines.entries()) {
     // Model B reuses model A's crops when both use the same frame: no second detection.
@@ -221,41 +287,81 @@ async function explainBatch(out: string, engines: readonly Engine[], settings: R
     const threshold = models[m].thresholdSource === 'user' ? models[m].threshold : undefined;
     explained.push(ok.length ? await engine.explainFaces(ok.map((i) => faces[m][i] as [PreparedFace, PreparedFace]), threshold) : []);
   }
-  return Promise.all(
-    pairs.map(async (pair, i): Promise<PairListRecord> => {
-      const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}), dir: pairDir(pair.index) };
-      const k = ok.indexOf(i);
-      if (k < 0) return { ...record, failed: failure(i) };
-      const results = explained.map((e) => e[k]);
-      await writePairFiles(path.join(out, record.dir), models, results);
-      const outcomes = results.map(({ result: r }) => ({ score: r.score, decision: r.decision, margin: r.margin, errorKind: errorKind(pair.label, r.decision === 'match') }));
-      return { ...record, outcomes };
-    }),
-  );
+  const downscale = mapsDownscale(models);
+  const rows = models.map(() => [] as Float32Array[]);
+  const records: PairListRecord[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    const record: PairListRecord = { index: pair.index, a: pair.a, b: pair.b, ...(pair.label ? { label: pair.label } : {}) };
+    const k = ok.indexOf(i);
+    if (k < 0) {
+      records.push({ ...record, failed: failure(i) });
+      continue;
+    }
+    const results = explained.map((e) => e[k]);
+    const png = await thumbnail(models, results);
+    const thumb: [number, number] = [store.thumbs.size, png.length];
+    fs.appendFileSync(store.thumbs.file, png);
+    store.thumbs.size += png.length;
+    const scale = results.map((r, m) => {
+      const pooled = r.maps.flatMap((face) => [meanPool(face.similarity, models[m].inputSize, downscale), meanPool(face.dissimilarity, models[m].inputSize, downscale)]);
+      const e = mapScale(pooled);
+      pooled.forEach((map) => rows[m].push(map.map((v) => v * 2 ** e)));
+      return e;
+    });
+    const outcomes = results.map(({ result: r }) => {
+      const regions = pairRegions(r);
+      return { score: r.score, decision: r.decision, margin: r.margin, errorKind: errorKind(pair.label, r.decision === 'match'), ...(regions ? { regions } : {}) };
+    });
+    const buckets = lens ? lensBuckets(lens, pair.index) : [];
+    results.forEach((r, m) => {
+      const samples = r.maps.map((face, side) => ({ similarity: face.similarity, dissimilarity: face.dissimilarity, crop: r.faces[side].crop.data }));
+      const kind = outcomes[m].errorKind;
+      if (!(GROUPS as readonly string[]).includes(kind)) return;
+      for (const bucket of [undefined, ...buckets]) store.means.add(bucketKey(models[m].key, kind as Group, bucket), models[m].inputSize, samples);
+    });
+    records.push({ ...record, outcomes, stored: { row: store.means.explained++, thumb, scale } });
+  }
+  store.maps.forEach((file, m) => rows[m].length && file.append(concat(rows[m])));
+  return records;
+}
+
+const concat = (maps: readonly Float32Array[]) => {
+  const all = new Float32Array(maps.reduce((n, m) => n + m.length, 0));
+  let offset = 0;
+  for (const m of maps) all.set(m, (offset += m.length) - m.length);
+  return all;
+};
+
+/**
+ * The lens buckets a pair's maps are added to: its --by group, and its --compare group (`compare/`
+ * and the group's name), each when the pair has the attributes.
+ */
+function lensBuckets(lens: GroupLens, index: number): string[] {
+  const attributes = lens.attributes.get(index);
+  if (!attributes) return [];
+  const buckets = lens.by.every((n) => attributes[n] !== undefined) ? [groupOf(attributes, lens.by).name] : [];
+  if (lens.compare && attributes[lens.compare.attribute] !== undefined) buckets.push(compareBucket(groupOf(attributes, [lens.compare.attribute]).name));
+  return buckets;
 }
 
 /**
- * Per model `<key>/` (result.json, aligned crops, the six maps as .npy); with two models on one
- * frame `a_minus_b/{a,b}_combined.npy`; and thumb.png: one row per model (both crops with their
- * combined maps), plus a row of the differences over grey.
+ * The pair's thumbnail: one row per model (both crops with their combined maps), plus, with two
+ * models on one frame, a row of the differences A − B over grey.
  */
-async function writePairFiles(dir: string, models: readonly ModelEntry[], pairs: readonly ExplainedPair[]): Promise<void> {
+async function thumbnail(models: readonly ModelEntry[], pairs: readonly ExplainedPair[]): Promise<Buffer> {
   const rows: Buffer[] = [];
   for (const [m, pair] of pairs.entries()) {
-    await writeExplanation(path.join(dir, models[m].key), pair, { overlays: false });
     const [h, w] = models[m].inputSize;
     const tiles = pair.faces.map((f, side) => overlay(pair.maps[side].combined, 'combined', pair.result.ranges[side ? 'b' : 'a'].combined, OVERLAY_OPACITY, f.crop.data));
     rows.push(await thumbRow(tiles, w, h));
   }
   if (sameFrame(models)) {
     const [h, w] = models[0].inputSize;
-    fs.mkdirSync(path.join(dir, 'a_minus_b'), { recursive: true });
     const differences = [0, 1].map((side) => pairs[0].maps[side].combined.map((v, p) => v - pairs[1].maps[side].combined[p]));
-    differences.forEach((d, side) => fs.writeFileSync(path.join(dir, 'a_minus_b', `${side ? 'b' : 'a'}_combined.npy`), npyBytes(d, [h, w])));
     const tiles = differences.map((d) => overlayOnGrey(d, Math.max(...differences.map(maxAbs))));
     rows.push(await thumbRow(tiles, w, h));
   }
-  fs.writeFileSync(path.join(dir, 'thumb.png'), await encodePng(2 * THUMB_FACE, rows.length * THUMB_FACE, 3, Buffer.concat(rows)));
+  return encodePng(2 * THUMB_FACE, rows.length * THUMB_FACE, 3, Buffer.concat(rows));
 }
 
 /** Two w×h RGB tiles side by side, scaled to 2·THUMB_FACE × THUMB_FACE raw RGB. */
@@ -269,45 +375,74 @@ async function thumbRow(tiles: Uint8Array[], w: number, h: number): Promise<Buff
 }
 
 /**
- * Joins the outputs of `--shard i/n` runs of one list into one run in `out`: the records, each
- * pair's files (copied), the fairness lens (groups.json), and a summary, aggregate maps and report
+ * Joins the outputs of `--shard i/n` runs of one list into one run in `out`: the records (their
+ * images renamed into one table), the maps rows and thumbnails (copied into one file each), the
+ * running means (added), the fairness lens (groups.json), and a summary, aggregate maps and report
  * over all of them. Shards may come from other machines: model paths may differ, model contents
- * (sha256) may not.
+ * (sha256) may not. What a killed shard had not finished (beyond its saved means) is left out.
  */
 export async function mergePairListShards(out: string, shardDirs: readonly string[]): Promise<{ settings: RunSettings; summary: PairListSummary }> {
   // Checked before anything is written.
   const lens = shardsLens(shardDirs, (message) => new ExplainPairsError(message));
-  const { settings, records, shardOf } = mergeShardRecords<RunSettings, PairListRecord>(out, shardDirs, {
+  const { settings, records: recorded, shardOf } = mergeShardRecords<RunSettings, PairLine>(out, shardDirs, {
     settingsFile: SETTINGS_FILE,
     recordsFile: RECORDS_FILE,
     common: (s) => ({ ...s, shard: undefined, models: s.models.map((m) => ({ ...m, path: undefined })) }),
     error: (message) => new ExplainPairsError(message),
   });
-  for (const r of records) {
-    const from = path.join(shardOf.get(r.index)!, r.dir);
-    if (fs.existsSync(from)) fs.cpSync(from, path.join(out, r.dir), { recursive: true });
+  const root = imageRoot(settings);
+  const shards = new Map(
+    shardDirs.map((dir) => {
+      const means = RunningMeans.read(dir);
+      return [dir, { means, images: readImages(dir, root), kept: new Set(keptLines(dir, means.explained, false).map((l) => l.index)), maps: mapsFiles(dir, settings.models) }];
+    }),
+  );
+  const means = new RunningMeans();
+  for (const shard of shards.values()) means.addAll(shard.means);
+  const maps = mapsFiles(out, settings.models);
+  for (const f of maps) f.truncate(0);
+  const thumbsFile = path.join(out, THUMBS_FILE);
+  fs.writeFileSync(thumbsFile, '');
+  const records: PairListRecord[] = [];
+  let row = 0;
+  let thumbs = 0;
+  for (const line of recorded) {
+    const shard = shards.get(shardOf.get(line.index)!)!;
+    if (!shard.kept.has(line.index)) continue;
+    const record = pairRecord(line, shard.images, settings.models);
+    if (record.stored) {
+      maps.forEach((f, m) => f.append(shard.maps[m].read(record.stored!.row)));
+      const png = await readSlice(path.join(shardOf.get(line.index)!, THUMBS_FILE), record.stored.thumb);
+      fs.appendFileSync(thumbsFile, png);
+      record.stored = { ...record.stored, row: row++, thumb: [thumbs, png.length] };
+      thumbs += png.length;
+    }
+    records.push(record);
   }
-  return { settings, summary: await writeSummary(out, settings, records, lens) };
+  const images = [...new Set(records.flatMap((r) => [r.a, r.b]))];
+  const imageIndex = new Map(images.map((p, i) => [p, i]));
+  writeFileAtomic(path.join(out, IMAGES_FILE), imageLines(root, images));
+  writeFileAtomic(path.join(out, RECORDS_FILE), records.map((r) => JSON.stringify(pairLine(r, imageIndex)) + '\n').join(''));
+  means.save(out);
+  return { settings, summary: await writeSummary(out, settings, records, means, lens) };
 }
 
 /** Summary, aggregate maps and report of the records so far. */
-export async function writeSummary(out: string, settings: RunSettings, records: PairListRecord[], lens?: GroupLens): Promise<PairListSummary> {
+export async function writeSummary(out: string, settings: RunSettings, records: PairListRecord[], means: RunningMeans, lens?: GroupLens): Promise<PairListSummary> {
   const models = settings.models.map((m, which) => summariseModel(m, which, records));
   const disagree = settings.models.length === 2 ? disagreements(records) : [];
-  const first = new Set(disagree);
   const summary: PairListSummary = {
     version: 1,
     list: settings.list,
     ...(settings.lfwRoot ? { lfwRoot: settings.lfwRoot } : {}),
     shard: settings.shard,
     total: records.length,
-    explained: records.filter((r) => r.outcomes && !r.scoredOnly).length,
+    explained: records.filter((r) => r.stored).length,
     failed: records.filter((r) => r.failed).length,
     models,
-    pairs: [...records.filter((r) => first.has(r.index)), ...records.filter((r) => !first.has(r.index))],
   };
   const comparable = sameFrame(settings.models);
-  const modelDifferences = await writeAggregates(out, models, records, comparable);
+  const modelDifferences = await writeAggregates(out, models, means, comparable);
   if (settings.models.length === 2) {
     const [a, b] = settings.models.map((m) => `${m.inputSize[0]}×${m.inputSize[1]}`);
     summary.comparison = {
@@ -317,9 +452,9 @@ export async function writeSummary(out: string, settings: RunSettings, records: 
       aggregates: modelDifferences,
     };
   }
-  const groups = await writeGroups(out, settings.models, records, lens);
+  const groups = await writeGroups(out, settings.models, records, lens, means);
   if (groups) summary.groups = groups;
   writeFileAtomic(path.join(out, SUMMARY_FILE), JSON.stringify(summary) + '\n');
-  await writeReport(out, summary);
+  await writeReport(out, summary, records, openRunStore(out).thumbnail);
   return summary;
 }

@@ -23,10 +23,10 @@ export const SCORE_BINS = { min: -1, max: 1, count: 40 } as const;
 export const MIME_THUMBNAILS = 500;
 
 /** Which pairs' thumbnails a PairListOutput carries: disagreements, then errors by distance from the threshold, then list order. */
-export function thumbnailPairs(summary: PairListSummary, limit = MIME_THUMBNAILS): number[] {
-  const explained = new Set(summary.pairs.filter((p) => p.outcomes && !p.scoredOnly).map((p) => p.index));
+export function thumbnailPairs(summary: PairListSummary, records: readonly PairListRecord[], limit = MIME_THUMBNAILS): number[] {
+  const explained = new Set(records.filter((p) => p.stored).map((p) => p.index));
   const errors = summary.models.flatMap((m) => [...m.falseMatches, ...m.falseNonMatches].sort((p, q) => Math.abs(q.margin) - Math.abs(p.margin)).map((e) => e.index));
-  const order = [...(summary.comparison?.disagreements ?? []), ...errors, ...summary.pairs.map((p) => p.index).sort((a, b) => a - b)];
+  const order = [...(summary.comparison?.disagreements ?? []), ...errors, ...records.map((p) => p.index)];
   return [...new Set(order.filter((i) => explained.has(i)))].slice(0, limit);
 }
 
