@@ -1,6 +1,7 @@
 // Benchmark: explain-pair time over embed-pair time (one pair and a batch of pairs), cold start,
-// memory, face detection + alignment per photo, explain-pairs pairs per second (32 bundled pairs),
-// scoring-only pairs per second (a list with LFW-like image reuse),
+// memory, face detection + alignment per photo, explain-pairs' two stages interleaved (pairs per
+// second explaining 32 bundled pairs, and scoring alone a list with LFW-like image reuse, with the
+// embedding cache's hits),
 // and DPR pairs per second (Patch-Samples, all levels, both strategies, xSSAB maps), in one process.
 // `npm run bench -- [--json] [--model FILE|iresnet50|iresnet100] [--runs N] [--ep EP] [--batch N]`
 // On a software Vulkan device (VK_ICD_FILENAMES naming SwiftShader) only the session figures are
@@ -13,6 +14,7 @@ import { resolveModel } from '../models/build/iresnet';
 import { type Comparison, interleaved, timeOnce, timeRuns } from './timing';
 import { Engine, defaultBatch, toModelInput } from '../src/engine/engine';
 import { explainPairList } from '../src/engine/explainPairs/run';
+import type { EmbeddingStats } from '../src/engine/explainPairs/embeddingCache';
 import { decodeImage, resizeRgb } from '../src/engine/image';
 import { loadFrModel, defaultModelPath } from '../src/engine/model';
 import { unitEmbeddings } from '../src/engine/embeddings';
@@ -106,32 +108,20 @@ async function largePhotoMs(runs: number): Promise<number> {
   return ms;
 }
 
-/** Pairs per second of explain-pairs on 32 bundled pairs, files and report included. */
-async function explainPairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-'));
+/** 32 bundled pairs (every 24th line of the bundled list: genuine and impostor pairs alike), into `dir`. */
+function explainList(dir: string): string {
   const samples = path.join(__dirname, '..', 'samples');
-  // Every 24th line of the bundled list: genuine and impostor pairs alike.
   const lines = fs.readFileSync(path.join(samples, 'pairs.csv'), 'utf8').split('\n').filter((l) => l.startsWith('aligned/'));
-  const list = path.join(dir, 'pairs.csv');
+  const list = path.join(dir, 'explain.csv');
   fs.writeFileSync(list, lines.filter((_, i) => i % 24 === 0).slice(0, 32).map((l) => l.replace(/aligned\//g, path.join(samples, 'aligned/'))).join('\n'));
-  const engine = await Engine.create({ model: modelPath, ep });
-  try {
-    const start = performance.now();
-    const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine });
-    return summary.explained / ((performance.now() - start) / 1000);
-  } finally {
-    await engine.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return list;
 }
 
 /**
- * Pairs per second of explain-pairs scoring alone (`--explain none`, a cold embedding cache) on a
- * list with LFW View 2's image reuse: 320 distinct images (the 40 bundled crops in 8 brightness
- * variants, each its own content) in 500 slots (LFW: 7,701 in 12,000), 250 pairs.
+ * A list with LFW View 2's image reuse, into `dir`: 320 distinct images (the 40 bundled crops in 8
+ * brightness variants, each its own content) in 500 slots (LFW: 7,701 in 12,000), 250 pairs.
  */
-async function scorePairsPerSecond(modelPath: string, ep: ExecutionProviderChoice): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-score-'));
+async function scoreList(dir: string): Promise<string> {
   const aligned = path.join(__dirname, '..', 'samples', 'aligned');
   const images: string[] = [];
   for (const name of fs.readdirSync(aligned).sort()) {
@@ -148,15 +138,45 @@ async function scorePairsPerSecond(modelPath: string, ep: ExecutionProviderChoic
     const j = random.int(0, i);
     [slots[i], slots[j]] = [slots[j], slots[i]];
   }
-  const list = path.join(dir, 'pairs.csv');
+  const list = path.join(dir, 'score.csv');
   const rows = [];
   for (let i = 0; i + 1 < slots.length; i += 2) rows.push(`${slots[i]},${slots[i + 1]},${i % 4 ? 'different' : 'same'}`);
   fs.writeFileSync(list, rows.join('\n'));
+  return list;
+}
+
+/**
+ * explain-pairs' two stages in one interleaved loop: scoring alone (`--explain none`, a cold
+ * embedding cache each round) of the LFW-like list, and explaining every pair (store, summary
+ * and report included) of 32 bundled pairs; pairs per second of each, their ratio per round, the
+ * cache's hits of a cold and of a warm scoring run, and scoring on a warm cache.
+ */
+async function explainPairsStages(modelPath: string, ep: ExecutionProviderChoice, rounds: number) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-bench-pairs-'));
   const engine = await Engine.create({ model: modelPath, ep });
   try {
-    const start = performance.now();
-    const summary = await explainPairList({ list, out: path.join(dir, 'out'), engine, explain: { kind: 'none' }, embeddingCache: path.join(dir, 'cache') });
-    return summary.total / ((performance.now() - start) / 1000);
+    const [scoring, explaining] = [await scoreList(dir), explainList(dir)];
+    let run = 0;
+    const stats: EmbeddingStats[] = [];
+    const score = (cache = path.join(dir, `cache-${run}`)) =>
+      explainPairList({ list: scoring, out: path.join(dir, `score-${run++}`), engine, explain: { kind: 'none' }, embeddingCache: cache }, { onEmbeddings: (_, s) => stats.push(s) });
+    const explain = () => explainPairList({ list: explaining, out: path.join(dir, `explain-${run++}`), engine, explain: { kind: 'all' }, embeddingCache: undefined });
+    const c = await interleaved(rounds, () => score(), explain, 1);
+    const [scorePairs, explainPairs] = [250, 32];
+    const cold = stats[stats.length - 1];
+    const warmCache = path.join(dir, 'cache-warm');
+    await score(warmCache);
+    const warmMs = await timeOnce(() => score(warmCache));
+    const warm = stats[stats.length - 1];
+    return {
+      explain_pairs_per_s: round((1000 * explainPairs) / c.bMs),
+      score_pairs_per_s: round((1000 * scorePairs) / c.aMs),
+      score_over_explain: round((c.ratio * scorePairs) / explainPairs),
+      score_over_explain_iqr: `${round((c.ratioIqr[0] * scorePairs) / explainPairs)}–${round((c.ratioIqr[1] * scorePairs) / explainPairs)}`,
+      score_cache_cold: `${cold.hits} hits, ${cold.embedded} embedded of ${cold.images} images`,
+      score_pairs_per_s_warm_cache: round((1000 * scorePairs) / warmMs),
+      score_cache_warm: `${warm.hits} hits, ${warm.embedded} embedded of ${warm.images} images`,
+    };
   } finally {
     await engine.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -256,8 +276,7 @@ async function main() {
     ...perMethod,
     detect_align_ms_per_photo: round(await detectionMs(options.runs)),
     detect_align_ms_9mp_photo: round(await largePhotoMs(options.runs)),
-    explain_pairs_per_s: round(await explainPairsPerSecond(modelPath, options.ep)),
-    score_pairs_per_s: round(await scorePairsPerSecond(modelPath, options.ep)),
+    ...(await explainPairsStages(modelPath, options.ep, Math.max(3, Math.ceil(options.runs / 5)))),
     dpr_pairs_per_s: round(await dprPairsPerSecond(modelPath, options.ep)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
