@@ -19,7 +19,8 @@ export const EXPLAIN_OPTIONS_USAGE = `Options of explain:
   --model FILE         ONNX face-recognition model (default: the bundled MobileFaceNet)
   --threshold T        decision threshold on the cosine score (default: the model card's)
   --ep EP              execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default: cpu)
-  --verbose            with a fallback from a GPU provider, print what each provider said
+  --verbose            with a fallback from a GPU provider, print what each provider said;
+                       with a failed run, what onnxruntime said in full
   --face-a N, --face-b N   use the N-th largest detected face (0 = largest)
   --no-align           use the images as aligned crops (resized to the model's input size)
   --check              trust check: rescore each image with 5 … 50 % of its pixels blurred in the

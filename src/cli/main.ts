@@ -2,6 +2,7 @@
 // The xssab command line: dispatches to the subcommands and turns their errors into one line on
 // stderr and an exit status.
 import { UsageError, UserError } from '../shared/errors';
+import { RunError } from '../engine/runtime';
 import { CALIBRATE_USAGE, calibrateCommand } from './calibrate';
 import { DEMO_USAGE, demoCommand } from './demo';
 import { EXPLAIN_OPTIONS_USAGE, EXPLAIN_USAGE, explainCommand } from './explain';
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const known = e instanceof UserError;
     console.error(`xssab: ${known ? '' : 'internal error: '}${err.message ?? String(e)}`);
+    // What onnxruntime said in full, as a fallback's details are shown.
+    if (e instanceof RunError && rest.includes('--verbose')) console.error(e.detail.trim().replace(/^/gm, 'xssab: debug: '));
     if (!known && process.env.XSSAB_DEBUG) console.error(err.stack);
     return 1;
   }

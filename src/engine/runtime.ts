@@ -1,6 +1,7 @@
 // onnxruntime sessions with an execution-provider choice that falls back instead of throwing.
 import { execFile } from 'child_process';
 import * as ort from 'onnxruntime-node';
+import { UserError } from '../shared/errors';
 import type { Fallback } from '../shared/protocol';
 import { encodeModel, floatValueInfo, makeModel } from './onnx/proto';
 
@@ -175,7 +176,9 @@ export async function createSession(
     try {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [ep],
-        logSeverityLevel: 3,
+        // Fatal only: a run that fails (on a GPU provider, or on the CPU) is reported by the caller,
+        // in words, from the error; at level 3 onnxruntime also writes it to stderr as a red "E" line.
+        logSeverityLevel: 4,
         graphOptimizationLevel: 'all',
         // The memory pattern made the second run as slow as the first (~130 ms instead of ~35 ms
         // for the default model on CPU) and cost ~75 MB, without speeding up later runs.
@@ -190,6 +193,27 @@ export async function createSession(
     }
   }
   throw new Error('no execution provider could be used');
+}
+
+/** onnxruntime could not run a graph: its own message, shortened, with the full text as `detail`. */
+export class RunError extends UserError {
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A failed run in words: the node and what onnxruntime said, without its source location
+ * ("…/reshape_helper.h:84 onnxruntime::ReshapeHelper::… was false.").
+ */
+export function runFailure(e: unknown): RunError {
+  const detail = String((e as Error)?.message ?? e);
+  const node = /running (\S+) node\. Name:'([^']*)' Status Message: ([^]*)/.exec(detail);
+  const said = (node ? node[3] : detail).replace(/^\S+:\d+ [^]*? was false\.\s*/, '').split('\n')[0].trim();
+  return new RunError(`onnxruntime could not run the model: ${node ? `its ${node[1]} node "${node[2]}" failed: ` : ''}${said}`, detail);
 }
 
 export { ort };

@@ -12,7 +12,7 @@ import { rewritePRelu } from './onnx/fastPrelu';
 import { RecentMap } from './recentMap';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from '../shared/result';
-import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, fallbackTo, ort } from './runtime';
+import { type ExecutionProviderChoice, type FallbackNotice, type Session, createSession, fallbackTo, ort, runFailure } from './runtime';
 
 /** The fused graphs' inputs and outputs, by the names they get unless the model uses them already. */
 const IO_NAMES = {
@@ -263,18 +263,20 @@ export class Explainer {
 
   /**
    * Runs one of the graphs; a GPU provider that loaded but fails to run the graph hands over to
-   * the CPU once, with a notice, and the run is repeated there.
+   * the CPU once, with a notice, and the run is repeated there. A run the CPU cannot do either
+   * fails with onnxruntime's message in words (RunError).
    */
   private async run(which: ModelGraph, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const onCpu = async () => (await this.session(which)).session.run(feeds).catch((e) => Promise.reject(runFailure(e)));
+    if (this.provider === 'cpu') return onCpu();
     try {
       return await (await this.session(which)).session.run(feeds);
     } catch (e) {
-      if (this.provider === 'cpu') throw e;
-      const error = String((e as Error).message ?? e);
-      this.onFallback(fallbackTo('cpu', [{ ep: this.provider, reason: `${this.provider} failed to run the graph: ${error.split('\n')[0]}`, detail: error }]));
+      const failure = runFailure(e);
+      this.onFallback(fallbackTo('cpu', [{ ep: this.provider, reason: `${this.provider} failed to run the graph: ${failure.message}`, detail: failure.detail }]));
       await this.release();
       this.provider = 'cpu';
-      return (await this.session(which)).session.run(feeds);
+      return onCpu();
     }
   }
 

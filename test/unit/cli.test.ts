@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { encodeModel } from '../../src/engine/onnx/proto';
+import { DataType, encodeModel } from '../../src/engine/onnx/proto';
 import { Net } from './gradcheck';
 
 const root = path.join(__dirname, '..', '..');
@@ -56,6 +56,31 @@ describe('xssab CLI', function () {
       assert.match(verbose.stderr, /xssab: debug: webgpu: .*No supported adapters/);
       assert.match(verbose.stderr, /vkCreateInstance|Found no drivers/);
     }
+  });
+
+  it('a run onnxruntime fails: one readable line, no native "E" log line; --verbose adds what onnxruntime said', () => {
+    // Loads, is measured and passes the batch check (faces of mean ≥ −0.2), then fails on a pair
+    // this dark: its Reshape target becomes [N, 5, −1], which 3·112·112 values do not fill.
+    const net = new Net([1, 3, 112, 112], 13);
+    const { b } = net;
+    const batch = b.op('Slice', [b.op('Shape', ['x']), b.ints([0]), b.ints([1])]);
+    const dark = b.op('Cast', [b.op('Less', [b.op('ReduceMean', ['x'], { keepdims: 0 }), b.scalar(-0.2)])], { to: DataType.INT64 });
+    const channels = b.op('Add', [b.op('Mul', [b.op('Reshape', [dark, b.ints([1])]), b.ints([4])]), b.ints([1])]);
+    const reshaped = b.op('Reshape', ['x', b.op('Concat', [batch, channels, b.ints([-1])], { axis: 0 })]);
+    const file = path.join(tmp, 'fails-dark.onnx');
+    fs.writeFileSync(file, encodeModel(net.model(b.op('Flatten', [reshaped], { axis: 1 }))));
+    fs.writeFileSync(path.join(tmp, 'fails-dark.card.json'), JSON.stringify({ name: 'fails', channelOrder: 'RGB', mean: 127.5, std: 127.5, threshold: 0.3 }));
+    const pair = [crop('man_01_face0.png'), crop('sample1_face0.png'), '--model', file];
+    const r = run('explain', ...pair, '--out', path.join(tmp, 'fails'));
+    assertCleanError(r, /^xssab: onnxruntime could not run the model: its Reshape node "net\/Reshape_node_\d+" failed: The input tensor cannot be reshaped to the requested shape\. Input shape:\{2,3,112,112\}, requested shape:\{2,5,-1\}$/m);
+    assert.strictEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\[E:onnxruntime|\x1b\[/, 'no native log line');
+
+    const verbose = run('explain', ...pair, '--out', path.join(tmp, 'fails-verbose'), '--verbose');
+    const [line, ...debug] = verbose.stderr.trim().split('\n');
+    assert.strictEqual(line, r.stderr.trim());
+    assert.match(debug.join('\n'), /^xssab: debug: Non-zero status code returned while running Reshape node\. .*reshape_helper\.h/);
+    assert.doesNotMatch(verbose.stderr, /\[E:onnxruntime|\x1b\[/);
   });
 
   it('explain-pairs says which model and execution provider it runs on', () => {
