@@ -75,8 +75,8 @@ function firstLine(e: unknown): string {
 }
 
 /** Encodes raw 8-bit pixels (1 grey, 3 RGB or 4 RGBA channels, interleaved) as PNG. */
-export async function encodePng(width: number, height: number, channels: 1 | 3 | 4, data: Uint8Array): Promise<Buffer> {
-  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+export async function encodePng(width: number, height: number, channels: 1 | 3 | 4, data: Uint8Array, options: { palette?: boolean } = {}): Promise<Buffer> {
+  return sharp(data, { raw: { width, height, channels } }).png({ palette: options.palette ?? false }).toBuffer();
 }
 
 /** Resizes an RGB image to exactly width×height (aspect ratio not kept), antialiased when shrinking. */

@@ -361,7 +361,8 @@ async function thumbnail(models: readonly ModelEntry[], pairs: readonly Explaine
     const tiles = differences.map((d) => overlayOnGrey(d, Math.max(...differences.map(maxAbs))));
     rows.push(await thumbRow(tiles, w, h));
   }
-  return encodePng(2 * THUMB_FACE, rows.length * THUMB_FACE, 3, Buffer.concat(rows));
+  // A 256-colour palette: 9 KB instead of 24 KB a thumbnail, with no difference one can see at this size.
+  return encodePng(2 * THUMB_FACE, rows.length * THUMB_FACE, 3, Buffer.concat(rows), { palette: true });
 }
 
 /** Two w×h RGB tiles side by side, scaled to 2·THUMB_FACE × THUMB_FACE raw RGB. */
