@@ -473,14 +473,12 @@ async function checkExtensionPage(runDir: string, extensionsDir: string, logFile
     try {
       await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill('>Extensions: Show Installed Extensions');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Installed Extensions' }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      // The Extensions view by its key binding: the command palette's matches for "Show Installed
+      // Extensions" vary with what the workbench has registered so far (a CI run matched none).
+      await page.keyboard.press('Control+Shift+X');
+      // Its Installed section lists the extension.
       const { displayName } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-      await page.locator('.extensions-viewlet .monaco-list-row', { hasText: displayName }).first().click({ timeout: 30_000 });
+      await page.locator('.monaco-list-row', { hasText: displayName }).first().click({ timeout: 30_000 });
       const deadline = Date.now() + 60_000;
       for (;;) {
         for (const frame of page.frames()) {
