@@ -8,7 +8,7 @@
 import { appendVjp } from './autodiff/vjp';
 import type { FrModel } from './model';
 import { GraphBuilder } from './onnx/builder';
-import { rewritePRelu } from './onnx/fastPrelu';
+import { rewritePRelu, rewritePReluForward } from './onnx/fastPrelu';
 import { RecentMap } from './recentMap';
 import { type Graph, DataType, encodeModel, floatValueInfo, makeAttribute, makeModel } from './onnx/proto';
 import type { MapKind, ScoreSplit } from '../shared/result';
@@ -173,12 +173,12 @@ export function buildExplainFirstGraph(model: FrModel): ExplainGraph {
   ]);
 }
 
-/** The model as it runs for embeddings: its own graph, with PRelu rewritten (see rewritePRelu). */
+/** The model as it runs for embeddings: its own graph, with PRelu rewritten (see rewritePReluForward). */
 export function buildEmbedGraph(model: FrModel): Uint8Array {
   const source = model.proto.graph!;
   const graph: Graph = { ...source, node: [...(source.node ?? [])], initializer: [...(source.initializer ?? [])] };
   // The builder is made over the whole node list so that its new names are new to the graph.
-  graph.node = rewritePRelu(new GraphBuilder(graph, model.opset), graph.node!, model.info.constants);
+  graph.node = rewritePReluForward(new GraphBuilder(graph, model.opset), graph.node!, model.info.constants, model.info.shapes);
   return encodeModel({ ...model.proto, graph });
 }
 

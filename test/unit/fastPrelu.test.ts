@@ -3,9 +3,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { defaultModelPath, loadFrModel } from '../../src/engine/model';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import { rewritePRelu } from '../../src/engine/onnx/fastPrelu';
+import { rewritePRelu, rewritePReluForward } from '../../src/engine/onnx/fastPrelu';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/proto';
-import { collectConstants } from '../../src/engine/autodiff/graphInfo';
+import { collectConstants, measureShapes } from '../../src/engine/autodiff/graphInfo';
 import { createSession, ort } from '../../src/engine/runtime';
 import { Explainer, buildEmbedGraph, explainGraphFor } from '../../src/engine/xssab';
 import { Net } from './gradcheck';
@@ -47,6 +47,24 @@ describe('PRelu rewrite', () => {
     const special = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 3.5, -3.5];
     const x = Float32Array.from({ length: 36 }, (_, i) => (i < special.length ? special[i] : Math.sin(i * 7.1) * 4));
     assert.deepStrictEqual(bits(await run(encodeModel(rewritten), x)), bits(await run(encodeModel(model), x)));
+  });
+
+  it('computes PRelu of per-channel slopes with convolutions in the embedding graph: the same values, ±∞ and NaN included', async () => {
+    // The PRelu's own output: a convolution after it would mix the special values away.
+    const net = new Net([1, 4, 3, 3]);
+    const model = net.model(net.b.op('PRelu', ['x', net.b.initializer('slope', [4, 1, 1], [-2, 0, 0.25, 3])]));
+    const graph = model.graph!;
+    const shapes = await measureShapes(model, 'x');
+    const rewritten = decodeModel(encodeModel(model));
+    rewritten.graph!.node = rewritePReluForward(new GraphBuilder(graph, net.opset), graph.node!, collectConstants(graph), shapes);
+    rewritten.graph!.initializer = graph.initializer;
+    const ops = rewritten.graph!.node!.map((n) => n.opType);
+    assert.deepStrictEqual(ops, ['Relu', 'Conv', 'Relu', 'Conv', 'Add'], 'two depthwise convolutions');
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 3.5, -3.5, 3e38, -3e38];
+    const x = Float32Array.from({ length: 36 }, (_, i) => (i < special.length ? special[i] : i < 2 * special.length ? special[i - special.length] * 0.5 : Math.sin(i * 7.1) * 4));
+    const [got, want] = [await run(encodeModel(rewritten), x), await run(encodeModel(model), x)];
+    // Equal as numbers (a zero's sign may differ), NaN where PRelu gives NaN.
+    want.forEach((v, i) => assert.ok(v === got[i] || (Number.isNaN(v) && Number.isNaN(got[i])), `element ${i} (x = ${x[i]}): ${got[i]} instead of ${v}`));
   });
 
   it('leaves graphs before opset 9 (no Where) as they are', () => {
