@@ -5,7 +5,7 @@
 // The engine's layers from the bottom; a module imports only its own layer and those below it.
 // Every engine module belongs to one of them: an import from or to one that does not fails.
 const ENGINE_LAYERS = [
-  { name: 'base', path: '^src/engine/(onnx/|(files|image|halvings|random|numpyRandom|npy|recentMap|verification|pairList|runtime|plots|quantization|trustCheck)\\.ts$)' },
+  { name: 'base', path: '^src/engine/(onnx/|(files|image|halvings|random|numpyRandom|npy|recentMap|verification|pairList|runtime|embedPool|plots|quantization|trustCheck)\\.ts$)' },
   { name: 'autodiff', path: '^src/engine/autodiff/' },
   { name: 'model', path: '^src/engine/(model|modelCard|shapeCache|batch)\\.ts$' },
   { name: 'xssab-and-faces', path: '^src/engine/((xssab|embeddings)\\.ts$|face/|methods/)' },

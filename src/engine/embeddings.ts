@@ -5,20 +5,12 @@ import { type Explainer, stackFaces } from './xssab';
 // Where the callers of these helpers have long found it.
 export { stackFaces };
 
-/** Unit-length embeddings of preprocessed faces, `batch` faces per forward run. */
+/** Unit-length embeddings of preprocessed faces, `batch` faces per forward run (or shared among CPU workers: Explainer.embedEach). */
 export async function unitEmbeddings(explainer: Explainer, faces: readonly Float32Array[], batch: number): Promise<Float32Array[]> {
-  const d = explainer.model.embeddingSize;
-  const out: Float32Array[] = [];
-  for (let start = 0; start < faces.length; start += batch) {
-    const chunk = faces.slice(start, start + batch);
-    const e = await explainer.embed(stackFaces(chunk));
-    for (let i = 0; i < chunk.length; i++) {
-      const v = e.slice(i * d, (i + 1) * d);
-      const norm = Math.hypot(...v);
-      out.push(v.map((x) => x / norm));
-    }
-  }
-  return out;
+  return (await explainer.embedEach(faces, batch)).map((v) => {
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
 }
 
 /** Dot product; of unit embeddings, their cosine score. */

@@ -229,7 +229,7 @@ export class Engine {
   embeddedFaces = 0;
 
   /** Unit-length embeddings of prepared faces, `batchSize` per forward run. */
-  async embedFaces(faces: readonly PreparedFace[], batchSize = this.defaultBatch(16)): Promise<Float32Array[]> {
+  async embedFaces(faces: readonly Pick<PreparedFace, 'crop'>[], batchSize = this.defaultBatch(16)): Promise<Float32Array[]> {
     const inputs = faces.map((f) => toModelInput(f.crop, this.model.preprocessing));
     this.embeddedFaces += faces.length;
     return unitEmbeddings(this.explainer, inputs, batchSize);

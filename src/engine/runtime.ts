@@ -153,6 +153,17 @@ export function tryProviders(eps: string[]): Promise<Trial[]> {
   return Promise.all(eps.map((ep) => trials.get(ep)!));
 }
 
+/** The options of every session the engine opens, on any provider. */
+export const SESSION_OPTIONS = {
+  // Fatal only: a run that fails (on a GPU provider, or on the CPU) is reported by the caller,
+  // in words, from the error; at level 3 onnxruntime also writes it to stderr as a red "E" line.
+  logSeverityLevel: 4,
+  graphOptimizationLevel: 'all',
+  // The memory pattern made the second run as slow as the first (~130 ms instead of ~35 ms
+  // for the default model on CPU) and cost ~75 MB, without speeding up later runs.
+  enableMemPattern: false,
+} as const satisfies ort.InferenceSession.SessionOptions;
+
 /**
  * Creates a session on the chosen provider; `auto` or a provider that cannot load falls back
  * along the platform's order down to CPU (onnxruntime itself throws instead of falling back).
@@ -174,16 +185,7 @@ export async function createSession(
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: [ep],
-        // Fatal only: a run that fails (on a GPU provider, or on the CPU) is reported by the caller,
-        // in words, from the error; at level 3 onnxruntime also writes it to stderr as a red "E" line.
-        logSeverityLevel: 4,
-        graphOptimizationLevel: 'all',
-        // The memory pattern made the second run as slow as the first (~130 ms instead of ~35 ms
-        // for the default model on CPU) and cost ~75 MB, without speeding up later runs.
-        enableMemPattern: false,
-      });
+      const session = await ort.InferenceSession.create(model, { ...SESSION_OPTIONS, executionProviders: [ep] });
       if (failures.length) onFallback(fallbackTo(ep, failures));
       return { session, ep };
     } catch (e) {

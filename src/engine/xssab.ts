@@ -6,6 +6,7 @@
 // faces, the argument split, the four cotangents, two backward passes (supporting, opposing) that
 // share the forward activations, and the maps. No host round trip between forward and backward.
 import { appendVjp } from './autodiff/vjp';
+import { EmbedPool, POOL_MIN_FACES, poolSize } from './embedPool';
 import type { FrModel } from './model';
 import { GraphBuilder } from './onnx/builder';
 import { rewritePRelu, rewritePReluForward } from './onnx/fastPrelu';
@@ -228,6 +229,7 @@ export interface PairExplanation {
  */
 export class Explainer {
   private readonly sessions: Partial<Record<ModelGraph, Promise<Session>>> = {};
+  private pool?: Promise<EmbedPool | undefined>;
 
   private constructor(
     readonly model: FrModel,
@@ -298,6 +300,42 @@ export class Explainer {
     if (!this.onePerRun) return [faces];
     this.faceTensor(faces); // checks the length
     return Array.from({ length: faces.length / size }, (_, i) => faces.subarray(i * size, (i + 1) * size));
+  }
+
+  /**
+   * The embedding of each of many preprocessed faces: on the CPU, enough of them are shared among
+   * worker threads (embedPool.ts); otherwise `batch` faces per run of this explainer's session,
+   * which is also where they go if the pool cannot start or fails (a run's failure is then
+   * reported in words, as for every run).
+   */
+  async embedEach(faces: readonly Float32Array[], batch: number): Promise<Float32Array[]> {
+    const pool = this.provider === 'cpu' && faces.length >= POOL_MIN_FACES ? await this.embedPool() : undefined;
+    if (pool) {
+      try {
+        return await pool.embed(faces);
+      } catch {
+        this.pool = Promise.resolve(undefined);
+        await pool.dispose();
+      }
+    }
+    const d = this.model.embeddingSize;
+    const out: Float32Array[] = [];
+    for (let start = 0; start < faces.length; start += batch) {
+      const e = await this.embed(stackFaces(faces.slice(start, start + batch)));
+      for (let i = 0; i < e.length / d; i++) out.push(e.slice(i * d, (i + 1) * d));
+    }
+    return out;
+  }
+
+  /** The pool of embedding workers, started on first use; undefined on one core or where workers cannot start. */
+  private embedPool(): Promise<EmbedPool | undefined> {
+    this.pool ??= (async () => {
+      const graph = graphBytes(this.model, 'embed');
+      const size = poolSize(graph.length);
+      if (size < 2) return undefined;
+      return EmbedPool.start(graph, { input: this.model.input, output: this.model.output }, this.model.inputShape, size).catch(() => undefined);
+    })();
+    return this.pool;
   }
 
   /** Embeddings [N, d] of N preprocessed faces. */
@@ -411,6 +449,9 @@ export class Explainer {
     for (const which of Object.keys(this.sessions) as ModelGraph[]) delete this.sessions[which];
     // A session that failed to open has nothing to release.
     await Promise.all(open.map((session) => session.then((s) => s.session.release(), () => {})));
+    const pool = this.pool;
+    this.pool = undefined;
+    await (await pool)?.dispose();
   }
 }
 

@@ -8,7 +8,8 @@ import * as path from 'path';
 import type { Engine } from '../engine';
 import { FaceError } from '../engine';
 import { writeFileAtomic } from '../files';
-import { ImageError } from '../image';
+import { POOL_MIN_FACES } from '../embedPool';
+import { ImageError, type RgbImage } from '../image';
 import type { PreparedFace } from '../pair';
 
 /** What scoring found for one image: its unit embedding, or why it has none. */
@@ -76,11 +77,17 @@ export async function embedImagesCached(
   const images = new Set(contentOf.values()).size;
   const hits = byContent.size - [...byContent.values()].filter((e) => !(e instanceof Float32Array)).length;
   const todo = [...missing.entries()];
-  for (let start = 0; start < todo.length; start += batch) {
+  // Chunks big enough for the CPU's embedding workers (embedPool.ts), each next one decoded and
+  // aligned while the last is embedded; of each face only its crop is kept.
+  const chunk = Math.max(batch, POOL_MIN_FACES);
+  const prepareChunk = (start: number) =>
+    Promise.all(todo.slice(start, start + chunk).map(([content, p]) => prepare(engine, p).then((f) => [content, typeof f === 'string' ? f : { crop: f.crop }] as const)));
+  let next = todo.length ? prepareChunk(0) : undefined;
+  for (let start = 0; next; start += chunk) {
+    const faces = await next;
     if (signal?.aborted) throw signal.reason;
-    const chunk = todo.slice(start, start + batch);
-    const faces = await Promise.all(chunk.map(([content, p]) => prepare(engine, p).then((f) => [content, f] as const)));
-    const ready = faces.filter((f): f is readonly [string, PreparedFace] => typeof f[1] !== 'string');
+    next = start + chunk < todo.length ? prepareChunk(start + chunk) : undefined;
+    const ready = faces.filter((f): f is readonly [string, { crop: RgbImage }] => typeof f[1] !== 'string');
     const embedded = ready.length ? await engine.embedFaces(ready.map((f) => f[1]), batch) : [];
     for (const [content, f] of faces) if (typeof f === 'string') byContent.set(content, { failed: f });
     for (const [k, [content]] of ready.entries()) {
