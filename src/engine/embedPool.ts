@@ -32,8 +32,17 @@ ort.InferenceSession.create(workerData.graph, workerData.options).then(
 /** Where the pool pays: fewer faces than this are embedded quicker than workers start. */
 export const POOL_MIN_FACES = 64;
 
+/**
+ * The cores the pool may use: XSSAB_EMBED_WORKERS where set (a container's CPU quota, which the
+ * process cannot see; 1 turns the pool off), else those this process may run on.
+ */
+export function embedCores(env: NodeJS.ProcessEnv = process.env): number {
+  const wanted = Number(env.XSSAB_EMBED_WORKERS);
+  return Number.isInteger(wanted) && wanted >= 1 ? wanted : os.availableParallelism();
+}
+
 /** Workers on this machine for a graph of this size: one per core, at most 8, and 2 GiB of graphs in all. */
-export function poolSize(graphBytes: number, cores = os.availableParallelism()): number {
+export function poolSize(graphBytes: number, cores = embedCores()): number {
   return Math.max(0, Math.min(cores, 8, Math.floor(2 ** 31 / Math.max(graphBytes, 1))));
 }
 

@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EmbedPool, POOL_MIN_FACES, poolSize } from '../../src/engine/embedPool';
+import { EmbedPool, POOL_MIN_FACES, embedCores, poolSize } from '../../src/engine/embedPool';
 import { toModelInput } from '../../src/engine/engine';
 import { decodeImage } from '../../src/engine/image';
 import { defaultModelPath, loadFrModel } from '../../src/engine/model';
@@ -50,10 +50,13 @@ describe('embedding workers', function () {
     }
   });
 
-  it('starts one worker per core, at most 8 and 2 GiB of graphs', () => {
+  it('starts one worker per core (or XSSAB_EMBED_WORKERS), at most 8 and 2 GiB of graphs', () => {
     assert.strictEqual(poolSize(10e6, 2), 2);
     assert.strictEqual(poolSize(10e6, 1), 1);
     assert.strictEqual(poolSize(10e6, 32), 8);
     assert.strictEqual(poolSize(700e6, 16), 3);
+    assert.strictEqual(embedCores({ XSSAB_EMBED_WORKERS: '3' }), 3);
+    assert.strictEqual(embedCores({ XSSAB_EMBED_WORKERS: '0' }), embedCores({}));
+    assert.strictEqual(embedCores({ XSSAB_EMBED_WORKERS: 'four' }), embedCores({}));
   });
 });
