@@ -12,7 +12,7 @@ const ratio = (name: string, r: RateRatio | undefined) =>
   !r ? `${name} max/min: – (fewer than two groups large enough to compare)` : `${name} max/min: ${r.ratio === null ? '– (best rate is 0)' : r.ratio.toFixed(2)} (worst ${r.worst}, best ${r.best})`;
 
 export function groupLines(table: GroupTable): string[] {
-  const lines: string[] = [];
+  const lines = [table.mapsNote, table.compare?.mapsNote].filter((n) => n !== undefined).map((note) => `warning: ${note}`);
   for (const m of table.models) {
     lines.push(`${m.key} by ${table.by.join(',')} at t = ${m.threshold.toFixed(4)} (95% Wilson intervals; groups under ${table.minGroup} genuine or impostor pairs are too small to compare):`);
     const width = Math.max(...m.groups.map((g) => g.name.length));
@@ -29,7 +29,7 @@ export function groupLines(table: GroupTable): string[] {
     lines.push(`  ${x} − ${y}, mean maps per error kind (in ${path.join('aggregate', m.key, 'compare')}):`);
     for (const note of [tooSmallNote(c.x, table.minGroup), tooSmallNote(c.y, table.minGroup)].filter(Boolean)) lines.push(`    warning: ${note}`);
     for (const k of headlineKinds(c.kinds)) lines.push(`    ${k.group}: ${kindDifferenceInWords(k, x, y)}`);
-    if (!c.kinds.length) lines.push('    no error kind has explained pairs in both groups');
+    if (!c.kinds.length && !table.compare!.mapsNote) lines.push('    no error kind has explained pairs in both groups');
   }
   return lines;
 }

@@ -202,6 +202,8 @@ export interface GroupComparison {
   x: string;
   y: string;
   models: ModelComparison[];
+  /** Why there are no difference maps (the run's pairs were explained under another --compare). */
+  mapsNote?: string;
 }
 
 /** The fairness lens (`explain-pairs --by`): per model, the error rates of each group. */
@@ -211,6 +213,8 @@ export interface GroupTable {
   models: ModelGroups[];
   /** With --compare. */
   compare?: GroupComparison;
+  /** Why there are no per-group mean maps (the run's pairs were explained under another --by). */
+  mapsNote?: string;
 }
 
 export interface PairListSummary {

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
 import { asRunResult, lensGroups, readSummary, runExplanation } from '../../src/engine/explainPairs/load';
 import { readLens } from '../../src/engine/explainPairs/lens';
+import { RunningMeans, bucketKey } from '../../src/engine/explainPairs/aggregate';
 import { rawMap } from '../../src/shared/mapCodec';
 import { toPayload } from '../../src/engine/output';
 import { SUMMARY_FILE, explainPairList, mergePairListShards } from '../../src/engine/explainPairs/run';
@@ -66,6 +67,24 @@ describe('explain-pairs summary', () => {
     );
     assert.strictEqual(s.mean, (-1.5 - 1 + 0 + 0.049 + 0.06 + 1 + 3) / 7);
     assert.deepStrictEqual([s.min, s.max, s.count], [-1.5, 3, 7]);
+  });
+});
+
+describe('explain-pairs running means', () => {
+  it('merged, follow a part of the lens only where every shard that explained pairs did', () => {
+    const shard = (by: string, compare: string) => {
+      const m = new RunningMeans();
+      m.add(bucketKey('model-a', 'true match'), [1, 1], [{ similarity: [1], dissimilarity: [0], crop: [0, 0, 0] }]);
+      m.explained = 1;
+      m.follows = { by, compare };
+      return m;
+    };
+    const merged = new RunningMeans();
+    const empty = new RunningMeans();
+    empty.follows = { by: 'age', compare: '' };
+    merged.addAll(empty);
+    for (const m of [shard('gender', ''), shard('gender', 'gender=F/F,gender=M/M'), empty, shard('gender', '')]) merged.addAll(m);
+    assert.deepStrictEqual([merged.follows, merged.explained, merged.mean(bucketKey('model-a', 'true match'))!.pairs], [{ by: 'gender', compare: null }, 3, 3]);
   });
 });
 
@@ -296,8 +315,10 @@ describe('explain-pairs runs', function () {
     // A lens given only to a finished run: rates per group, no per-group maps.
     const late = path.join(tmp, 'late-lens');
     fs.cpSync(wholeOut, late, { recursive: true });
-    const lateGroups = (await explainPairList({ list, out: late, engine, batch: 4, attributes: genderTable(), by: ['gender'], minGroup: 1 })).groups!.models[0].groups;
-    assert.deepStrictEqual(lateGroups.map((g) => [g.name, g.global.fmr.errors, g.aggregates]), m.groups.map((g) => [g.name, g.global.fmr.errors, []]));
+    const lateTable = (await explainPairList({ list, out: late, engine, batch: 4, attributes: genderTable(), by: ['gender'], minGroup: 1 })).groups!;
+    assert.deepStrictEqual(lateTable.models[0].groups.map((g) => [g.name, g.global.fmr.errors, g.aggregates]), m.groups.map((g) => [g.name, g.global.fmr.errors, []]));
+    assert.strictEqual(lateTable.mapsNote, 'no per-group mean maps: pairs of this run were explained before --by gender was given; run into a new --out folder with --by gender from the start for them');
+    assert.strictEqual(s.groups!.mapsNote, undefined);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     assert.match(html, /Error rates by gender/);
     assert.match(html, /<td>gender=F\/M<\/td><td>1<\/td><td>0<\/td>/);
@@ -348,6 +369,48 @@ describe('explain-pairs runs', function () {
     assert.ok(at > 0, lines.join('\n'));
     assert.match(lines[at + 3], /^ {4}false non-match: Against the false non-matches of band=B\/B \(1\), those of band=A\/A \(1\) have less support at .*\.$/);
     assert.match(lines[at + 6], /^ {4}true non-match: /);
+  });
+
+  it('keeps group maps only for the lens a run had from its first explained pair', async () => {
+    // Killed after 4 pairs without --by, resumed with it: the group buckets would hold only the
+    // last 6 pairs, so there are none, and the run says why.
+    const out = path.join(tmp, 'lens-late-resume');
+    const controller = new AbortController();
+    const stop = new Error('stop');
+    const run = (more: Partial<Parameters<typeof explainPairList>[0]>, hooks = {}) => explainPairList({ list, out, engine, batch: 4, ...more }, hooks);
+    await assert.rejects(run({}, { signal: controller.signal, onProgress: (p: { done: number }) => p.done >= 4 && controller.abort(stop) }), (e) => e === stop);
+    const gender = { attributes: genderTable(), by: ['gender'], minGroup: 1 };
+    const resumed = (await run(gender)).groups!;
+    assert.deepStrictEqual(resumed.models[0].groups.map((g) => g.aggregates), [[], [], []]);
+    assert.match(resumed.mapsNote!, /^no per-group mean maps: pairs of this run were explained before --by gender was given/);
+    assert.ok(!fs.existsSync(path.join(out, 'aggregate', 'model-a', 'by-group')));
+    // The rates count every pair all the same.
+    assert.deepStrictEqual(resumed.models, byGender.groups!.models.map((m) => ({ ...m, groups: m.groups.map((g) => ({ ...g, aggregates: [] })) })));
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /⚠ no per-group mean maps: pairs of this run were explained before --by gender was given/);
+
+    // A run with --by and --compare from the start, given the comparison the other way round:
+    // its group maps stay, the new comparison has counts but no maps, and the files of the
+    // earlier one go; given the first comparison again, its maps come back the same.
+    const banded = path.join(tmp, 'lens-compare');
+    fs.cpSync(path.join(tmp, 'by-band'), banded, { recursive: true });
+    const original = readSummary(banded).groups!;
+    const band = (x: string, y: string) => explainPairList({ list, out: banded, engine, batch: 4, attributes: path.join(tmp, 'band.csv'), by: ['band'], compare: { attribute: 'band', x, y } });
+    const swapped = (await band('B/B', 'A/A')).groups!;
+    assert.strictEqual(
+      swapped.compare!.mapsNote,
+      'no --compare maps: pairs of this run were explained under --compare band=A/A,band=B/B; run into a new --out folder with --compare band=B/B,band=A/A from the start for them',
+    );
+    const [o, w] = [original.compare!.models[0], swapped.compare!.models[0]];
+    assert.deepStrictEqual([w.kinds, w.x, w.y], [[], o.y, o.x]);
+    assert.strictEqual(swapped.mapsNote, undefined);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(swapped.models)), original.models, 'the --by maps stay');
+    assert.ok(!fs.existsSync(path.join(banded, 'aggregate', 'model-a', 'compare')), "the earlier comparison's files are gone");
+    const lines = groupLines(swapped);
+    assert.match(lines[0], /^warning: no --compare maps: /);
+    assert.ok(!lines.some((l) => l.includes('no error kind has explained pairs in both groups')));
+    const back = (await band('A/A', 'B/B')).groups!;
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(back)), original);
+    for (const k of back.compare!.models[0].kinds) assert.deepStrictEqual(npy(banded, k.maps.combined.npy), npy(path.join(tmp, 'by-band'), k.maps.combined.npy), k.group);
   });
 
   it('merges shards run with --by into the group table of one run, and refuses shards of other lenses', async () => {

@@ -48,10 +48,24 @@ interface Bucket {
 /** A bucket of a model's error kind: `model-a/false match`; of a fairness group: `model-a/by-group/gender=F/F/false match`. */
 export const bucketKey = (model: string, kind: Group, group?: string) => (group === undefined ? `${model}/${kind}` : `${model}/by-group/${group}/${kind}`);
 
+/**
+ * What a run's fairness-group buckets follow: its --by attributes and --compare groups as text
+ * ('' for none, null when merged shards followed different ones).
+ */
+export interface BucketLens {
+  by: string | null;
+  compare: string | null;
+}
+
 /** Running sums per bucket, and how many explained pairs (rows of the maps files) they hold. */
 export class RunningMeans {
   private readonly buckets = new Map<string, Bucket>();
   explained = 0;
+  /**
+   * The lens the group buckets follow, fixed by the first explained pair (lens.ts); undefined in
+   * files from before it was recorded.
+   */
+  follows?: BucketLens;
 
   add(key: string, size: [number, number], faces: readonly FaceSample[]): void {
     const plane = size[0] * size[1];
@@ -83,8 +97,13 @@ export class RunningMeans {
     };
   }
 
-  /** Adds another run's sums (a shard's, when merging). */
+  /** Adds another run's sums (a shard's, when merging); a lens part the two follow differently is followed by neither. */
   addAll(other: RunningMeans): void {
+    if (other.explained > 0) {
+      const [mine, theirs] = [this.follows, other.follows];
+      if (this.explained === 0) this.follows = theirs && { ...theirs };
+      else if (mine && theirs) this.follows = { by: mine.by === theirs.by ? mine.by : null, compare: mine.compare === theirs.compare ? mine.compare : null };
+    }
     for (const [key, b] of other.buckets) {
       const mine = this.buckets.get(key);
       if (!mine) this.buckets.set(key, { size: b.size, pairs: b.pairs, sums: Float64Array.from(b.sums) });
@@ -96,10 +115,11 @@ export class RunningMeans {
     this.explained += other.explained;
   }
 
-  /** running-means.bin: a little-endian uint32 length, that much JSON ({explained, buckets}), then every bucket's float64 sums. */
+  /** running-means.bin: a little-endian uint32 length, that much JSON ({explained, follows, buckets}), then every bucket's float64 sums. */
   save(out: string): void {
     const entries = [...this.buckets.entries()];
-    const json = Buffer.from(JSON.stringify({ version: 1, explained: this.explained, buckets: entries.map(([key, b]) => ({ key, size: b.size, pairs: b.pairs })) }));
+    const head = { version: 1, explained: this.explained, ...(this.follows ? { follows: this.follows } : {}), buckets: entries.map(([key, b]) => ({ key, size: b.size, pairs: b.pairs })) };
+    const json = Buffer.from(JSON.stringify(head));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(json.length);
     // Float64 data after a 4-byte length and the JSON: copied out, as its offset need not be aligned.
@@ -112,7 +132,7 @@ export class RunningMeans {
     if (!fs.existsSync(file)) return means;
     const bytes = fs.readFileSync(file);
     const length = bytes.readUInt32LE(0);
-    const head = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { explained: number; buckets: { key: string; size: [number, number]; pairs: number }[] };
+    const head = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { explained: number; follows?: BucketLens; buckets: { key: string; size: [number, number]; pairs: number }[] };
     let offset = 4 + length;
     for (const b of head.buckets) {
       const count = 5 * b.size[0] * b.size[1];
@@ -121,6 +141,7 @@ export class RunningMeans {
       means.buckets.set(b.key, { size: b.size, pairs: b.pairs, sums });
     }
     means.explained = head.explained;
+    if (head.follows) means.follows = head.follows;
     return means;
   }
 }

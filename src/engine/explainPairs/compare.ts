@@ -24,7 +24,8 @@ export async function writeComparison(
   attributes: ReadonlyMap<number, Record<string, PairAttribute>>,
   compare: GroupCompare,
   minGroup: number,
-  means: RunningMeans,
+  /** undefined: the run's means do not follow this comparison; the groups' counts only. */
+  means: RunningMeans | undefined,
 ): Promise<GroupComparison> {
   const groupOfRecord = (r: PairListRecord) => {
     const attrs = attributes.get(r.index);
@@ -41,6 +42,10 @@ export async function writeComparison(
   const [sx, sy] = [side(compare.x, xs), side(compare.y, ys)];
   const result: GroupComparison = { ...compare, models: [] };
   for (const model of models) {
+    if (!means) {
+      result.models.push({ key: model.key, x: sx, y: sy, kinds: [] });
+      continue;
+    }
     const [h, w] = model.inputSize;
     const labels = regionLabels(templateLandmarks(w, h), w, h);
     const dir = path.join(AGGREGATE_DIR, model.key, COMPARE_DIR);

@@ -46,14 +46,19 @@ export function compareHeadline(table: GroupTable | undefined, figure: Figure, l
     const body = kinds.length
       ? `<div class="row">${kinds.map((k) => figure(k.maps.combined, `${m.key}: ${k.group}, ${c.x} − ${c.y}`)).join('')}</div>
 ${kinds.map((k) => `<p><b>${k.group}</b>: ${escapeHtml(kindDifferenceInWords(k, c.x, c.y))}</p>`).join('')}`
-      : `<p>No error kind has explained pairs in both groups.</p>`;
-    return `${c.models.length > 1 ? `<h3>${m.key}</h3>` : ''}${notes.map((n) => `<p class="small">⚠ ${escapeHtml(n)}.</p>`).join('')}${body}`;
+      : c.mapsNote
+        ? ''
+        : `<p>No error kind has explained pairs in both groups.</p>`;
+    return `${c.models.length > 1 ? `<h3>${m.key}</h3>` : ''}${notes.map(warning).join('')}${body}`;
   });
   return `<section class="headline"><h2>Where ${x} differs from ${y}, per error kind</h2>
 <p>Mean combined map of ${x}'s explained pairs of each kind minus that of ${y}'s (both faces pooled); similarity, dissimilarity and combined differences and their region sums are in summary.json (<code>groups.compare</code>) and aggregate/&lt;model&gt;/compare/.</p>
-${models.join('\n')}
+${warning(c.mapsNote)}${models.join('\n')}
 ${legend(`less similarity in ${x}`, `more similarity in ${x}`)}</section>`;
 }
+
+/** A note (a group too small, mean maps missing) as the report's warning line. */
+const warning = (note: string | undefined) => (note ? `<p class="small">⚠ ${escapeHtml(note)}.</p>` : '');
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -109,5 +114,5 @@ export async function groupsSection(table: GroupTable | undefined, figure: Figur
   for (const m of table.models) models.push(await modelTable(m, table.minGroup, figure));
   return `<section><h2>Error rates by ${escapeHtml(table.by.join(', '))}</h2>
 <p>Labelled, scored pairs grouped by their attributes (the maps: their explained pairs); brackets: 95 % Wilson intervals, then errors/pairs. Ratios compare groups within one attribute value (not across groups) with at least ${table.minGroup} genuine and ${table.minGroup} impostor pairs. Score histograms per group are in summary.json (<code>groups</code>).</p>
-${models.join('\n')}</section>`;
+${warning(table.mapsNote)}${models.join('\n')}</section>`;
 }

@@ -1,6 +1,9 @@
 // The fairness lens of a run (explain-pairs --by): its settings and every pair's attributes, kept
 // in groups.json beside the summary, so that `merge` builds the same group table from its shards
-// as one run over the whole list does.
+// as one run over the whole list does. Group rates come from the records, whatever lens a run is
+// given; the groups' mean maps come from running means, so they exist only for the lens the run
+// had from its first explained pair (a resume with another --by or --compare gets rates, and says
+// why there are no maps).
 import * as fs from 'fs';
 import * as path from 'path';
 import type { PairAttribute } from '../pairList';
@@ -10,7 +13,9 @@ import type { GroupTable, ModelEntry, PairListRecord } from '../../shared/pairLi
 import { MIN_GROUP, groupTable } from './fairness';
 import { writeGroupAggregates } from './groupMaps';
 import { writeComparison } from './compare';
-import type { RunningMeans } from './aggregate';
+import { AGGREGATE_DIR, type BucketLens, type RunningMeans } from './aggregate';
+import { COMPARE_DIR } from './compare';
+import { BY_GROUP_DIR } from './groupMaps';
 
 export const LENS_FILE = 'groups.json';
 
@@ -89,9 +94,40 @@ export function shardsLens(shardDirs: readonly string[], error: (message: string
   return first && fromFile(first);
 }
 
+const lensText = (lens: GroupLens | undefined): BucketLens => ({ by: lens?.by.join(',') ?? '', compare: lens?.compare ? `${lens.compare.x},${lens.compare.y}` : '' });
+
+/** Which mean maps of the lens the running means hold for every explained pair: per --by group, per --compare group. */
+export interface LensMaps {
+  groups: boolean;
+  compare: boolean;
+}
+
+/**
+ * The lens maps a run (re)started with `lens` can keep: a run with no pair explained yet (or
+ * running means from before this was recorded) follows `lens` from now on; otherwise only the
+ * parts of `lens` the means have followed from the start.
+ */
+export function followLens(means: RunningMeans, lens: GroupLens | undefined): LensMaps {
+  if (means.explained === 0 || !means.follows) means.follows = lensText(lens);
+  return lensMaps(means, lens);
+}
+
+export function lensMaps(means: RunningMeans, lens: GroupLens | undefined): LensMaps {
+  const [now, then] = [lensText(lens), means.follows ?? lensText(lens)];
+  return { groups: now.by === then.by, compare: now.compare === then.compare };
+}
+
+/** Why a part of the lens has no mean maps, in words (the rates per group count every pair all the same). */
+function missingMapsNote(part: 'groups' | 'compare', lens: GroupLens, follows: BucketLens | undefined): string {
+  const given = part === 'groups' ? `--by ${lens.by.join(',')}` : `--compare ${lens.compare!.x},${lens.compare!.y}`;
+  const then = part === 'groups' ? follows?.by : follows?.compare;
+  const before = then ? `under ${part === 'groups' ? `--by ${then}` : `--compare ${then}`}` : then === null ? 'by shards with different lenses' : `before ${given} was given`;
+  return `no ${part === 'groups' ? 'per-group mean maps' : '--compare maps'}: pairs of this run were explained ${before}; run into a new --out folder with ${given} from the start for them`;
+}
+
 /**
  * The run's group table with its per-group aggregates and --compare differences (written into
- * `out`), and groups.json;
+ * `out`, replacing those of an earlier lens), and groups.json;
  * without a lens, no table, and a groups.json an earlier run left is removed.
  */
 export async function writeGroups(
@@ -102,13 +138,23 @@ export async function writeGroups(
   means: RunningMeans,
 ): Promise<GroupTable | undefined> {
   const file = path.join(out, LENS_FILE);
+  // Only files of this lens stay: the running means still hold an earlier lens's sums.
+  for (const m of models) for (const dir of [BY_GROUP_DIR, COMPARE_DIR]) fs.rmSync(path.join(out, AGGREGATE_DIR, m.key, dir), { recursive: true, force: true });
   if (!lens) {
     fs.rmSync(file, { force: true });
     return undefined;
   }
   const table = groupTable(models, records, lens.attributes, lens.by, lens.minGroup);
-  await writeGroupAggregates(out, models, table, means);
-  if (lens.compare) table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup, means);
+  const maps = lensMaps(means, lens);
+  if (maps.groups) await writeGroupAggregates(out, models, table, means);
+  else {
+    for (const m of table.models) for (const g of m.groups) g.aggregates = [];
+    table.mapsNote = missingMapsNote('groups', lens, means.follows);
+  }
+  if (lens.compare) {
+    table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup, maps.compare ? means : undefined);
+    if (!maps.compare) table.compare.mapsNote = missingMapsNote('compare', lens, means.follows);
+  }
   writeFileAtomic(file, JSON.stringify(lensFile(lens)) + '\n');
   return table;
 }

@@ -27,7 +27,7 @@ import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCach
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { type AttributeSources, resolveCompare, withAttributes } from './attributes';
 import { groupOf } from './fairness';
-import { type GroupLens, shardsLens, writeGroups } from './lens';
+import { type GroupLens, type LensMaps, followLens, shardsLens, writeGroups } from './lens';
 import { compareBucket } from './compare';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { GROUPS, type Group, type ModelEntry, type PairListRecord, type PairListSummary, type PairRegions, THUMB_FACE } from '../../shared/pairListSummary';
@@ -154,12 +154,13 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
 
   const lens: GroupLens | undefined = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup, ...(compare ? { compare } : {}) };
   const store = openShardStore(options.out, settings, mine);
+  const lensMaps = followLens(store.means, lens);
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,
     batch,
     async (pairs) => {
-      const explained = await explainBatch(store, engines, pairs.filter((p) => chosen.has(p.index)), lens);
+      const explained = await explainBatch(store, engines, pairs.filter((p) => chosen.has(p.index)), lens && { lens, maps: lensMaps });
       const byIndex = new Map(explained.map((r) => [r.index, r]));
       return pairs.map((p) => pairLine(byIndex.get(p.index) ?? scoredRecord(p), store.imageIndex));
     },
@@ -271,7 +272,7 @@ const pairRegions = (result: ExplainedPair['result']): PairRegions | undefined =
  * both faces' maps and crops added to the running means of the pair's error kind (and fairness
  * group). Returns their records; the means are saved once the records are appended.
  */
-async function explainBatch(store: ShardStore, engines: readonly Engine[], pairs: IndexedPair[], lens: GroupLens | undefined): Promise<PairListRecord[]> {
+async function explainBatch(store: ShardStore, engines: readonly Engine[], pairs: IndexedPair[], lens: FollowedLens | undefined): Promise<PairListRecord[]> {
   if (!pairs.length) return [];
   const models = store.settings.models;
   const faces: ([PreparedFace, PreparedFace] | string)[][] = [];
@@ -332,15 +333,21 @@ const concat = (maps: readonly Float32Array[]) => {
   return all;
 };
 
+/** The run's lens, and which of its mean maps the running means follow. */
+interface FollowedLens {
+  lens: GroupLens;
+  maps: LensMaps;
+}
+
 /**
  * The lens buckets a pair's maps are added to: its --by group, and its --compare group (`compare/`
- * and the group's name), each when the pair has the attributes.
+ * and the group's name), each when the pair has the attributes and the means follow that part.
  */
-function lensBuckets(lens: GroupLens, index: number): string[] {
+function lensBuckets({ lens, maps }: FollowedLens, index: number): string[] {
   const attributes = lens.attributes.get(index);
   if (!attributes) return [];
-  const buckets = lens.by.every((n) => attributes[n] !== undefined) ? [groupOf(attributes, lens.by).name] : [];
-  if (lens.compare && attributes[lens.compare.attribute] !== undefined) buckets.push(compareBucket(groupOf(attributes, [lens.compare.attribute]).name));
+  const buckets = maps.groups && lens.by.every((n) => attributes[n] !== undefined) ? [groupOf(attributes, lens.by).name] : [];
+  if (maps.compare && lens.compare && attributes[lens.compare.attribute] !== undefined) buckets.push(compareBucket(groupOf(attributes, [lens.compare.attribute]).name));
   return buckets;
 }
 
