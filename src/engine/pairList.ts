@@ -75,27 +75,36 @@ function headerColumns(fields: string[]): Columns | undefined {
 export function readPairList(file: string): ImagePair[] {
   if (!fs.existsSync(file)) throw new PairListError(`${file}: pair list not found`);
   const root = path.dirname(path.resolve(file));
-  const pairs: ImagePair[] = [];
-  let columns: Columns | undefined;
-  let first = true;
-  fs.readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .forEach((raw, i) => {
-      const line = raw.replace(/#.*/, '').trim();
-      if (!line) return;
-      const fields = line.split(line.includes(',') ? /\s*,\s*/ : /\s+/);
-      const where = `${file}:${i + 1}`;
-      if (first) {
-        first = false;
-        columns = headerColumns(fields);
-        if (columns) return;
-      }
-      if (columns?.attributes.length) return pairs.push(attributedPair(root, where, fields, columns));
-      if (fields.length < 2 || fields.length > 3) throw new PairListError(`${where}: expected "a,b[,label]", got "${line}"`);
-      pairs.push({ a: path.resolve(root, fields[0]), b: path.resolve(root, fields[1]), ...labelOf(where, fields[2]) });
-    });
+  const rows = listRows(fs.readFileSync(file, 'utf8'));
+  const columns = rows.length ? headerColumns(rows[0].fields) : undefined;
+  const pairs = rows.slice(columns ? 1 : 0).map(({ fields, line, text }) => {
+    const where = `${file}:${line}`;
+    if (columns?.attributes.length) return attributedPair(root, where, fields, columns);
+    if (fields.length < 2 || fields.length > 3) throw new PairListError(`${where}: expected "a,b[,label]", got "${text}"`);
+    return { a: path.resolve(root, fields[0]), b: path.resolve(root, fields[1]), ...labelOf(where, fields[2]) };
+  });
   if (pairs.length === 0) throw new PairListError(`${file}: no pairs in the list`);
   return pairs;
+}
+
+/**
+ * A list's number of pairs and the attributes its header names, from its text alone (no path
+ * is resolved, no row checked): what a dialog offers before the run reads the list.
+ */
+export function pairListOutline(text: string): { pairs: number; attributes: string[] } {
+  const rows = listRows(text);
+  const columns = rows.length ? headerColumns(rows[0].fields) : undefined;
+  return { pairs: rows.length - (columns ? 1 : 0), attributes: columns?.attributes.map(([name]) => name) ?? [] };
+}
+
+/** The list's rows split into fields (comma-separated, else by whitespace), blank and comment-only lines left out. */
+function listRows(text: string): { fields: string[]; line: number; text: string }[] {
+  const rows: { fields: string[]; line: number; text: string }[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line) rows.push({ fields: line.split(line.includes(',') ? /\s*,\s*/ : /\s+/), line: i + 1, text: line });
+  });
+  return rows;
 }
 
 function labelOf(where: string, field: string | undefined): { label?: PairLabel } {

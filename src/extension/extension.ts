@@ -16,7 +16,7 @@ import { IMAGE_EXTENSIONS, IMAGE_FILTERS, explorerSelection, isImagePath } from 
 import { type InspectionHost, type ModelChoice, ModelSettingWatcher, inspectAndReport, settingsChoice } from './modelInspection';
 import { GalleryPanel } from './galleryPanel';
 import { RENDERER_ID, answerNotebookRequests } from './notebookMessaging';
-import { explainPairListCommand, reviveGallery } from './pairListCommand';
+import { explainPairListCommand, openPairListResultsCommand, reviveGallery } from './pairListCommand';
 import { ExplanationPanel, type PanelHost, type Rerun } from './panel';
 import { trySamplesCommand } from './samplesCommand';
 import { SECTION, type Settings, resolveSettings } from './settings';
@@ -163,6 +163,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainPairList', guarded(explainPairList, report)));
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.openPairListResults', guarded(openPairListResultsCommand(pairListHost), report)));
   const trySamples = trySamplesCommand({ extensionPath: context.extensionPath, log: output, notify, explainMatch: showPair });
   context.subscriptions.push(vscode.commands.registerCommand('xssab.trySamples', guarded(trySamples, report)));
   // Integrated terminals get `xssab` on PATH; an installed launcher hands over to this folder's.

@@ -1,11 +1,15 @@
-// "Explain Pair List…": asks for a pair list (and LFW's folder for LFW's pairs.txt) and an output
-// folder, runs explain-pairs in a child process under a cancellable progress notification, and
-// opens the gallery of the result. Running it again on the same list resumes a stopped run.
+// "Explain Pair List…": asks for a pair list (and LFW's folder for LFW's pairs.txt), an output
+// folder, which pairs to explain and, when the list's columns give attributes, which to group the
+// error rates by; runs explain-pairs in a child process under a cancellable progress notification,
+// and opens the gallery of the result. Running it again on the same list resumes a stopped run
+// with what it was started with. "Open Pair List Results" opens the gallery of a finished run
+// folder (a merged cluster run, say) without running anything.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { RunPages, asRunResult, lensGroups, runExplanation } from '../engine/explainPairs/load';
 import { readLens } from '../engine/explainPairs/lens';
+import { pairListOutline } from '../engine/pairList';
 import { openRunStore } from '../engine/explainPairs/store';
 import { SETTINGS_FILE } from '../engine/explainPairs/summary';
 import type { ExplainOptions } from '../shared/protocol';
@@ -13,7 +17,8 @@ import type { PairListRecord, PairListSummary } from '../shared/pairListSummary'
 import type { ExplanationPayload } from '../shared/result';
 import { CancelledError } from '../shared/requests';
 import { GalleryPanel, type GalleryPanelHost, type GalleryRun } from './galleryPanel';
-import { PairListRunError, defaultOutput, isLfwPairs, restoredRunFolder, runPairList } from './pairListRun';
+import { DEFAULT_SAMPLE } from '../engine/explainPairs/select';
+import { PairListRunError, type RunPlan, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from './pairListRun';
 import type { Settings } from './settings';
 import { formatProgress } from './taskDefinition';
 
@@ -31,11 +36,18 @@ export interface PairListHost {
   showExplanation(payload: ExplanationPayload, images: [vscode.Uri, vscode.Uri], model?: string): void;
 }
 
-/** What scripts and tests may pass instead of the Explorer's file: no dialogs for what is given. */
+/**
+ * What scripts and tests may pass instead of the Explorer's file: no dialogs for what is given,
+ * nor for the plan (by default every pair of a short list, the errors of a long one, no --by).
+ */
 export interface PairListArguments {
   list: vscode.Uri;
   out?: vscode.Uri;
   lfwRoot?: vscode.Uri;
+  /** all, errors, none or sample:N. */
+  explain?: string;
+  /** Attributes of the list's columns to group the error rates by. */
+  by?: string[];
 }
 
 const LIST_FILTERS = { 'Pair lists': ['csv', 'txt'] };
@@ -45,7 +57,8 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
   const running = new Set<string>();
 
   return async (clicked) => {
-    const given = clicked instanceof vscode.Uri ? { list: clicked } : isArguments(clicked) ? clicked : undefined;
+    const scripted = isArguments(clicked) ? clicked : undefined;
+    const given = clicked instanceof vscode.Uri ? { list: clicked } : scripted;
     const list = given?.list ?? (await pickFile('Explain Pair List: a pair list (a,b[,same|different]) or LFW pairs.txt'));
     if (!list) return undefined;
     if (list.scheme !== 'file') throw new PairListRunError(`${list.toString()}: only files on disk can be explained`);
@@ -54,19 +67,44 @@ export function explainPairListCommand(host: PairListHost): (clicked?: unknown) 
     if (lfw && !lfwRoot) return undefined;
     const out = given?.out ?? (await pickOutput(list));
     if (!out) return undefined;
+    const outline = pairListOutline(fs.readFileSync(list.fsPath, 'utf8'));
+    // LFW's pairs.txt: its first line ("10 300") is no pair.
+    const pairs = lfw || given?.lfwRoot ? outline.pairs - 1 : outline.pairs;
+    const resumed = resumedPlan(out.fsPath, outline.attributes);
+    const plan: RunPlan | undefined = scripted
+      ? { ...resumed, explain: scripted.explain ?? resumed?.explain ?? defaultExplain(pairs), ...(scripted.by ? { by: scripted.by } : {}) }
+      : (resumed ?? (await pickPlan(pairs, outline.attributes)));
+    if (!plan) return undefined;
     if (running.has(out.fsPath)) {
       host.notify('info', `xSSAB: ${path.basename(list.fsPath)} is already being explained into ${out.fsPath}`);
       return undefined;
     }
     running.add(out.fsPath);
     try {
-      if ((await runExplainPairs(host, list, out, lfwRoot)) === 'cancelled') {
+      if ((await runExplainPairs(host, list, out, lfwRoot, plan)) === 'cancelled') {
         host.notify('info', `xSSAB: stopped; what is done stays in ${out.fsPath}. Run "Explain Pair List" on ${path.basename(list.fsPath)} into that folder again to resume.`);
         return undefined;
       }
     } finally {
       running.delete(out.fsPath);
     }
+    const run = openRun(out);
+    GalleryPanel.show(host.extensionUri, out, run, galleryHost(host));
+    return run.summary;
+  };
+}
+
+/**
+ * "Open Pair List Results": the gallery of a run folder (explain-pairs' --out, or what `merge`
+ * wrote from a cluster's shards), clicked in the Explorer (the folder or its explain-pairs.json)
+ * or picked; nothing is run.
+ */
+export function openPairListResultsCommand(host: PairListHost): (clicked?: unknown) => Promise<PairListSummary | undefined> {
+  return async (clicked) => {
+    const picked = clicked instanceof vscode.Uri ? clicked : await pickFolder('Open Pair List Results: an explain-pairs output folder', 'Open Results');
+    if (!picked) return undefined;
+    if (picked.scheme !== 'file') throw new PairListRunError(`${picked.toString()}: only folders on disk can be opened`);
+    const out = path.basename(picked.fsPath) === SETTINGS_FILE ? vscode.Uri.file(path.dirname(picked.fsPath)) : picked;
     const run = openRun(out);
     GalleryPanel.show(host.extensionUri, out, run, galleryHost(host));
     return run.summary;
@@ -114,10 +152,11 @@ function needsLfwRoot(list: string): boolean {
 }
 
 /** Runs `xssab explain-pairs` on the list with a cancellable progress notification. */
-function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined) {
+function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined, plan: RunPlan) {
   const settings = host.settings();
-  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold, verbose: settings.logLevel === 'debug' };
-  host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}, EP ${settings.executionProvider})`);
+  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold, verbose: settings.logLevel === 'debug', ...plan };
+  const lens = plan.by ? `, by ${plan.by.join(',')}${plan.compare ? `, comparing ${plan.compare}` : ''}` : '';
+  host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}, EP ${settings.executionProvider}, explain ${plan.explain}${lens})`);
   const title = `xSSAB: explaining ${path.basename(list.fsPath)}`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     progress.report({ message: 'starting (loading the model)…' });
@@ -159,6 +198,29 @@ async function pickFile(title: string): Promise<vscode.Uri | undefined> {
 async function pickFolder(title: string, openLabel: string, near?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({ title, canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel, defaultUri: near });
   return picked?.[0];
+}
+
+/**
+ * Which pairs to explain (the list's length picks the first offered) and, when the list's
+ * columns give attributes, which to group the error rates by; undefined when dismissed.
+ */
+async function pickPlan(pairs: number, attributes: readonly string[]): Promise<RunPlan | undefined> {
+  const choices = [
+    { explain: 'all', label: 'Every pair', description: `maps of all ${pairs} pairs` },
+    { explain: 'errors', label: 'Errors', description: `every false match and false non-match, and ${DEFAULT_SAMPLE} pairs per kind for the mean maps` },
+    { explain: 'none', label: 'Scores only', description: 'error rates and score histograms; a pair opened in the gallery is explained then' },
+  ];
+  const first = defaultExplain(pairs);
+  const items = [...choices.filter((c) => c.explain === first), ...choices.filter((c) => c.explain !== first)];
+  const choice = await vscode.window.showQuickPick(items, { title: `Explain Pair List: which of the ${pairs} pairs to explain (every pair is scored)` });
+  if (!choice) return undefined;
+  if (!attributes.length) return { explain: choice.explain };
+  const by = await vscode.window.showQuickPick(
+    attributes.map((label) => ({ label })),
+    { title: 'Explain Pair List: error rates by group of (none picked: no groups)', canPickMany: true, placeHolder: `the list's attribute columns: ${attributes.join(', ')}` },
+  );
+  if (!by) return undefined;
+  return { explain: choice.explain, ...(by.length ? { by: by.map((b) => b.label) } : {}) };
 }
 
 /** The folder next to the list (`<list>.xssab`, resumed when it holds a run) or one the user picks. */

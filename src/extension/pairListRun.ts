@@ -3,7 +3,11 @@
 // cancelling is the CLI's own Ctrl+C (SIGINT: it stops between batches, keeping what is done).
 // No vscode import, so it runs in plain Node tests.
 import { type ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { readLens } from '../engine/explainPairs/lens';
+import type { RunSettings } from '../engine/explainPairs/store';
+import { SETTINGS_FILE } from '../engine/explainPairs/summary';
 import type { CancellationTokenLike } from '../shared/requests';
 import { type Progress, cliEnvironment, parseProgress } from './taskDefinition';
 import { UserError } from '../shared/errors';
@@ -21,6 +25,38 @@ export interface PairListJob {
   threshold?: number;
   /** Pass --verbose (the xssab.logLevel setting is `debug`). */
   verbose?: boolean;
+  /** What is explained: all, errors, none or sample:N (--explain). */
+  explain: string;
+  /** The fairness lens: attributes of the list's columns (--by), and two groups to compare (ATTR=X,ATTR=Y). */
+  by?: string[];
+  compare?: string;
+}
+
+/** The lens and selection of a run: what the user picks, or what the run a folder holds was started with. */
+export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare'>;
+
+/** Lists up to this many pairs are explained whole by default (about a minute on a laptop's CPU); longer ones: their errors. */
+export const EXPLAIN_EVERY_PAIR_UP_TO = 300;
+
+export const defaultExplain = (pairs: number) => (pairs <= EXPLAIN_EVERY_PAIR_UP_TO ? 'all' : 'errors');
+
+/**
+ * The plan of the run `out` holds, which a resume must repeat (the CLI refuses other settings);
+ * undefined when it holds none. Its lens must come from the list's own columns (`attributes`):
+ * one from an attribute table or group folders is the command line's to resume.
+ */
+export function resumedPlan(out: string, attributes: readonly string[]): RunPlan | undefined {
+  const file = path.join(out, SETTINGS_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings;
+  const lens = readLens(out);
+  const outside = lens?.by.filter((a) => !attributes.includes(a)) ?? [];
+  if (outside.length) {
+    throw new PairListRunError(
+      `${out}: its run groups pairs by ${outside.join(', ')}, which the list's columns do not give (xssab explain-pairs --attributes or --folder-attribute); resume it with the command that started it`,
+    );
+  }
+  return { explain: settings.explain ?? 'all', ...(lens ? { by: [...lens.by] } : {}), ...(lens?.compare ? { compare: `${lens.compare.x},${lens.compare.y}` } : {}) };
 }
 
 export interface PairListEvents {
@@ -56,9 +92,10 @@ export function cliArguments(job: PairListJob): string[] {
     ...(job.model ? ['--model', job.model] : []),
     ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
     ...(job.verbose ? ['--verbose'] : []),
-    // The gallery shows every pair's maps.
     '--explain',
-    'all',
+    job.explain,
+    ...(job.by?.length ? ['--by', job.by.join(',')] : []),
+    ...(job.compare ? ['--compare', job.compare] : []),
   ];
 }
 

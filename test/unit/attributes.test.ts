@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readPairList } from '../../src/engine/pairList';
+import { pairListOutline, readPairList } from '../../src/engine/pairList';
 import { attributeNames, checkGroupBy, folderAttribute, joinImageAttributes, readImageAttributes, resolveCompare } from '../../src/engine/explainPairs/attributes';
 import { parseCompare } from '../../src/cli/groups';
 
@@ -28,6 +28,14 @@ describe('pair attributes', () => {
     assert.deepStrictEqual(pairs[1], { a: at('a/x.jpg'), b: at('b/y.jpg'), label: 'different', attributes: { fold: '1', g: ['female', 'male'], e: ['asian', 'black'] } });
     assert.strictEqual(pairs[0].label, 'same');
     assert.deepStrictEqual(attributeNames(pairs), ['fold', 'g', 'e']);
+  });
+
+  it('outlines a list from its text: its pairs and the attributes its header names', () => {
+    const bfw = '# BFW\nfold,p1,p2,label,g1,g2,e1,e2\n\n1,a/x.jpg,b/y.jpg,1,f,f,a,a  # one\n1,a/x.jpg,b/z.jpg,0,f,m,a,b\n';
+    assert.deepStrictEqual(pairListOutline(bfw), { pairs: 2, attributes: ['fold', 'g', 'e'] });
+    assert.deepStrictEqual(pairListOutline('x.png,y.png,same\nx.png,z.png\n'), { pairs: 2, attributes: [] });
+    assert.deepStrictEqual(pairListOutline('a,b,label\nx.png,y.png,same\n'), { pairs: 1, attributes: [] });
+    assert.deepStrictEqual(pairListOutline('10\t300\nA\t1\t2\n'), { pairs: 2, attributes: [] }, "LFW's first line is counted: the caller knows it is no pair");
   });
 
   it('names the line of a row with too many or too few columns', () => {

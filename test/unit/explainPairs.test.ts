@@ -387,6 +387,14 @@ describe('explain-pairs runs', function () {
     // The rates count every pair all the same.
     assert.deepStrictEqual(resumed.models, byGender.groups!.models.map((m) => ({ ...m, groups: m.groups.map((g) => ({ ...g, aggregates: [] })) })));
     assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /⚠ no per-group mean maps: pairs of this run were explained before --by gender was given/);
+    // A run killed with --by keeps its lens from the start, so a resume can be given it again.
+    const killed = path.join(tmp, 'lens-killed');
+    const stopping = new AbortController();
+    await assert.rejects(
+      explainPairList({ list, out: killed, engine, batch: 4, ...gender }, { signal: stopping.signal, onProgress: (p) => p.done >= 4 && stopping.abort(stop) }),
+      (e) => e === stop,
+    );
+    assert.deepStrictEqual(readLens(killed)!.by, ['gender']);
 
     // A run with --by and --compare from the start, given the comparison the other way round:
     // its group maps stay, the new comparison has counts but no maps, and the files of the

@@ -2,11 +2,15 @@
 import { strict as assert } from 'assert';
 import type { ChildProcess } from 'child_process';
 import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
-import { type PairListJob, cliArguments, cliError, isLfwPairs, restoredRunFolder, runPairList } from '../../src/extension/pairListRun';
+import { type PairListJob, cliArguments, cliError, defaultExplain, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from '../../src/extension/pairListRun';
+import { saveLens } from '../../src/engine/explainPairs/lens';
+import { SETTINGS_FILE } from '../../src/engine/explainPairs/summary';
 
-const job: PairListJob = { cli: '/ext/dist/cli.js', list: '/d/list.csv', out: '/d/list.csv.xssab', ep: 'cpu' };
+const job: PairListJob = { cli: '/ext/dist/cli.js', list: '/d/list.csv', out: '/d/list.csv.xssab', ep: 'cpu', explain: 'all' };
 
 /** A child process whose output and exit the test writes. */
 function fakeChild() {
@@ -20,6 +24,30 @@ describe('pair list run (child process)', () => {
     assert.deepEqual(cliArguments(job), ['/ext/dist/cli.js', 'explain-pairs', '/d/list.csv', '--out', '/d/list.csv.xssab', '--ep', 'cpu', '--explain', 'all']);
     assert.deepEqual(cliArguments({ ...job, lfwRoot: '/lfw', model: '/m.onnx', threshold: 0.25 }).slice(7, -2), ['--lfw', '/lfw', '--model', '/m.onnx', '--threshold', '0.25']);
     assert.deepEqual(cliArguments({ ...job, verbose: true }).slice(7, -2), ['--verbose']);
+    assert.deepEqual(cliArguments({ ...job, explain: 'errors', by: ['gender', 'age'], compare: 'gender=F/F,gender=M/M' }).slice(7), ['--explain', 'errors', '--by', 'gender,age', '--compare', 'gender=F/F,gender=M/M']);
+  });
+
+  it('explains every pair of a list up to 300 pairs by default, the errors of a longer one', () => {
+    assert.deepEqual([defaultExplain(1), defaultExplain(300), defaultExplain(301), defaultExplain(6000)], ['all', 'all', 'errors', 'errors']);
+  });
+
+  it("resumes a folder's run with the selection and lens it was started with", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-plan-'));
+    try {
+      assert.equal(resumedPlan(dir, []), undefined, 'no run there');
+      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1 }));
+      assert.deepEqual(resumedPlan(dir, []), { explain: 'all' }, 'runs that explain every pair store no selection');
+      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, explain: 'sample:7' }));
+      const attributes = new Map([0, 1].map((i) => [i, { gender: ['F', 'M'] as [string, string], site: `s${i}` }]));
+      saveLens(dir, { attributes, by: ['gender'], compare: { attribute: 'gender', x: 'gender=F/F', y: 'gender=F/M' } });
+      assert.deepEqual(resumedPlan(dir, ['site', 'gender']), { explain: 'sample:7', by: ['gender'], compare: 'gender=F/F,gender=F/M' });
+      assert.throws(
+        () => resumedPlan(dir, ['site']),
+        (e: Error) => e.constructor.name === 'PairListRunError' && /its run groups pairs by gender, which the list's columns do not give .*resume it with the command that started it/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("tells LFW's pairs.txt from a pair list", () => {

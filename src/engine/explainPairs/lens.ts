@@ -125,6 +125,13 @@ function missingMapsNote(part: 'groups' | 'compare', lens: GroupLens, follows: B
   return `no ${part === 'groups' ? 'per-group mean maps' : '--compare maps'}: pairs of this run were explained ${before}; run into a new --out folder with ${given} from the start for them`;
 }
 
+/** groups.json of the lens (removed without one): written when a run starts, so that a resume can be given the same lens. */
+export function saveLens(out: string, lens: GroupLens | undefined): void {
+  const file = path.join(out, LENS_FILE);
+  if (lens) writeFileAtomic(file, JSON.stringify(lensFile(lens)) + '\n');
+  else fs.rmSync(file, { force: true });
+}
+
 /**
  * The run's group table with its per-group aggregates and --compare differences (written into
  * `out`, replacing those of an earlier lens), and groups.json;
@@ -137,13 +144,10 @@ export async function writeGroups(
   lens: GroupLens | undefined,
   means: RunningMeans,
 ): Promise<GroupTable | undefined> {
-  const file = path.join(out, LENS_FILE);
   // Only files of this lens stay: the running means still hold an earlier lens's sums.
   for (const m of models) for (const dir of [BY_GROUP_DIR, COMPARE_DIR]) fs.rmSync(path.join(out, AGGREGATE_DIR, m.key, dir), { recursive: true, force: true });
-  if (!lens) {
-    fs.rmSync(file, { force: true });
-    return undefined;
-  }
+  saveLens(out, lens);
+  if (!lens) return undefined;
   const table = groupTable(models, records, lens.attributes, lens.by, lens.minGroup);
   const maps = lensMaps(means, lens);
   if (maps.groups) await writeGroupAggregates(out, models, table, means);
@@ -155,6 +159,5 @@ export async function writeGroups(
     table.compare = await writeComparison(out, models, records, lens.attributes, lens.compare, table.minGroup, maps.compare ? means : undefined);
     if (!maps.compare) table.compare.mapsNote = missingMapsNote('compare', lens, means.follows);
   }
-  writeFileAtomic(file, JSON.stringify(lensFile(lens)) + '\n');
   return table;
 }

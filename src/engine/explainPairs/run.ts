@@ -27,7 +27,7 @@ import { type EmbeddingStats, embedImagesCached, prepare } from './embeddingCach
 import { type ExplainSelection, selectPairs, selectionSpec, thresholdAtFmr } from './select';
 import { type AttributeSources, resolveCompare, withAttributes } from './attributes';
 import { groupOf } from './fairness';
-import { type GroupLens, type LensMaps, followLens, shardsLens, writeGroups } from './lens';
+import { type GroupLens, type LensMaps, followLens, saveLens, shardsLens, writeGroups } from './lens';
 import { compareBucket } from './compare';
 import { SETTINGS_FILE, SUMMARY_FILE, disagreements, errorKind, summariseModel } from './summary';
 import { GROUPS, type Group, type ModelEntry, type PairListRecord, type PairListSummary, type PairRegions, THUMB_FACE } from '../../shared/pairListSummary';
@@ -155,6 +155,7 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const lens: GroupLens | undefined = options.by && { attributes: new Map(pairs.map((p, i) => [i, p.attributes ?? {}])), by: options.by, minGroup: options.minGroup, ...(compare ? { compare } : {}) };
   const store = openShardStore(options.out, settings, mine);
   const lensMaps = followLens(store.means, lens);
+  saveLens(options.out, lens);
   const records = await runRecordedPairs(
     path.join(options.out, RECORDS_FILE),
     mine,

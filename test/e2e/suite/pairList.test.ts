@@ -46,6 +46,58 @@ describe('Explain Pair List', () => {
     assert.deepStrictEqual(again?.models, summary.models);
   });
 
+  it('opens a run folder\'s results without running anything, and says what is not one', async () => {
+    const api = (await vscode.extensions.getExtension<TestApi>('xssab.xssab-vscode')!.activate())!;
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const out = vscode.Uri.joinPath(folder, 'pair-list.csv.xssab');
+    const records = vscode.Uri.joinPath(out, 'pairs.jsonl');
+    const before = (await vscode.workspace.fs.stat(records)).mtime;
+    // From the folder's explain-pairs.json, as the Explorer offers it.
+    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>('xssab.openPairListResults', vscode.Uri.joinPath(out, 'explain-pairs.json'));
+    assert.strictEqual(summary?.explained, 6);
+    const state = await until('the gallery to list the pairs', () => {
+      const s = api.galleryState();
+      return s?.ready && s.out === out.fsPath && s.pairs !== undefined ? s : undefined;
+    });
+    assert.strictEqual(state.pairs, 6);
+    assert.strictEqual((await vscode.workspace.fs.stat(records)).mtime, before, 'nothing ran');
+    const first = api.notifications.length;
+    assert.strictEqual(await vscode.commands.executeCommand('xssab.openPairListResults', vscode.Uri.joinPath(folder, 'samples')), undefined);
+    const shown = api.notifications.slice(first);
+    assert.deepStrictEqual(shown.map((n) => n.level), ['error']);
+    assert.match(shown[0].message, /samples: no explain-pairs\.json, not an explain-pairs output folder/);
+  });
+
+  it('asks, from the Explorer, where to write and which pairs to explain; Enter takes what it offers first', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const list = vscode.Uri.joinPath(folder, 'asked.csv');
+    await vscode.workspace.fs.copy(vscode.Uri.joinPath(folder, 'pair-list.csv'), list);
+    let settled = false;
+    const running = Promise.resolve(vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, list)).finally(() => (settled = true));
+    // Enter on whatever picker is open (the output folder, then the pairs to explain) until the run ends.
+    for (let tries = 0; !settled && tries < 300; tries++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    const summary = await running;
+    assert.ok(summary, 'no summary');
+    assert.deepStrictEqual([summary.total, summary.explained], [6, 6], 'a six-pair list: every pair is offered first');
+    await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, 'asked.csv.xssab', 'summary.json'));
+  });
+
+  it('scores only when asked to, and resumes a folder with what its run was started with', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
+    const out = vscode.Uri.joinPath(folder, 'scores-only.xssab');
+    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out, explain: 'none' });
+    assert.ok(summary, 'no summary');
+    assert.deepStrictEqual([summary.total, summary.explained], [6, 0]);
+    assert.deepStrictEqual(summary.models[0].falseMatches.map((e) => e.index), [1], 'the errors are found from the scores alone');
+    // Given no selection, the rerun takes the folder's (the CLI refuses a resume with other settings).
+    const again = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+    assert.deepStrictEqual([again?.total, again?.explained], [6, 0]);
+  });
+
   it('shows the engine\'s refusal of a folder holding other files, and writes nothing there', async () => {
     const api = (await vscode.extensions.getExtension<TestApi>('xssab.xssab-vscode')!.activate())!;
     const folder = vscode.workspace.workspaceFolders![0].uri;
