@@ -303,7 +303,9 @@ class Gallery implements GalleryHandle {
   /**
    * The group table (explain-pairs --by), per model: each group's FMR and FNMR at the run's
    * threshold with 95 % intervals, its counts and own EER; too-small and cross-group groups
-   * marked. A group's name shows its pairs in the grid.
+   * marked. A group's name shows its pairs in the grid. Below each table the groups' mean
+   * combined maps per error kind, and with --compare the differences X − Y per kind; or why the
+   * run has none.
    */
   private renderGroups(s: GallerySummary): void {
     const doc = this.doc;
@@ -332,52 +334,75 @@ class Gallery implements GalleryHandle {
         ...ratio('FMR', m.fmrRatio),
         ...ratio('FNMR', m.fnmrRatio),
       ];
+      const prefix = s.models.length > 1 ? `${m.key}: ` : '';
+      const means = m.groups
+        .filter((g) => g.aggregates?.length)
+        .map((g) => this.figure(`${prefix}${g.name}${g.tooSmall ? ' (too small to compare)' : ''}: mean combined map per kind`,
+          el(doc, 'div', { class: 'xssab-gallery-kinds' }, ...g.aggregates!.map((a) => this.figure(`${a.group} (${a.pairs})`, this.mapImage(a.maps.combined, `${g.name}, ${a.group}: mean combined map`))))));
+      const compared = table.compare?.models.find((c) => c.key === m.key);
+      const differences = compared?.kinds.length
+        ? [this.figure(`${prefix}${table.compare!.x} − ${table.compare!.y}: mean combined maps per kind`,
+            el(doc, 'div', { class: 'xssab-gallery-kinds' }, ...compared.kinds.map((k) => this.figure(`${k.group} (${k.pairs.join(' / ')})`, this.mapImage(k.maps.combined, `${k.group}: ${table.compare!.x} minus ${table.compare!.y}`))))),
+          this.legend('combined', `less similarity in ${table.compare!.x}`, 'more', 'symmetric around 0, to the largest difference')]
+        : [];
       return el(doc, 'figure', {},
         el(doc, 'table', {},
-          el(doc, 'caption', {}, `${s.models.length > 1 ? `${m.key}: ` : ''}error rates by ${table.by.join(', ')} at threshold ${formatScore(m.threshold)} (95 % Wilson intervals)`),
+          el(doc, 'caption', {}, `${prefix}error rates by ${table.by.join(', ')} at threshold ${formatScore(m.threshold)} (95 % Wilson intervals)`),
           el(doc, 'thead', {}, el(doc, 'tr', {}, ...cells('th', ['Group', 'Genuine', 'Impostor', 'FMR', 'FNMR', 'Own EER', '']))),
           el(doc, 'tbody', {}, ...rows),
         ),
         el(doc, 'figcaption', { class: 'xssab-note' }, facts.join(' · ')),
+        ...(means.length || differences.length
+          ? [el(doc, 'div', { class: 'xssab-gallery-maps' }, ...means, ...(means.length ? [this.legend('combined', 'opposes', 'supports', "combined: each group's map on its own range, clipped at the 99th percentile")] : []), ...differences)]
+          : []),
       );
     };
-    this.groups.replaceChildren(el(doc, 'h3', {}, `By ${table.by.join(', ')}`), ...table.models.map(model));
+    const notes = [table.mapsNote, table.compare?.mapsNote].filter((n) => n !== undefined).map((n) => el(doc, 'p', { class: 'xssab-note' }, `⚠ ${n}.`));
+    this.groups.replaceChildren(el(doc, 'h3', {}, `By ${table.by.join(', ')}`), ...notes, ...table.models.map(model));
+  }
+
+  /** A map image of the run folder that enlarges on a click (and back); a note where the output does not carry it. */
+  private mapImage(files: MapFiles, alt: string): HTMLElement {
+    const doc = this.doc;
+    const src = fileUri(this.data.files, files.png);
+    if (!src) return el(doc, 'span', { class: 'xssab-note' }, '(not included)');
+    const button = el(doc, 'button', { type: 'button', class: 'xssab-gallery-map', 'aria-expanded': 'false', title: 'Enlarge' }, el(doc, 'img', { src, alt }));
+    button.addEventListener('click', () => {
+      const enlarged = button.getAttribute('aria-expanded') !== 'true';
+      button.setAttribute('aria-expanded', String(enlarged));
+      button.title = enlarged ? 'Shrink' : 'Enlarge';
+    });
+    return button;
+  }
+
+  /** A colour scale's legend: its words at the two ends, and what its range is. */
+  private legend(kind: MapKind, low: string, high: string, note: string): HTMLElement {
+    const doc = this.doc;
+    const bar = el(doc, 'span', { class: 'xssab-legend-bar', 'aria-hidden': 'true' });
+    bar.style.backgroundImage = `linear-gradient(to right, ${legendStops(kind).join(', ')})`;
+    return el(doc, 'div', { class: 'xssab-gallery-legend' }, el(doc, 'div', { class: 'xssab-legend' }, el(doc, 'span', {}, low), bar, el(doc, 'span', {}, high)), el(doc, 'small', { class: 'xssab-legend-note' }, note));
+  }
+
+  private figure(caption: string, ...content: Node[]): HTMLElement {
+    return el(this.doc, 'figure', {}, ...content, el(this.doc, 'figcaption', {}, caption));
   }
 
   /** The headline maps (FNM − TM) first, then each model's group means, then A − B per group. */
   private renderMaps(s: GallerySummary): void {
     const doc = this.doc;
-    // A map enlarges on a click (and back).
-    const image = (files: MapFiles, alt: string) => {
-      const src = fileUri(this.data.files, files.png);
-      if (!src) return el(doc, 'span', { class: 'xssab-note' }, '(not included)');
-      const button = el(doc, 'button', { type: 'button', class: 'xssab-gallery-map', 'aria-expanded': 'false', title: 'Enlarge' }, el(doc, 'img', { src, alt }));
-      button.addEventListener('click', () => {
-        const enlarged = button.getAttribute('aria-expanded') !== 'true';
-        button.setAttribute('aria-expanded', String(enlarged));
-        button.title = enlarged ? 'Shrink' : 'Enlarge';
-      });
-      return button;
-    };
-    const legend = (kind: MapKind, low: string, high: string, note: string) => {
-      const bar = el(doc, 'span', { class: 'xssab-legend-bar', 'aria-hidden': 'true' });
-      bar.style.backgroundImage = `linear-gradient(to right, ${legendStops(kind).join(', ')})`;
-      return el(doc, 'div', { class: 'xssab-gallery-legend' }, el(doc, 'div', { class: 'xssab-legend' }, el(doc, 'span', {}, low), bar, el(doc, 'span', {}, high)), el(doc, 'small', { class: 'xssab-legend-note' }, note));
-    };
     const meansLegend = el(doc, 'div', { class: 'xssab-gallery-legends' },
-      ...MAP_KINDS.map((k) => legend(k, k === 'combined' ? 'opposes' : '0', k === 'combined' ? 'supports' : 'high', `${k}: each group's map on its own range, clipped at the 99th percentile${k === 'combined' ? '' : '; shared by similarity and dissimilarity'}`)),
+      ...MAP_KINDS.map((k) => this.legend(k, k === 'combined' ? 'opposes' : '0', k === 'combined' ? 'supports' : 'high', `${k}: each group's map on its own range, clipped at the 99th percentile${k === 'combined' ? '' : '; shared by similarity and dissimilarity'}`)),
     );
-    const figure = (caption: string, ...content: Node[]) => el(doc, 'figure', {}, ...content, el(doc, 'figcaption', {}, caption));
     const groups = (name: string, list: { group: string; pairs: string; maps: Record<string, MapFiles> }[]) =>
       list.map((g) =>
-        figure(`${name}${g.group} (${g.pairs} pairs): ${MAP_KINDS.join(', ')}`, el(doc, 'div', { class: 'xssab-gallery-kinds' }, ...MAP_KINDS.map((k) => image(g.maps[k], `${name}${g.group}, mean ${k} map`)))),
+        this.figure(`${name}${g.group} (${g.pairs} pairs): ${MAP_KINDS.join(', ')}`, el(doc, 'div', { class: 'xssab-gallery-kinds' }, ...MAP_KINDS.map((k) => this.mapImage(g.maps[k], `${name}${g.group}, mean ${k} map`)))),
       );
     const headline = s.models
       .filter((m): m is GallerySummary['models'][number] & { fnmMinusTm: MapFiles } => !!m.fnmMinusTm)
       .map((m) =>
         el(doc, 'div', { class: 'xssab-gallery-headline' },
-          figure(`${m.key}: mean combined map over false non-matches − over true matches`, image(m.fnmMinusTm, `${m.key}: where false non-matches differ from true matches`),
-            legend('combined', 'less similarity in FNM', 'more', 'symmetric around 0, to the largest difference')),
+          this.figure(`${m.key}: mean combined map over false non-matches − over true matches`, this.mapImage(m.fnmMinusTm, `${m.key}: where false non-matches differ from true matches`),
+            this.legend('combined', 'less similarity in FNM', 'more', 'symmetric around 0, to the largest difference')),
         ),
       );
     const modelPrefix = (m: GallerySummary['models'][number]) => (s.models.length > 1 ? `${m.key}, ` : '');

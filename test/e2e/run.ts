@@ -344,11 +344,17 @@ async function checkPanelsSurviveReload(page: Page, runDir: string): Promise<str
   return `the gallery (${PAIR_LIST_PAIRS} pairs) and the explanation panel (score ${after.score}) came back after the reload; the gallery filtered on the host's side and opened ${opened}`;
 }
 
-/** The window in a taller viewport with the gallery's grid of cards in view (kept with --keep); a failure is logged. */
+/**
+ * The window in a taller viewport with the gallery's group table and maps in view, then its grid
+ * of cards (`<file>-groups.png`, `<file>.png`; kept with --keep); a failure is logged.
+ */
 async function screenshotGallery(page: Page, gallery: Frame, file: string): Promise<void> {
   const size = page.viewportSize();
   try {
     await page.setViewportSize({ width: 1600, height: 1400 });
+    await gallery.locator('.xssab-gallery-groups').scrollIntoViewIfNeeded({ timeout: 5_000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: file.replace(/\.png$/, '-groups.png') });
     await gallery.locator('.xssab-gallery-controls').scrollIntoViewIfNeeded({ timeout: 5_000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: file });
@@ -397,7 +403,8 @@ async function openFromGallery(page: Page): Promise<string> {
   await gallery.locator('select[aria-label="Error kind"]').selectOption('false non-match');
   await galleryCount(gallery, `1 of ${PAIR_LIST_PAIRS} pairs`);
   const card = gallery.locator('button.xssab-gallery-card').first();
-  const title = await card.getAttribute('title', { timeout: 15_000 });
+  // The card's title names the pair, then its group: "a.png ↔ b.png (gender=F)"; the panel's, the pair.
+  const title = (await card.getAttribute('title', { timeout: 15_000 }))?.replace(/ \([^)]*\)$/, '');
   await card.click();
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -3,6 +3,9 @@
 // group table, the virtual grid's window and the pages it asks for, keyboard and click handling,
 // its messages, and the notebook MIME type.
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { OutputItem } from 'vscode-notebook-renderer';
 import type { GroupStats, GroupTable, ModelSummary, PairListRecord, PairListSummary, Rate } from '../../src/shared/pairListSummary';
 import { PAIRLIST_MIME } from '../../src/shared/result';
@@ -66,6 +69,21 @@ const GROUP_TABLE: GroupTable = {
     fmrRatio: { worst: 'gender=M/M', best: 'gender=F/F', ratio: 3.89 },
   }],
 };
+
+/** GROUP_TABLE with mean maps: F/F's true and false matches, and F/F − M/M for true matches. */
+const GROUPS_WITH_MAPS: GroupTable = (() => {
+  const files = (stem: string) => ({ similarity: { npy: `${stem}_s.npy`, png: `${stem}_s.png` }, dissimilarity: { npy: `${stem}_d.npy`, png: `${stem}_d.png` }, combined: { npy: `${stem}_c.npy`, png: `${stem}_c.png` } });
+  const [f, m] = GROUP_TABLE.models[0].groups;
+  const side = (name: string, tooSmall: boolean) => ({ name, genuine: 40, impostor: 35, tooSmall });
+  return {
+    ...GROUP_TABLE,
+    models: [{ ...GROUP_TABLE.models[0], groups: [
+      { ...f, aggregates: [{ group: 'true match', pairs: 5, maps: files('aggregate/model-a/by-group/0/true-match') }, { group: 'false match', pairs: 1, maps: files('aggregate/model-a/by-group/0/false-match') }] },
+      { ...m, aggregates: [] },
+    ] }],
+    compare: { attribute: 'gender', x: 'gender=F/F', y: 'gender=M/M', models: [{ key: 'model-a', x: side('gender=F/F', false), y: side('gender=M/M', true), kinds: [{ group: 'true match', pairs: [5, 2], maps: files('aggregate/model-a/compare/true-match'), regions: [] }] }] },
+  };
+})();
 
 /** A run's summary, with the records the store would give (`pairs`). */
 function summary(count: number, extra: PairListRecord[] = [], groups?: GroupTable): PairListSummary & { pairs: PairListRecord[] } {
@@ -373,6 +391,28 @@ describe('gallery view (JSDOM)', () => {
     assert.ok(!sort.querySelector<HTMLOptionElement>('option[value="group"]')!.disabled);
   });
 
+  it("shows each group's mean combined map per kind and the --compare differences under the table, or why there are none", async () => {
+    const { root } = await mount(summary(6, [], GROUPS_WITH_MAPS));
+    const section = root.querySelector('.xssab-gallery-groups')!;
+    assert.deepEqual([...section.querySelectorAll('img')].map((i) => [i.getAttribute('src'), i.getAttribute('alt')]), [
+      [`${BASE}/aggregate/model-a/by-group/0/true-match_c.png`, 'gender=F/F, true match: mean combined map'],
+      [`${BASE}/aggregate/model-a/by-group/0/false-match_c.png`, 'gender=F/F, false match: mean combined map'],
+      [`${BASE}/aggregate/model-a/compare/true-match_c.png`, 'true match: gender=F/F minus gender=M/M'],
+    ]);
+    const captions = [...section.querySelectorAll('.xssab-gallery-maps > figure > figcaption')].map((c) => c.textContent);
+    assert.deepEqual(captions, ['gender=F/F: mean combined map per kind', 'gender=F/F − gender=M/M: mean combined maps per kind']);
+    assert.deepEqual([...section.querySelectorAll('.xssab-gallery-kinds figcaption')].map((c) => c.textContent), ['true match (5)', 'false match (1)', 'true match (5 / 2)']);
+    assert.deepEqual([...section.querySelectorAll('.xssab-legend-note')].map((n) => n.textContent), ["combined: each group's map on its own range, clipped at the 99th percentile", 'symmetric around 0, to the largest difference']);
+    assert.equal(section.querySelector(':scope > p.xssab-note'), null, 'no note when the maps are there');
+    // The aggregate maps section below still opens with the headline.
+    assert.equal(root.querySelector('.xssab-gallery-maps:not(.xssab-gallery-groups *) img')!.getAttribute('src'), `${BASE}/aggregate/model-a/fnm-minus-tm.png`);
+
+    const note = 'no per-group mean maps: pairs of this run were explained before --by gender was given; run into a new --out folder with --by gender from the start for them';
+    const { root: without } = await mount(summary(6, [], { ...GROUP_TABLE, mapsNote: note }));
+    assert.deepEqual([...without.querySelectorAll('.xssab-gallery-groups > p.xssab-note')].map((p) => p.textContent), [`⚠ ${note}.`]);
+    assert.equal(without.querySelector('.xssab-gallery-groups img'), null);
+  });
+
   it('without a group table there is no table, no group filter, no sorting by group', async () => {
     const { root } = await mount(summary(5));
     assert.equal(root.querySelector('.xssab-gallery-groups table'), null);
@@ -467,6 +507,22 @@ describe('gallery messages', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(doc.querySelectorAll('.xssab-gallery-card').length, 1);
     assert.deepEqual(errors, []);
+  });
+
+  it("a notebook pair-list output carries the fairness lens's combined maps, not its other maps", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-lens-pngs-'));
+    try {
+      const s = { ...summary(2, [], GROUPS_WITH_MAPS), models: [{ ...summary(0).models[0], aggregates: [], fnmMinusTm: undefined }] };
+      const pngs = ['aggregate/model-a/by-group/0/true-match_c.png', 'aggregate/model-a/by-group/0/false-match_c.png', 'aggregate/model-a/compare/true-match_c.png'];
+      for (const [i, file] of pngs.entries()) {
+        fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+        fs.writeFileSync(path.join(out, file), Buffer.from([i]));
+      }
+      const output = await pairListOutput({ ...fakeRun(s), out });
+      assert.deepEqual(output.files, { data: Object.fromEntries(pngs.map((file, i) => [file, `data:image/png;base64,${Buffer.from([i]).toString('base64')}`])) });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('a notebook pair-list output carries PNG data URIs only', async () => {

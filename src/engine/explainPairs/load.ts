@@ -125,12 +125,18 @@ export function notebookPairs(records: readonly PairListRecord[], limit = NOTEBO
   return keyed.slice(0, limit).map((k) => k.r);
 }
 
-/** Relative paths of the run's aggregate map images (the gallery's headline and group means). */
+/**
+ * Relative paths of the run's aggregate map images the gallery shows: the headline, the error
+ * kinds' means, A − B, and of the fairness lens the combined maps alone (groups can be many).
+ */
 function aggregatePngs(summary: PairListSummary): string[] {
   const maps = (files: Record<string, MapFiles>) => Object.values(files).map((f) => f.png);
+  const lens = summary.groups;
   return [
     ...summary.models.flatMap((m) => [...(m.fnmMinusTm ? [m.fnmMinusTm.png] : []), ...m.aggregates.flatMap((g) => maps(g.maps))]),
     ...(summary.comparison?.aggregates ?? []).flatMap((g) => maps(g.maps)),
+    ...(lens?.models ?? []).flatMap((m) => m.groups.flatMap((g) => (g.aggregates ?? []).map((a) => a.maps.combined.png))),
+    ...(lens?.compare?.models ?? []).flatMap((m) => m.kinds.map((k) => k.maps.combined.png)),
   ];
 }
 

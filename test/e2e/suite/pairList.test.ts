@@ -23,12 +23,15 @@ describe('Explain Pair List', () => {
     const folder = vscode.workspace.workspaceFolders![0].uri;
     const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
     const out = vscode.Uri.joinPath(folder, 'pair-list.csv.xssab');
-    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out, by: ['gender'] });
     assert.ok(summary, `no summary; notifications: ${JSON.stringify(api.notifications)}`);
     assert.strictEqual(summary.explained, 6);
     const [model] = summary.models;
     assert.deepStrictEqual([model.falseMatches.map((e) => e.index), model.falseNonMatches.map((e) => e.index)], [[1], [4]]);
     assert.ok(model.fnmMinusTm, 'the headline map (FNM − TM) is written');
+    // Grouped by the list's gender column: M holds the false match, F the false non-match.
+    const groups = summary.groups!.models[0].groups;
+    assert.deepStrictEqual(groups.map((g) => [g.name, g.global.fmr.errors, g.global.fnmr.errors, g.aggregates!.length > 0]), [['gender=F', 0, 1, true], ['gender=M', 1, 0, true]]);
 
     const tab = await until('the gallery tab', () =>
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('xssab.gallery')),
@@ -41,9 +44,9 @@ describe('Explain Pair List', () => {
     });
     assert.deepStrictEqual(state, { ready: true, out: out.fsPath, pairs: 6 });
 
-    // A second run resumes: nothing is left to explain, the same summary comes back.
+    // A second run resumes, with the lens it was started with: nothing is left to explain, the same summary comes back.
     const again = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
-    assert.deepStrictEqual(again?.models, summary.models);
+    assert.deepStrictEqual([again?.models, again?.groups], [summary.models, summary.groups]);
   });
 
   it('opens a run folder\'s results without running anything, and says what is not one', async () => {
@@ -74,7 +77,8 @@ describe('Explain Pair List', () => {
     await vscode.workspace.fs.copy(vscode.Uri.joinPath(folder, 'pair-list.csv'), list);
     let settled = false;
     const running = Promise.resolve(vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, list)).finally(() => (settled = true));
-    // Enter on whatever picker is open (the output folder, then the pairs to explain) until the run ends.
+    // Enter on whatever picker is open (the output folder, the pairs to explain, the columns to
+    // group by: none picked) until the run ends.
     for (let tries = 0; !settled && tries < 300; tries++) {
       await new Promise((r) => setTimeout(r, 200));
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
@@ -82,6 +86,7 @@ describe('Explain Pair List', () => {
     const summary = await running;
     assert.ok(summary, 'no summary');
     assert.deepStrictEqual([summary.total, summary.explained], [6, 6], 'a six-pair list: every pair is offered first');
+    assert.strictEqual(summary.groups, undefined, 'no column picked, no groups');
     await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, 'asked.csv.xssab', 'summary.json'));
   });
 
