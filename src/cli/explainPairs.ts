@@ -6,6 +6,7 @@ import { lensGroups, pairListOutput } from '../engine/explainPairs/load';
 import { readLens } from '../engine/explainPairs/lens';
 import { openRunStore } from '../engine/explainPairs/store';
 import type { EmbeddingStats } from '../engine/explainPairs/embeddingCache';
+import type { RunProgress } from '../engine/runFiles';
 import { explainPairList, mergePairListShards } from '../engine/explainPairs/run';
 import { DEFAULT_SAMPLE, parseSelection } from '../engine/explainPairs/select';
 import { PAIRLIST_MIME } from '../shared/result';
@@ -112,12 +113,15 @@ export async function explainPairsCommand(args: string[]): Promise<void> {
     minGroup: integer(values['min-group'], 'min-group', 1),
     compare: values.compare === undefined ? undefined : parseCompare(values.compare),
   };
-  const onEmbeddings = (key: string, s: EmbeddingStats) =>
-    console.error(`${key}: ${s.images} distinct images, ${s.hits} in the embedding cache, ${s.embedded} embedded`);
   const run = (engine: Engine, engineB?: Engine) =>
     interruptible(async (signal, progress) => {
       for (const e of [engine, engineB]) if (e) announceEngine(e);
-      const summary = await explainPairList({ ...options, engine, engineB }, { signal, onEmbeddings, onProgress: (p) => progress.update(runProgressText(p), p.done === p.total) });
+      const show = (p: RunProgress) => progress.update(runProgressText(p), p.done === p.total);
+      const onEmbeddings = (key: string, s: EmbeddingStats) => {
+        progress.end();
+        console.error(`${key}: ${s.images} distinct images, ${s.hits} in the embedding cache, ${s.embedded} embedded`);
+      };
+      const summary = await explainPairList({ ...options, engine, engineB }, { signal, onEmbeddings, onEmbeddingProgress: (_, p) => show(p), onProgress: show });
       progress.end();
       // With --mime stdout is the notebook output alone; the summary lines go to stderr.
       if (values.mime) {

@@ -43,7 +43,7 @@ export class ProgressLine {
   }
 }
 
-/** The progress line of a pair run (the extension parses it: see parseProgress). */
+/** The progress line of a pair run or of its scoring stage (the extension parses it: see parseProgress). */
 export function runProgressText(p: RunProgress): string {
-  return `${p.done}/${p.total} pairs, ${p.pairsPerSecond.toFixed(2)} pairs/s, ${Math.ceil(p.secondsLeft)} s left`;
+  return `${p.unit === 'images' ? 'embedding ' : ''}${p.done}/${p.total} ${p.unit}, ${p.perSecond.toFixed(2)} ${p.unit}/s, ${Math.ceil(p.secondsLeft)} s left`;
 }

@@ -7,11 +7,19 @@ import { UserError } from '../shared/errors';
 
 export class RecordsError extends UserError {}
 
+/** How far a long run is: pairs explained or evaluated, or (explain-pairs' scoring stage) images embedded. */
 export interface RunProgress {
+  unit: 'pairs' | 'images';
   done: number;
   total: number;
-  pairsPerSecond: number;
+  perSecond: number;
   secondsLeft: number;
+}
+
+/** Progress after `finished` of the `total` this run set out to do, since `started` (performance.now). */
+export function progressOf(unit: RunProgress['unit'], done: number, total: number, finished: number, started: number): RunProgress {
+  const perSecond = finished / ((performance.now() - started) / 1000);
+  return { unit, done, total, perSecond, secondsLeft: (total - done) / perSecond };
 }
 
 /** Reads the finished pairs; a last line cut short by a killed run is dropped from the file. */
@@ -57,8 +65,7 @@ export async function runRecordedPairs<P extends { index: number }, R extends { 
     hooks.committed?.(stepRecords);
     records.push(...stepRecords);
     finished += stepRecords.length;
-    const rate = finished / ((performance.now() - started) / 1000);
-    hooks.onProgress?.({ done: records.length, total: mine.length, pairsPerSecond: rate, secondsLeft: (mine.length - records.length) / rate });
+    hooks.onProgress?.(progressOf('pairs', records.length, mine.length, finished, started));
   }
   return records.sort((a, b) => a.index - b.index);
 }

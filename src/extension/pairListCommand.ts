@@ -163,6 +163,8 @@ function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, 
     let percent = 0;
     const events = {
       onProgress: (p: Parameters<typeof formatProgress>[0]) => {
+        // The bar follows the pairs; the scoring stage before them (images embedded) says how far it is in words.
+        if (p.unit === 'images') return progress.report({ message: formatProgress(p) });
         const now = p.total > 0 ? (100 * p.done) / p.total : 100;
         progress.report({ message: formatProgress(p), increment: now - percent });
         percent = now;

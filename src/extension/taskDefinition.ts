@@ -5,6 +5,7 @@
 import * as path from 'path';
 import type * as vscode from 'vscode';
 import { PROGRESS_ENV } from '../cli/progress';
+import type { RunProgress } from '../engine/runFiles';
 import { cspMeta } from './webviewHtml';
 import { UserError } from '../shared/errors';
 
@@ -173,19 +174,15 @@ export function cliEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env, ELECTRON_RUN_AS_NODE: '1', [PROGRESS_ENV]: 'live' };
 }
 
-/** The evaluation's progress line, as the CLI writes it after a carriage return (runProgressText). */
-const PROGRESS = /^(\d+)\/(\d+) pairs, ([\d.]+) pairs\/s, (\d+) s left\s*$/;
+/** A run's progress line, as the CLI writes it after a carriage return (runProgressText). */
+const PROGRESS = /^(embedding )?(\d+)\/(\d+) (pairs|images), ([\d.]+) \4\/s, (\d+) s left\s*$/;
 
-export interface Progress {
-  done: number;
-  total: number;
-  pairsPerSecond: number;
-  secondsLeft: number;
-}
+export type Progress = RunProgress;
 
 export function parseProgress(line: string): Progress | undefined {
   const m = PROGRESS.exec(line);
-  return m ? { done: Number(m[1]), total: Number(m[2]), pairsPerSecond: Number(m[3]), secondsLeft: Number(m[4]) } : undefined;
+  if (!m || (m[1] !== undefined) !== (m[4] === 'images')) return undefined;
+  return { unit: m[4] as Progress['unit'], done: Number(m[2]), total: Number(m[3]), perSecond: Number(m[5]), secondsLeft: Number(m[6]) };
 }
 
 /** 75 → "1:15", 3725 → "1:02:05". */
@@ -198,7 +195,7 @@ export function formatDuration(seconds: number): string {
 
 export function formatProgress(p: Progress): string {
   const percent = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
-  return `${p.done}/${p.total} pairs (${percent}%) · ${p.pairsPerSecond.toFixed(2)} pairs/s · ${formatDuration(p.secondsLeft)} left`;
+  return `${p.unit === 'images' ? 'embedding ' : ''}${p.done}/${p.total} ${p.unit} (${percent}%) · ${p.perSecond.toFixed(2)} ${p.unit}/s · ${formatDuration(p.secondsLeft)} left`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { THUMBS_FILE, mapsFile, openRunStore } from '../../src/engine/explainPai
 import { type ScoredPair, parseSelection, selectPairs, thresholdAtFmr } from '../../src/engine/explainPairs/select';
 import { readNpy } from '../../src/engine/output';
 import type { PairListRecord } from '../../src/shared/pairListSummary';
+import type { RunProgress } from '../../src/engine/runFiles';
 import { MAP_KINDS } from '../../src/shared/result';
 
 const root = path.join(__dirname, '..', '..');
@@ -89,12 +90,15 @@ describe('explain-pairs scoring stage', function () {
     const out = path.join(tmp, 'big');
     const before = engine.embeddedFaces;
     const stats: unknown[] = [];
+    const progress: [string, RunProgress][] = [];
     const summary = await explainPairList(
       { list, out, engine, explain: { kind: 'sample', sample: 1 }, embeddingCache: cache, batch: 64 },
-      { onEmbeddings: (_, s) => stats.push(s) },
+      { onEmbeddings: (_, s) => stats.push(s), onEmbeddingProgress: (key, p) => progress.push([key, p]) },
     );
     assert.strictEqual(engine.embeddedFaces - before, 40);
     assert.deepStrictEqual(stats, [{ images: 40, hits: 0, embedded: 40 }]);
+    // The scoring stage says how far it is: one chunk of 40 images here.
+    assert.deepStrictEqual(progress.map(([key, p]) => [key, p.unit, p.done, p.total, p.secondsLeft, p.perSecond > 0]), [['model-a', 'images', 40, 40, 0, true]]);
     assert.strictEqual(summary.total, 20000);
     const recorded = records(out);
     assert.strictEqual(recorded.length, 20000);
@@ -119,8 +123,10 @@ describe('explain-pairs scoring stage', function () {
     fs.writeFileSync(other, lines.slice(0, 100).join('\n'));
     const before2 = engine.embeddedFaces;
     stats.length = 0;
-    await explainPairList({ list: other, out: again, engine, explain: { kind: 'none' }, embeddingCache: cache }, { onEmbeddings: (_, s) => stats.push(s) });
+    progress.length = 0;
+    await explainPairList({ list: other, out: again, engine, explain: { kind: 'none' }, embeddingCache: cache }, { onEmbeddings: (_, s) => stats.push(s), onEmbeddingProgress: (key, p) => progress.push([key, p]) });
     assert.strictEqual(engine.embeddedFaces, before2);
+    assert.deepStrictEqual(progress, [], 'nothing to embed, no progress');
     assert.deepStrictEqual(stats, [{ images: 40, hits: 40, embedded: 0 }]);
     // Scores from the cache equal those of the first run (its explained pairs carry the explanation's own score, equal to float precision).
     const first = recorded.slice(0, 100);

@@ -9,6 +9,7 @@ import {
   TaskError,
   TerminalText,
   formatDuration,
+  formatProgress,
   parseProgress,
   planTask,
   reportForWebview,
@@ -113,11 +114,17 @@ describe('xssab task', () => {
 
   describe('terminal output', () => {
     it('parses the CLI\'s evaluation progress line and nothing else', () => {
-      assert.deepEqual(parseProgress('24/64 pairs, 1.20 pairs/s, 34 s left   '), { done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 34 });
+      assert.deepEqual(parseProgress('24/64 pairs, 1.20 pairs/s, 34 s left   '), { unit: 'pairs', done: 24, total: 64, perSecond: 1.2, secondsLeft: 34 });
+      assert.deepEqual(parseProgress('embedding 640/7701 images, 52.30 images/s, 136 s left'), { unit: 'images', done: 640, total: 7701, perSecond: 52.3, secondsLeft: 136 });
+      assert.equal(parseProgress('embedding 6/8 pairs, 1.00 pairs/s, 2 s left'), undefined);
+      assert.equal(parseProgress('6/8 images, 1.00 images/s, 2 s left'), undefined);
+      assert.equal(parseProgress('6/8 images, 1.00 pairs/s, 2 s left'), undefined);
+      assert.equal(formatProgress({ unit: 'images', done: 640, total: 7701, perSecond: 52.3, secondsLeft: 136 }), 'embedding 640/7701 images (8%) · 52.30 images/s · 2:16 left');
       // What the CLI writes, live, for the extension.
       const written: string[] = [];
-      new ProgressLine({ write: (t: string) => written.push(t) }, true).update(runProgressText({ done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 33.2 }), false);
-      assert.deepEqual(parseProgress(written.join('').replace(/^\r/, '')), { done: 24, total: 64, pairsPerSecond: 1.2, secondsLeft: 34 });
+      new ProgressLine({ write: (t: string) => written.push(t) }, true).update(runProgressText({ unit: 'pairs', done: 24, total: 64, perSecond: 1.2, secondsLeft: 33.2 }), false);
+      assert.deepEqual(parseProgress(written.join('').replace(/^\r/, '')), { unit: 'pairs', done: 24, total: 64, perSecond: 1.2, secondsLeft: 34 });
+      assert.equal(runProgressText({ unit: 'images', done: 640, total: 7701, perSecond: 52.3, secondsLeft: 135.1 }), 'embedding 640/7701 images, 52.30 images/s, 136 s left');
       assert.equal(parseProgress('built 8/64 pairs'), undefined);
       assert.equal(parseProgress('threshold 0.5180 (EER on the unpatched pairs)'), undefined);
     });

@@ -9,6 +9,7 @@ import type { Engine } from '../engine';
 import { FaceError } from '../engine';
 import { writeFileAtomic } from '../files';
 import { POOL_MIN_FACES } from '../embedPool';
+import { type RunProgress, progressOf } from '../runFiles';
 import { ImageError, type RgbImage } from '../image';
 import type { PreparedFace } from '../pair';
 
@@ -51,6 +52,8 @@ export async function embedImagesCached(
   root: string | undefined,
   batch: number,
   signal?: AbortSignal,
+  /** After each chunk: the images embedded (cache hits aside) of those to embed. */
+  onProgress?: (p: RunProgress) => void,
 ): Promise<{ embeddings: Map<string, ImageEmbedding>; stats: EmbeddingStats }> {
   const dir = root === undefined ? undefined : modelCacheDir(root, engine);
   const size = engine.model.embeddingSize;
@@ -82,6 +85,7 @@ export async function embedImagesCached(
   const chunk = Math.max(batch, POOL_MIN_FACES);
   const prepareChunk = (start: number) =>
     Promise.all(todo.slice(start, start + chunk).map(([content, p]) => prepare(engine, p).then((f) => [content, typeof f === 'string' ? f : { crop: f.crop }] as const)));
+  const started = performance.now();
   let next = todo.length ? prepareChunk(0) : undefined;
   for (let start = 0; next; start += chunk) {
     const faces = await next;
@@ -98,6 +102,8 @@ export async function embedImagesCached(
         writeFileAtomic(file, Buffer.from(embedded[k].buffer, embedded[k].byteOffset, embedded[k].byteLength));
       }
     }
+    const done = Math.min(start + chunk, todo.length);
+    onProgress?.(progressOf('images', done, todo.length, done, started));
   }
   const embeddings = new Map([...contentOf].map(([p, content]) => [p, byContent.get(content)!]));
   return { embeddings, stats: { images, hits, embedded: todo.length } };

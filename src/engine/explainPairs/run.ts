@@ -91,6 +91,8 @@ export interface ExplainPairsHooks {
   signal?: AbortSignal;
   /** Told once per model after scoring: images, cache hits and faces embedded. */
   onEmbeddings?: (key: ModelEntry['key'], stats: EmbeddingStats) => void;
+  /** The scoring stage's progress: images embedded (of those not in the cache), per model. */
+  onEmbeddingProgress?: (key: ModelEntry['key'], p: RunProgress) => void;
 }
 
 type IndexedPair = ImagePair & { index: number };
@@ -112,7 +114,7 @@ export async function explainPairList(options: ExplainPairsOptions, hooks: Expla
   const keys: ModelEntry['key'][] = ['model-a', 'model-b'];
   const scores: (number | string)[][] = [];
   for (const [m, engine] of engines.entries()) {
-    const { embeddings, stats } = await embedImagesCached(engine, images, cacheRoot, batch, hooks.signal);
+    const { embeddings, stats } = await embedImagesCached(engine, images, cacheRoot, batch, hooks.signal, (p) => hooks.onEmbeddingProgress?.(keys[m], p));
     hooks.onEmbeddings?.(keys[m], stats);
     scores.push(
       mine.map((p) => {
