@@ -15,6 +15,19 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 }
 
 /**
+ * A JSON file an xSSAB run wrote (its settings, summary, manifest): one cut short or edited by
+ * hand is an OutputError that names it, not a parser's message.
+ */
+export function readJsonFile<T>(file: string): T {
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new OutputError(`${file}: not valid JSON (${e instanceof Error ? e.message : e}); it was cut short or edited: restore it, or choose another output folder`);
+  }
+}
+
+/**
  * Refuses to write into a folder that holds files of the user's: only an empty folder, a new one,
  * or one that already holds an xSSAB output (one of its `markers` files) is written to.
  */

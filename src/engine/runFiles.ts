@@ -2,7 +2,7 @@
 // atomic writes, and JSON-lines records of finished pairs that survive a killed run.
 import * as fs from 'fs';
 import * as path from 'path';
-import { prepareOutputDir, writeFileAtomic } from './files';
+import { prepareOutputDir, readJsonFile, writeFileAtomic } from './files';
 import { UserError } from '../shared/errors';
 
 export class RecordsError extends UserError {}
@@ -96,7 +96,7 @@ export function mergeShardRecords<S extends { shard: { index: number; count: num
   const runs = shardDirs.map((dir) => {
     const file = path.join(dir, files.settingsFile);
     if (!fs.existsSync(file)) throw files.error(`${dir}: no ${files.settingsFile}, not an output folder of a run`);
-    return { dir, settings: JSON.parse(fs.readFileSync(file, 'utf8')) as S, records: readIndexedRecords<R>(path.join(dir, files.recordsFile)) };
+    return { dir, settings: readJsonFile<S>(file), records: readIndexedRecords<R>(path.join(dir, files.recordsFile)) };
   });
   const key = (s: S) => JSON.stringify(common(s));
   for (const r of runs) {

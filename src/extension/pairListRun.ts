@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readLens } from '../engine/explainPairs/lens';
+import { readJsonFile } from '../engine/files';
 import type { RunSettings } from '../engine/explainPairs/store';
 import { SETTINGS_FILE } from '../engine/explainPairs/summary';
 import type { CancellationTokenLike } from '../shared/requests';
@@ -48,7 +49,7 @@ export const defaultExplain = (pairs: number) => (pairs <= EXPLAIN_EVERY_PAIR_UP
 export function resumedPlan(out: string, attributes: readonly string[]): RunPlan | undefined {
   const file = path.join(out, SETTINGS_FILE);
   if (!fs.existsSync(file)) return undefined;
-  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as RunSettings;
+  const settings = readJsonFile<RunSettings>(file);
   const lens = readLens(out);
   const outside = lens?.by.filter((a) => !attributes.includes(a)) ?? [];
   if (outside.length) {

@@ -467,5 +467,11 @@ describe('xssab explain-pairs', function () {
     assertCleanError(run(list, '--out', path.join(tmp, 'o'), '--attributes', attributes, '--by', 'gender', '--compare', 'gender=F/F,gender=X/X'), /--compare gender=X\/X: no pair has it; the pairs have gender=F\/F, gender=F\/M, gender=M\/M/);
     assertCleanError(run('merge', path.join(tmp, 'o')), /explain-pairs merge needs an output folder and at least one shard folder/);
     assertCleanError(run('merge', path.join(tmp, 'o'), user), /user-files: no explain-pairs\.json, not an output folder of a run/);
+    // A run folder whose settings were cut short: named, not a parser's message.
+    const cut = path.join(tmp, 'cut-settings');
+    fs.mkdirSync(cut, { recursive: true });
+    fs.writeFileSync(path.join(cut, 'explain-pairs.json'), '{"version": 1, "list"');
+    assertCleanError(run(list, '--out', cut, '--explain', 'none'), /cut-settings[\\/]explain-pairs\.json: not valid JSON \(.*\); it was cut short or edited: restore it, or choose another output folder/);
+    assertCleanError(run('merge', path.join(tmp, 'o2'), cut), /explain-pairs\.json: not valid JSON/);
   });
 });

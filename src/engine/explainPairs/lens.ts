@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { PairAttribute } from '../pairList';
 import type { GroupCompare } from './attributes';
-import { writeFileAtomic } from '../files';
+import { readJsonFile, writeFileAtomic } from '../files';
 import type { GroupTable, ModelEntry, PairListRecord } from '../../shared/pairListSummary';
 import { MIN_GROUP, groupTable } from './fairness';
 import { writeGroupAggregates } from './groupMaps';
@@ -65,7 +65,7 @@ function lensFile(lens: GroupLens): LensFile {
 
 function readLensFile(dir: string): LensFile | undefined {
   const file = path.join(dir, LENS_FILE);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LensFile) : undefined;
+  return fs.existsSync(file) ? readJsonFile<LensFile>(file) : undefined;
 }
 
 function fromFile(f: LensFile): GroupLens {

@@ -3,6 +3,7 @@
 // notebook's bounded output, and how one pair is explained again, live, as the run explained it.
 import * as fs from 'fs';
 import * as path from 'path';
+import { readJsonFile } from '../files';
 import { ALL_GROUPS, DEFAULT_QUERY, type GalleryData, type GalleryItem, type GalleryPage, type GalleryQuery, ItemPager, MAX_PAGE, PAGE_SIZE, type PageOfItems, type PairListOutput, galleryItem, gallerySummary } from '../../shared/galleryPages';
 import type { MapFiles, ModelEntry, PairListRecord, PairListSummary } from '../../shared/pairListSummary';
 import type { ExplanationResult } from '../../shared/result';
@@ -14,7 +15,7 @@ import { SUMMARY_FILE } from './summary';
 export function readSummary(out: string): PairListSummary {
   const file = path.join(out, SUMMARY_FILE);
   if (!fs.existsSync(file)) throw new ExplainPairsError(`${out}: no ${SUMMARY_FILE}, not an explain-pairs output folder`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as PairListSummary;
+  return readJsonFile<PairListSummary>(file);
 }
 
 /** What the gallery reads of a run (the run store's API). */

@@ -13,7 +13,7 @@ import { overlay } from '../../shared/colour';
 import type { Engine } from '../engine';
 import type { ExplainedPair, PreparedFace } from '../pair';
 import { encodePng } from '../image';
-import { prepareOutputDir, writeFileAtomic } from '../files';
+import { prepareOutputDir, readJsonFile, writeFileAtomic } from '../files';
 import { OVERLAY_OPACITY } from '../output';
 import { type ImagePair, readPairList } from '../pairList';
 import { lfwPairList } from '../patchlfw/lfw';
@@ -245,7 +245,7 @@ function runSettings(
   if (fs.existsSync(file)) {
     // Model paths may move between runs; the content (sha256) is what must not change.
     const key = (s: RunSettings) => JSON.stringify({ ...s, models: s.models.map((m) => ({ ...m, path: undefined })) });
-    if (key(JSON.parse(fs.readFileSync(file, 'utf8'))) !== key(settings)) {
+    if (key(readJsonFile<RunSettings>(file)) !== key(settings)) {
       throw new ExplainPairsError(`${options.out}: holds a run with other settings (${SETTINGS_FILE}); choose another --out to start a new run`);
     }
   } else writeFileAtomic(file, JSON.stringify(settings, null, 1) + '\n');

@@ -11,6 +11,7 @@
 // The gallery, the notebook output, the report and opening a pair read a run through RunStore.
 import * as fs from 'fs';
 import * as path from 'path';
+import { readJsonFile } from '../files';
 import { Float16Array } from '@petamoriken/float16';
 import type { MethodSetting } from '../methods/method';
 import { readIndexedRecords } from '../runFiles';
@@ -274,7 +275,6 @@ export interface RunStore {
   maps(record: PairListRecord, key: ModelEntry['key']): StoredMaps | undefined;
 }
 
-const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
 /** Reads `length` bytes at `offset` of a file. */
 export async function readSlice(file: string, [offset, length]: readonly [number, number]): Promise<Buffer> {
@@ -293,8 +293,8 @@ export function openRunStore(out: string): RunStore {
   for (const file of [SETTINGS_FILE, SUMMARY_FILE]) {
     if (!fs.existsSync(path.join(out, file))) throw new ExplainPairsError(`${out}: no ${file}, not an explain-pairs output folder`);
   }
-  const summary = readJson<PairListSummary>(path.join(out, SUMMARY_FILE));
-  const settings = readJson<RunSettings>(path.join(out, SETTINGS_FILE));
+  const summary = readJsonFile<PairListSummary>(path.join(out, SUMMARY_FILE));
+  const settings = readJsonFile<RunSettings>(path.join(out, SETTINGS_FILE));
   const files = mapsFiles(out, settings.models);
   const downscale = mapsDownscale(settings.models);
   return {

@@ -8,7 +8,7 @@ import { type RgbImage, decodeImage, encodePng } from '../image';
 import type { PairLabel } from '../../shared/pairListSummary';
 import { NumpyRandomState } from '../numpyRandom';
 import { Random } from '../random';
-import { prepareOutputDir, writeFileAtomic } from '../files';
+import { prepareOutputDir, readJsonFile, writeFileAtomic } from '../files';
 import { type BenchImage, type BenchPair, LfwError, type ReferencePlacement } from './lfw';
 
 export const PATCH_COUNT = 27;
@@ -239,7 +239,7 @@ export interface PatchedPair {
 export function readManifest(dir: string): Manifest {
   const file = path.join(dir, MANIFEST);
   if (!fs.existsSync(file)) throw new LfwError(`${dir}: no ${MANIFEST} (build the set with "xssab patch-lfw build")`);
-  const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  const manifest = readJsonFile<Manifest>(file);
   if (manifest.version !== 1 || !Array.isArray(manifest.pairs)) throw new LfwError(`${file}: not a Patch-LFW manifest of version 1`);
   return manifest;
 }

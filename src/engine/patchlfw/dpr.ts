@@ -9,7 +9,7 @@ import * as path from 'path';
 import { type Engine, toModelInput } from '../engine';
 import { type RgbImage, jpegRoundTrip } from '../image';
 import type { PairLabel } from '../../shared/pairListSummary';
-import { prepareOutputDir, writeFileAtomic } from '../files';
+import { prepareOutputDir, readJsonFile, writeFileAtomic } from '../files';
 import { type RunProgress, runRecordedPairs } from '../runFiles';
 import { DEFAULT_SEED, type Manifest, type PatchedPair, loadPatchedPair, readManifest } from './build';
 import { LfwError } from './lfw';
@@ -158,7 +158,7 @@ async function runSettings(
   };
   if (fs.existsSync(runFile)) {
     // Runs from before referenceCompat existed used the spec's arithmetic.
-    const stored = JSON.parse(fs.readFileSync(runFile, 'utf8')) as Partial<RunSettings> & Omit<RunSettings, 'referenceCompat'>;
+    const stored = readJsonFile<Partial<RunSettings> & Omit<RunSettings, 'referenceCompat'>>(runFile);
     const earlier: RunSettings = { ...stored, referenceCompat: stored.referenceCompat ?? false };
     const differ = settingsDiffer(earlier, wanted);
     if (options.threshold !== undefined && options.threshold !== earlier.threshold) differ.push(`threshold ${earlier.threshold} ≠ ${options.threshold}`);
