@@ -163,6 +163,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainMatch', guarded(explainMatch, report)));
   context.subscriptions.push(vscode.commands.registerCommand('xssab.explainPairList', guarded(explainPairList, report)));
+  context.subscriptions.push(vscode.commands.registerCommand('xssab.comparePairList', guarded(explainPairListCommand(pairListHost, true), report)));
   context.subscriptions.push(vscode.commands.registerCommand('xssab.openPairListResults', guarded(openPairListResultsCommand(pairListHost), report)));
   const trySamples = trySamplesCommand({ extensionPath: context.extensionPath, log: output, notify, explainMatch: showPair });
   context.subscriptions.push(vscode.commands.registerCommand('xssab.trySamples', guarded(trySamples, report)));

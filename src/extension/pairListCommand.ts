@@ -48,33 +48,49 @@ export interface PairListArguments {
   explain?: string;
   /** Attributes of the list's columns to group the error rates by. */
   by?: string[];
+  /** A second model to compare on every pair (what "Compare Two Models on a Pair List" asks for). */
+  modelB?: vscode.Uri;
 }
 
 const LIST_FILTERS = { 'Pair lists': ['csv', 'txt'] };
 
-/** The command's handler: the summary shown, or undefined when stopped, cancelled or failed (reported). */
-export function explainPairListCommand(host: PairListHost): (clicked?: unknown) => Promise<PairListSummary | undefined> {
+/**
+ * The command's handler: the summary shown, or undefined when stopped, cancelled or failed
+ * (reported). `compare`: "Compare Two Models on a Pair List", which also asks for model B (the
+ * settings' model is A) and writes next to the list under B's name.
+ */
+export function explainPairListCommand(host: PairListHost, compare = false): (clicked?: unknown) => Promise<PairListSummary | undefined> {
   const running = new Set<string>();
+  const title = compare ? 'Compare Two Models' : 'Explain Pair List';
 
   return async (clicked) => {
     const scripted = isArguments(clicked) ? clicked : undefined;
     const given = clicked instanceof vscode.Uri ? { list: clicked } : scripted;
-    const list = given?.list ?? (await pickFile('Explain Pair List: a pair list (a,b[,same|different]) or LFW pairs.txt'));
+    const list = given?.list ?? (await pickFile(`${title}: a pair list (a,b[,same|different]) or LFW pairs.txt`));
     if (!list) return undefined;
     if (list.scheme !== 'file') throw new PairListRunError(`${list.toString()}: only files on disk can be explained`);
     const lfw = !given?.lfwRoot && needsLfwRoot(list.fsPath);
-    const lfwRoot = given?.lfwRoot ?? (lfw ? await pickFolder(`Explain Pair List: the LFW folder that ${path.basename(list.fsPath)} names`, 'Use as LFW Folder') : undefined);
+    const lfwRoot = given?.lfwRoot ?? (lfw ? await pickFolder(`${title}: the LFW folder that ${path.basename(list.fsPath)} names`, 'Use as LFW Folder') : undefined);
     if (lfw && !lfwRoot) return undefined;
-    const out = given?.out ?? (await pickOutput(list));
+    const modelB = given?.modelB ?? (compare ? await pickModel(host) : undefined);
+    if (compare && !modelB) return undefined;
+    if (modelB && modelB.scheme !== 'file') throw new PairListRunError(`${modelB.toString()}: only models on disk can be compared`);
+    const out = given?.out ?? (await pickOutput(list, title, modelB));
     if (!out) return undefined;
     const outline = pairListOutline(fs.readFileSync(list.fsPath, 'utf8'));
     // LFW's pairs.txt: its first line ("10 300") is no pair.
     const pairs = lfw || given?.lfwRoot ? outline.pairs - 1 : outline.pairs;
     const resumed = resumedPlan(out.fsPath, outline.attributes);
-    const plan: RunPlan | undefined = scripted
+    const picked: RunPlan | undefined = scripted
       ? { ...resumed, explain: scripted.explain ?? resumed?.explain ?? defaultExplain(pairs), ...(scripted.by ? { by: scripted.by } : {}) }
-      : (resumed ?? (await pickPlan(pairs, outline.attributes)));
-    if (!plan) return undefined;
+      : (resumed ?? (await pickPlan(pairs, outline.attributes, title)));
+    if (!picked) return undefined;
+    // The model asked for is B, whatever the folder's run was: the CLI refuses a run of other models.
+    const plan = modelB ? { ...picked, modelB: modelB.fsPath } : picked;
+    // As with xssab.model: a run folder in a workspace that is not trusted does not choose a model that runs.
+    if (!modelB && plan.modelB && !vscode.workspace.isTrusted) {
+      throw new PairListRunError(`this workspace is not trusted: the run's model B ${plan.modelB} is not loaded (trust the workspace, or pick model B with "Compare Two Models on a Pair List")`);
+    }
     if (running.has(out.fsPath)) {
       host.notify('info', `xSSAB: ${path.basename(list.fsPath)} is already being explained into ${out.fsPath}`);
       return undefined;
@@ -206,7 +222,7 @@ async function pickFolder(title: string, openLabel: string, near?: vscode.Uri): 
  * Which pairs to explain (the list's length picks the first offered) and, when the list's
  * columns give attributes, which to group the error rates by; undefined when dismissed.
  */
-async function pickPlan(pairs: number, attributes: readonly string[]): Promise<RunPlan | undefined> {
+async function pickPlan(pairs: number, attributes: readonly string[], title: string): Promise<RunPlan | undefined> {
   const choices = [
     { explain: 'all', label: 'Every pair', description: `maps of all ${pairs} pairs` },
     { explain: 'errors', label: 'Errors', description: `every false match and false non-match, and ${DEFAULT_SAMPLE} pairs per kind for the mean maps` },
@@ -214,26 +230,38 @@ async function pickPlan(pairs: number, attributes: readonly string[]): Promise<R
   ];
   const first = defaultExplain(pairs);
   const items = [...choices.filter((c) => c.explain === first), ...choices.filter((c) => c.explain !== first)];
-  const choice = await vscode.window.showQuickPick(items, { title: `Explain Pair List: which of the ${pairs} pairs to explain (every pair is scored)` });
+  const choice = await vscode.window.showQuickPick(items, { title: `${title}: which of the ${pairs} pairs to explain (every pair is scored)` });
   if (!choice) return undefined;
   if (!attributes.length) return { explain: choice.explain };
   const by = await vscode.window.showQuickPick(
     attributes.map((label) => ({ label })),
-    { title: 'Explain Pair List: error rates by group of (none picked: no groups)', canPickMany: true, placeHolder: `the list's attribute columns: ${attributes.join(', ')}` },
+    { title: `${title}: error rates by group of (none picked: no groups)`, canPickMany: true, placeHolder: `the list's attribute columns: ${attributes.join(', ')}` },
   );
   if (!by) return undefined;
   return { explain: choice.explain, ...(by.length ? { by: by.map((b) => b.label) } : {}) };
 }
 
-/** The folder next to the list (`<list>.xssab`, resumed when it holds a run) or one the user picks. */
-async function pickOutput(list: vscode.Uri): Promise<vscode.Uri | undefined> {
-  const sibling = vscode.Uri.file(defaultOutput(list.fsPath));
+/** Model B, an ONNX file the user picks (model A is the settings' model). */
+async function pickModel(host: PairListHost): Promise<vscode.Uri | undefined> {
+  const a = host.settings().model;
+  const picked = await vscode.window.showOpenDialog({
+    title: `Compare Two Models: model B, compared on every pair with model A (${a ? path.basename(a) : 'the bundled model'})`,
+    filters: { 'ONNX models': ['onnx'] },
+    canSelectMany: false,
+    openLabel: 'Use as Model B',
+  });
+  return picked?.[0];
+}
+
+/** The folder next to the list (`<list>.xssab`, or `<list>.vs-<model B>.xssab`; resumed when it holds a run) or one the user picks. */
+async function pickOutput(list: vscode.Uri, title: string, modelB?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const sibling = vscode.Uri.file(defaultOutput(list.fsPath, modelB?.fsPath));
   const resume = fs.existsSync(path.join(sibling.fsPath, SETTINGS_FILE));
   const items = [
     { label: `$(folder) ${path.basename(sibling.fsPath)}`, description: resume ? 'next to the list: resume the run there' : 'next to the list', folder: sibling },
     { label: '$(folder-opened) Choose a folder…', description: 'an empty folder, or one with an earlier run of this list' },
   ];
-  const choice = await vscode.window.showQuickPick(items, { title: 'Explain Pair List: where to write the results' });
+  const choice = await vscode.window.showQuickPick(items, { title: `${title}: where to write the results` });
   if (!choice) return undefined;
-  return 'folder' in choice ? choice.folder : pickFolder('Explain Pair List: the output folder', 'Write Here', vscode.Uri.joinPath(list, '..'));
+  return 'folder' in choice ? choice.folder : pickFolder(`${title}: the output folder`, 'Write Here', vscode.Uri.joinPath(list, '..'));
 }

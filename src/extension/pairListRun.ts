@@ -31,10 +31,12 @@ export interface PairListJob {
   /** The fairness lens: attributes of the list's columns (--by), and two groups to compare (ATTR=X,ATTR=Y). */
   by?: string[];
   compare?: string;
+  /** A second model compared with the first on every pair (--model-b). */
+  modelB?: string;
 }
 
-/** The lens and selection of a run: what the user picks, or what the run a folder holds was started with. */
-export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare'>;
+/** The selection, lens and second model of a run: what the user picks, or what the run a folder holds was started with. */
+export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare' | 'modelB'>;
 
 /** Lists up to this many pairs are explained whole by default (about a minute on a laptop's CPU); longer ones: their errors. */
 export const EXPLAIN_EVERY_PAIR_UP_TO = 300;
@@ -57,7 +59,13 @@ export function resumedPlan(out: string, attributes: readonly string[]): RunPlan
       `${out}: its run groups pairs by ${outside.join(', ')}, which the list's columns do not give (xssab explain-pairs --attributes or --folder-attribute); resume it with the command that started it`,
     );
   }
-  return { explain: settings.explain ?? 'all', ...(lens ? { by: [...lens.by] } : {}), ...(lens?.compare ? { compare: `${lens.compare.x},${lens.compare.y}` } : {}) };
+  const modelB = settings.models?.find((m) => m.key === 'model-b');
+  return {
+    explain: settings.explain ?? 'all',
+    ...(lens ? { by: [...lens.by] } : {}),
+    ...(lens?.compare ? { compare: `${lens.compare.x},${lens.compare.y}` } : {}),
+    ...(modelB ? { modelB: modelB.path } : {}),
+  };
 }
 
 export interface PairListEvents {
@@ -72,8 +80,8 @@ export class PairListRunError extends UserError {}
 /** A stopped CLI gets this long to finish its batch before it is killed (a rerun still resumes). */
 const STOP_GRACE_MS = 30_000;
 
-/** `<list>.xssab`, next to the list: the default output folder. */
-export const defaultOutput = (list: string) => `${list}.xssab`;
+/** `<list>.xssab` next to the list, the default output folder; `<list>.vs-<model B>.xssab` for a comparison. */
+export const defaultOutput = (list: string, modelB?: string) => `${list}${modelB ? `.vs-${path.basename(modelB).replace(/\.onnx$/i, '')}` : ''}.xssab`;
 
 /** LFW's pairs.txt starts with "folds pairs-per-fold" (e.g. "10 300"); our lists start with two paths. */
 export function isLfwPairs(fileName: string, firstLine: string): boolean {
@@ -91,6 +99,7 @@ export function cliArguments(job: PairListJob): string[] {
     job.ep,
     ...(job.lfwRoot ? ['--lfw', job.lfwRoot] : []),
     ...(job.model ? ['--model', job.model] : []),
+    ...(job.modelB ? ['--model-b', job.modelB] : []),
     ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
     ...(job.verbose ? ['--verbose'] : []),
     '--explain',

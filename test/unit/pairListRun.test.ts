@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
-import { type PairListJob, cliArguments, cliError, defaultExplain, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from '../../src/extension/pairListRun';
+import { type PairListJob, cliArguments, cliError, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from '../../src/extension/pairListRun';
 import { saveLens } from '../../src/engine/explainPairs/lens';
 import { SETTINGS_FILE } from '../../src/engine/explainPairs/summary';
 
@@ -25,6 +25,9 @@ describe('pair list run (child process)', () => {
     assert.deepEqual(cliArguments({ ...job, lfwRoot: '/lfw', model: '/m.onnx', threshold: 0.25 }).slice(7, -2), ['--lfw', '/lfw', '--model', '/m.onnx', '--threshold', '0.25']);
     assert.deepEqual(cliArguments({ ...job, verbose: true }).slice(7, -2), ['--verbose']);
     assert.deepEqual(cliArguments({ ...job, explain: 'errors', by: ['gender', 'age'], compare: 'gender=F/F,gender=M/M' }).slice(7), ['--explain', 'errors', '--by', 'gender,age', '--compare', 'gender=F/F,gender=M/M']);
+    assert.deepEqual(cliArguments({ ...job, model: '/a.onnx', modelB: '/m/b.onnx' }).slice(7, -2), ['--model', '/a.onnx', '--model-b', '/m/b.onnx']);
+    assert.equal(defaultOutput('/d/list.csv'), '/d/list.csv.xssab');
+    assert.equal(defaultOutput('/d/list.csv', '/m/arcface-r100.ONNX'), '/d/list.csv.vs-arcface-r100.xssab');
   });
 
   it('explains every pair of a list up to 300 pairs by default, the errors of a longer one', () => {
@@ -37,10 +40,10 @@ describe('pair list run (child process)', () => {
       assert.equal(resumedPlan(dir, []), undefined, 'no run there');
       fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1 }));
       assert.deepEqual(resumedPlan(dir, []), { explain: 'all' }, 'runs that explain every pair store no selection');
-      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, explain: 'sample:7' }));
+      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, explain: 'sample:7', models: [{ key: 'model-a', path: '/a.onnx' }, { key: 'model-b', path: '/m/b.onnx' }] }));
       const attributes = new Map([0, 1].map((i) => [i, { gender: ['F', 'M'] as [string, string], site: `s${i}` }]));
       saveLens(dir, { attributes, by: ['gender'], compare: { attribute: 'gender', x: 'gender=F/F', y: 'gender=F/M' } });
-      assert.deepEqual(resumedPlan(dir, ['site', 'gender']), { explain: 'sample:7', by: ['gender'], compare: 'gender=F/F,gender=F/M' });
+      assert.deepEqual(resumedPlan(dir, ['site', 'gender']), { explain: 'sample:7', by: ['gender'], compare: 'gender=F/F,gender=F/M', modelB: '/m/b.onnx' });
       assert.throws(
         () => resumedPlan(dir, ['site']),
         (e: Error) => e.constructor.name === 'PairListRunError' && /its run groups pairs by gender, which the list's columns do not give .*resume it with the command that started it/.test(e.message),

@@ -103,6 +103,20 @@ describe('Explain Pair List', () => {
     assert.deepStrictEqual([again?.total, again?.explained], [6, 0]);
   });
 
+  it('compares a second model on every pair: the bundled model against itself agrees everywhere', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
+    const modelB = vscode.Uri.joinPath(vscode.extensions.getExtension('xssab.xssab-vscode')!.extensionUri, 'models', 'mobilefacenet.onnx');
+    const out = vscode.Uri.joinPath(folder, 'pair-list.csv.vs-mobilefacenet.xssab');
+    const summary = await vscode.commands.executeCommand<PairListSummary | undefined>('xssab.comparePairList', { list, out, modelB });
+    assert.ok(summary, 'no summary');
+    assert.deepStrictEqual(summary.models.map((m) => [m.key, m.falseMatches.map((e) => e.index)]), [['model-a', [1]], ['model-b', [1]]]);
+    assert.deepStrictEqual([summary.comparison?.disagreements, summary.comparison?.mapsComparable], [[], true]);
+    // Explain Pair List on that folder resumes it with its model B.
+    const again = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+    assert.deepStrictEqual(again?.models.map((m) => m.key), ['model-a', 'model-b']);
+  });
+
   it('shows the engine\'s refusal of a folder holding other files, and writes nothing there', async () => {
     const api = (await vscode.extensions.getExtension<TestApi>('xssab.xssab-vscode')!.activate())!;
     const folder = vscode.workspace.workspaceFolders![0].uri;
