@@ -18,7 +18,7 @@ import type { ExplanationPayload } from '../shared/result';
 import { CancelledError } from '../shared/requests';
 import { GalleryPanel, type GalleryPanelHost, type GalleryRun } from './galleryPanel';
 import { DEFAULT_SAMPLE } from '../engine/explainPairs/select';
-import { PairListRunError, type RunPlan, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from './pairListRun';
+import { PairListRunError, type RunPlan, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from './pairListRun';
 import type { Settings } from './settings';
 import { formatProgress } from './taskDefinition';
 
@@ -81,10 +81,12 @@ export function explainPairListCommand(host: PairListHost, compare = false): (cl
     // LFW's pairs.txt: its first line ("10 300") is no pair.
     const pairs = lfw || given?.lfwRoot ? outline.pairs - 1 : outline.pairs;
     const resumed = resumedPlan(out.fsPath, outline.attributes);
-    const picked: RunPlan | undefined = scripted
+    const chosen: RunPlan | undefined = scripted
       ? { ...resumed, explain: scripted.explain ?? resumed?.explain ?? defaultExplain(pairs), ...(scripted.by ? { by: scripted.by } : {}) }
       : (resumed ?? (await pickPlan(pairs, outline.attributes, title)));
-    if (!picked) return undefined;
+    if (!chosen) return undefined;
+    // A new run takes its operating point from the settings; a resumed one keeps its own.
+    const picked = resumed ? chosen : { ...chosen, ...settingsPoint(host.settings(), modelB !== undefined) };
     // The model asked for is B, whatever the folder's run was: the CLI refuses a run of other models.
     const plan = modelB ? { ...picked, modelB: modelB.fsPath } : picked;
     // As with xssab.model: a run folder in a workspace that is not trusted does not choose a model that runs.
@@ -170,9 +172,10 @@ function needsLfwRoot(list: string): boolean {
 /** Runs `xssab explain-pairs` on the list with a cancellable progress notification. */
 function runExplainPairs(host: PairListHost, list: vscode.Uri, out: vscode.Uri, lfwRoot: vscode.Uri | undefined, plan: RunPlan) {
   const settings = host.settings();
-  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, threshold: settings.threshold, verbose: settings.logLevel === 'debug', ...plan };
+  const job = { cli: host.cliPath, list: list.fsPath, out: out.fsPath, lfwRoot: lfwRoot?.fsPath, model: settings.model, ep: settings.executionProvider, verbose: settings.logLevel === 'debug', ...plan };
   const lens = plan.by ? `, by ${plan.by.join(',')}${plan.compare ? `, comparing ${plan.compare}` : ''}` : '';
-  host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}, EP ${settings.executionProvider}, explain ${plan.explain}${lens})`);
+  const point = plan.atFmr !== undefined ? `at FMR ${plan.atFmr}` : plan.threshold !== undefined ? `threshold ${plan.threshold}` : "the card's threshold";
+  host.log.info(`explain-pairs: ${list.fsPath} → ${out.fsPath} (model ${settings.model ?? 'bundled'}${plan.modelB ? ` vs ${plan.modelB}` : ''}, EP ${settings.executionProvider}, ${point}, explain ${plan.explain}${lens})`);
   const title = `xSSAB: explaining ${path.basename(list.fsPath)}`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     progress.report({ message: 'starting (loading the model)…' });

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { readLens } from '../engine/explainPairs/lens';
 import { readJsonFile } from '../engine/files';
 import type { RunSettings } from '../engine/explainPairs/store';
+import type { ModelEntry } from '../shared/pairListSummary';
 import { SETTINGS_FILE } from '../engine/explainPairs/summary';
 import type { CancellationTokenLike } from '../shared/requests';
 import { type Progress, cliEnvironment, parseProgress } from './taskDefinition';
@@ -23,7 +24,12 @@ export interface PairListJob {
   /** undefined = the bundled model. */
   model?: string;
   ep: string;
+  /** Model A's threshold (--threshold), or the one at this FMR of the list's impostors (--at-fmr); neither: the model card's. */
   threshold?: number;
+  atFmr?: number;
+  /** Model B's, the same way. */
+  thresholdB?: number;
+  atFmrB?: number;
   /** Pass --verbose (the xssab.logLevel setting is `debug`). */
   verbose?: boolean;
   /** What is explained: all, errors, none or sample:N (--explain). */
@@ -35,8 +41,18 @@ export interface PairListJob {
   modelB?: string;
 }
 
-/** The selection, lens and second model of a run: what the user picks, or what the run a folder holds was started with. */
-export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare' | 'modelB'>;
+/** The selection, lens, second model and operating point of a run: what the user picks, or what the run a folder holds was started with. */
+export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare' | 'modelB' | 'threshold' | 'atFmr' | 'thresholdB' | 'atFmrB'>;
+
+/**
+ * A new run's operating point from the settings: at `atFmr` for both models when set, else model
+ * A at `threshold` (B at its card's).
+ */
+export function settingsPoint(settings: { threshold?: number; pairListAtFmr?: number }, withModelB: boolean): Pick<RunPlan, 'threshold' | 'atFmr' | 'atFmrB'> {
+  const atFmr = settings.pairListAtFmr;
+  if (atFmr !== undefined) return { atFmr, ...(withModelB ? { atFmrB: atFmr } : {}) };
+  return settings.threshold !== undefined ? { threshold: settings.threshold } : {};
+}
 
 /** Lists up to this many pairs are explained whole by default (about a minute on a laptop's CPU); longer ones: their errors. */
 export const EXPLAIN_EVERY_PAIR_UP_TO = 300;
@@ -59,12 +75,17 @@ export function resumedPlan(out: string, attributes: readonly string[]): RunPlan
       `${out}: its run groups pairs by ${outside.join(', ')}, which the list's columns do not give (xssab explain-pairs --attributes or --folder-attribute); resume it with the command that started it`,
     );
   }
-  const modelB = settings.models?.find((m) => m.key === 'model-b');
+  const [modelA, modelB] = ['model-a', 'model-b'].map((key) => settings.models?.find((m) => m.key === key));
+  // A model's threshold as the run set it: given, at an FMR, or (nothing passed) its card's.
+  const point = (m: ModelEntry | undefined, threshold: 'threshold' | 'thresholdB', atFmr: 'atFmr' | 'atFmrB') =>
+    m?.thresholdSource === 'user' ? { [threshold]: m.threshold } : m?.thresholdSource === 'at FMR' ? { [atFmr]: m.atFmr } : {};
   return {
     explain: settings.explain ?? 'all',
     ...(lens ? { by: [...lens.by] } : {}),
     ...(lens?.compare ? { compare: `${lens.compare.x},${lens.compare.y}` } : {}),
     ...(modelB ? { modelB: modelB.path } : {}),
+    ...point(modelA, 'threshold', 'atFmr'),
+    ...point(modelB, 'thresholdB', 'atFmrB'),
   };
 }
 
@@ -101,6 +122,9 @@ export function cliArguments(job: PairListJob): string[] {
     ...(job.model ? ['--model', job.model] : []),
     ...(job.modelB ? ['--model-b', job.modelB] : []),
     ...(job.threshold !== undefined ? ['--threshold', String(job.threshold)] : []),
+    ...(job.atFmr !== undefined ? ['--at-fmr', String(job.atFmr)] : []),
+    ...(job.thresholdB !== undefined ? ['--threshold-b', String(job.thresholdB)] : []),
+    ...(job.atFmrB !== undefined ? ['--at-fmr-b', String(job.atFmrB)] : []),
     ...(job.verbose ? ['--verbose'] : []),
     '--explain',
     job.explain,

@@ -17,6 +17,8 @@ export interface Settings {
   modelSource: 'bundled' | 'user' | 'workspace';
   /** undefined = the model card's threshold. */
   threshold?: number;
+  /** Pair lists: the threshold at this false match rate of the list's impostors (0 < rate < 1), instead of `threshold`. */
+  pairListAtFmr?: number;
   /** As written in the settings; the worker checks it against the engine's providers. */
   executionProvider: ExecutionProviderChoice;
   /** `debug`: the log also gets what each execution provider said when it could not be used. */
@@ -49,6 +51,7 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
   const base = useWorkspace && workspaceFolder ? workspaceFolder : os.homedir();
 
   const threshold = config.get<number | null>('threshold');
+  const atFmr = config.get<number | null>('pairListAtFmr');
   const ep = config.get<string>('executionProvider');
   const map = config.get<string>('defaultMap');
   const opacity = config.get<number>('overlayOpacity');
@@ -59,6 +62,7 @@ export function resolveSettings(config: ConfigSource, trusted: boolean, workspac
     model: chosen ? path.resolve(base, expandHome(chosen)) : undefined,
     modelSource: chosen ? (useWorkspace ? 'workspace' : 'user') : 'bundled',
     threshold: typeof threshold === 'number' && Number.isFinite(threshold) ? Math.min(1, Math.max(-1, threshold)) : undefined,
+    ...(typeof atFmr === 'number' && atFmr > 0 && atFmr < 1 ? { pairListAtFmr: atFmr } : {}),
     executionProvider: (ep || 'auto') as ExecutionProviderChoice,
     logLevel: logLevel === 'debug' ? 'debug' : 'info',
     ignoredWorkspaceModel: !trusted && workspaceModel ? workspaceModel : undefined,

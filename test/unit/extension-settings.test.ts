@@ -87,6 +87,11 @@ describe('extension settings', () => {
     assert.equal(resolveSettings(config({ threshold: { globalValue: 'high' } }), true).threshold, undefined);
   });
 
+  it('takes a pair-list FMR only strictly between 0 and 1', () => {
+    const atFmr = (v: unknown) => resolveSettings(config({ pairListAtFmr: { globalValue: v } }), true).pairListAtFmr;
+    assert.deepEqual([atFmr(0.001), atFmr(0), atFmr(1), atFmr(null), atFmr('1e-3')], [0.001, undefined, undefined, undefined, undefined]);
+  });
+
   it('log level: debug when set so, else info', () => {
     assert.equal(resolveSettings(config({ logLevel: { globalValue: 'debug' } }), true).logLevel, 'debug');
     assert.equal(resolveSettings(config({ logLevel: { globalValue: 'trace' } }), true).logLevel, 'info');

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
-import { type PairListJob, cliArguments, cliError, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList } from '../../src/extension/pairListRun';
+import { type PairListJob, cliArguments, cliError, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from '../../src/extension/pairListRun';
 import { saveLens } from '../../src/engine/explainPairs/lens';
 import { SETTINGS_FILE } from '../../src/engine/explainPairs/summary';
 
@@ -26,6 +26,8 @@ describe('pair list run (child process)', () => {
     assert.deepEqual(cliArguments({ ...job, verbose: true }).slice(7, -2), ['--verbose']);
     assert.deepEqual(cliArguments({ ...job, explain: 'errors', by: ['gender', 'age'], compare: 'gender=F/F,gender=M/M' }).slice(7), ['--explain', 'errors', '--by', 'gender,age', '--compare', 'gender=F/F,gender=M/M']);
     assert.deepEqual(cliArguments({ ...job, model: '/a.onnx', modelB: '/m/b.onnx' }).slice(7, -2), ['--model', '/a.onnx', '--model-b', '/m/b.onnx']);
+    assert.deepEqual(cliArguments({ ...job, atFmr: 0.001, thresholdB: 0.4 }).slice(7, -2), ['--at-fmr', '0.001', '--threshold-b', '0.4']);
+    assert.deepEqual(cliArguments({ ...job, threshold: 0.3, atFmrB: 0.01 }).slice(7, -2), ['--threshold', '0.3', '--at-fmr-b', '0.01']);
     assert.equal(defaultOutput('/d/list.csv'), '/d/list.csv.xssab');
     assert.equal(defaultOutput('/d/list.csv', '/m/arcface-r100.ONNX'), '/d/list.csv.vs-arcface-r100.xssab');
   });
@@ -34,16 +36,29 @@ describe('pair list run (child process)', () => {
     assert.deepEqual([defaultExplain(1), defaultExplain(300), defaultExplain(301), defaultExplain(6000)], ['all', 'all', 'errors', 'errors']);
   });
 
-  it("resumes a folder's run with the selection and lens it was started with", () => {
+  it("sets a new run's operating point from the settings: at the FMR for both models, else model A's threshold", () => {
+    assert.deepEqual(settingsPoint({ threshold: 0.3, pairListAtFmr: 0.001 }, true), { atFmr: 0.001, atFmrB: 0.001 });
+    assert.deepEqual(settingsPoint({ pairListAtFmr: 0.001 }, false), { atFmr: 0.001 });
+    assert.deepEqual(settingsPoint({ threshold: 0.3 }, true), { threshold: 0.3 });
+    assert.deepEqual(settingsPoint({}, true), {});
+  });
+
+  it("resumes a folder's run with the selection, lens, models and operating point it was started with", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xssab-plan-'));
     try {
       assert.equal(resumedPlan(dir, []), undefined, 'no run there');
       fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1 }));
       assert.deepEqual(resumedPlan(dir, []), { explain: 'all' }, 'runs that explain every pair store no selection');
-      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, explain: 'sample:7', models: [{ key: 'model-a', path: '/a.onnx' }, { key: 'model-b', path: '/m/b.onnx' }] }));
+      const models = [
+        { key: 'model-a', path: '/a.onnx', threshold: 0.61, thresholdSource: 'at FMR', atFmr: 0.001 },
+        { key: 'model-b', path: '/m/b.onnx', threshold: 0.25, thresholdSource: 'user' },
+      ];
+      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, explain: 'sample:7', models }));
       const attributes = new Map([0, 1].map((i) => [i, { gender: ['F', 'M'] as [string, string], site: `s${i}` }]));
       saveLens(dir, { attributes, by: ['gender'], compare: { attribute: 'gender', x: 'gender=F/F', y: 'gender=F/M' } });
-      assert.deepEqual(resumedPlan(dir, ['site', 'gender']), { explain: 'sample:7', by: ['gender'], compare: 'gender=F/F,gender=F/M', modelB: '/m/b.onnx' });
+      assert.deepEqual(resumedPlan(dir, ['site', 'gender']), { explain: 'sample:7', by: ['gender'], compare: 'gender=F/F,gender=F/M', modelB: '/m/b.onnx', atFmr: 0.001, thresholdB: 0.25 });
+      fs.writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, models: [{ ...models[0], thresholdSource: 'model card', atFmr: undefined }] }));
+      assert.deepEqual(resumedPlan(dir, ['gender']), { explain: 'all', by: ['gender'], compare: 'gender=F/F,gender=F/M' }, "the card's threshold: none passed");
       assert.throws(
         () => resumedPlan(dir, ['site']),
         (e: Error) => e.constructor.name === 'PairListRunError' && /its run groups pairs by gender, which the list's columns do not give .*resume it with the command that started it/.test(e.message),

@@ -103,6 +103,26 @@ describe('Explain Pair List', () => {
     assert.deepStrictEqual([again?.total, again?.explained], [6, 0]);
   });
 
+  it('sets a new run\'s threshold at xssab.pairListAtFmr of the list\'s impostors; a resumed run keeps its own', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
+    const out = vscode.Uri.joinPath(folder, 'at-fmr.xssab');
+    const config = vscode.workspace.getConfiguration('xssab');
+    await config.update('pairListAtFmr', 0.34, vscode.ConfigurationTarget.Global);
+    try {
+      const summary = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out, explain: 'none' });
+      assert.ok(summary, 'no summary');
+      // Three impostors: at FMR 0.34 one of them (pair 1, the highest) is accepted.
+      const [m] = summary.models;
+      assert.deepStrictEqual([m.thresholdSource, m.atFmr, m.falseMatches.map((e) => e.index)], ['at FMR', 0.34, [1]]);
+      await config.update('pairListAtFmr', undefined, vscode.ConfigurationTarget.Global);
+      const again = await vscode.commands.executeCommand<PairListSummary | undefined>(COMMAND, { list, out });
+      assert.deepStrictEqual([again?.models[0].thresholdSource, again?.models[0].threshold], ['at FMR', m.threshold]);
+    } finally {
+      await config.update('pairListAtFmr', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('compares a second model on every pair: the bundled model against itself agrees everywhere', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri;
     const list = vscode.Uri.joinPath(folder, 'pair-list.csv');
