@@ -18,7 +18,7 @@ import type { ExplanationPayload } from '../shared/result';
 import { CancelledError } from '../shared/requests';
 import { GalleryPanel, type GalleryPanelHost, type GalleryRun } from './galleryPanel';
 import { DEFAULT_SAMPLE } from '../engine/explainPairs/select';
-import { PairListRunError, type RunPlan, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from './pairListRun';
+import { PairListRunError, type RunPlan, checkModelB, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from './pairListRun';
 import type { Settings } from './settings';
 import { formatProgress } from './taskDefinition';
 
@@ -89,10 +89,7 @@ export function explainPairListCommand(host: PairListHost, compare = false): (cl
     const picked = resumed ? chosen : { ...chosen, ...settingsPoint(host.settings(), modelB !== undefined) };
     // The model asked for is B, whatever the folder's run was: the CLI refuses a run of other models.
     const plan = modelB ? { ...picked, modelB: modelB.fsPath } : picked;
-    // As with xssab.model: a run folder in a workspace that is not trusted does not choose a model that runs.
-    if (!modelB && plan.modelB && !vscode.workspace.isTrusted) {
-      throw new PairListRunError(`this workspace is not trusted: the run's model B ${plan.modelB} is not loaded (trust the workspace, or pick model B with "Compare Two Models on a Pair List")`);
-    }
+    checkModelB(plan, modelB !== undefined, vscode.workspace.isTrusted);
     if (running.has(out.fsPath)) {
       host.notify('info', `xSSAB: ${path.basename(list.fsPath)} is already being explained into ${out.fsPath}`);
       return undefined;

@@ -45,6 +45,16 @@ export interface PairListJob {
 export type RunPlan = Pick<PairListJob, 'explain' | 'by' | 'compare' | 'modelB' | 'threshold' | 'atFmr' | 'thresholdB' | 'atFmrB'>;
 
 /**
+ * As with xssab.model: in a workspace that is not trusted, a run folder does not choose a model
+ * that runs; only a model B the user picked (`picked`) is loaded.
+ */
+export function checkModelB(plan: RunPlan, picked: boolean, trusted: boolean): void {
+  if (plan.modelB && !picked && !trusted) {
+    throw new PairListRunError(`this workspace is not trusted: the run's model B ${plan.modelB} is not loaded (trust the workspace, or pick model B with "Compare Two Models on a Pair List")`);
+  }
+}
+
+/**
  * A new run's operating point from the settings: at `atFmr` for both models when set, else model
  * A at `threshold` (B at its card's).
  */

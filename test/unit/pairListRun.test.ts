@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
-import { type PairListJob, cliArguments, cliError, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from '../../src/extension/pairListRun';
+import { type PairListJob, cliArguments, checkModelB, cliError, defaultExplain, defaultOutput, isLfwPairs, restoredRunFolder, resumedPlan, runPairList, settingsPoint } from '../../src/extension/pairListRun';
 import { saveLens } from '../../src/engine/explainPairs/lens';
 import { SETTINGS_FILE } from '../../src/engine/explainPairs/summary';
 
@@ -34,6 +34,13 @@ describe('pair list run (child process)', () => {
 
   it('explains every pair of a list up to 300 pairs by default, the errors of a longer one', () => {
     assert.deepEqual([defaultExplain(1), defaultExplain(300), defaultExplain(301), defaultExplain(6000)], ['all', 'all', 'errors', 'errors']);
+  });
+
+  it("loads a run folder's model B in an untrusted workspace only when the user picked it", () => {
+    const plan = { explain: 'all', modelB: '/ws/run/b.onnx' };
+    assert.throws(() => checkModelB(plan, false, false), (e: Error) => e.constructor.name === 'PairListRunError' && /not trusted: the run's model B \/ws\/run\/b\.onnx is not loaded/.test(e.message));
+    for (const [picked, trusted] of [[true, false], [false, true], [true, true]]) assert.doesNotThrow(() => checkModelB(plan, picked, trusted));
+    assert.doesNotThrow(() => checkModelB({ explain: 'all' }, false, false), 'no model B, nothing to refuse');
   });
 
   it("sets a new run's operating point from the settings: at the FMR for both models, else model A's threshold", () => {
