@@ -75,9 +75,8 @@ function headerColumns(fields: string[]): Columns | undefined {
 export function readPairList(file: string): ImagePair[] {
   if (!fs.existsSync(file)) throw new PairListError(`${file}: pair list not found`);
   const root = path.dirname(path.resolve(file));
-  const rows = listRows(fs.readFileSync(file, 'utf8'));
-  const columns = rows.length ? headerColumns(rows[0].fields) : undefined;
-  const pairs = rows.slice(columns ? 1 : 0).map(({ fields, line, text }) => {
+  const { columns, rows } = listRows(fs.readFileSync(file, 'utf8'));
+  const pairs = rows.map(({ fields, line, text }) => {
     const where = `${file}:${line}`;
     if (columns?.attributes.length) return attributedPair(root, where, fields, columns);
     if (fields.length < 2 || fields.length > 3) throw new PairListError(`${where}: expected "a,b[,label]", got "${text}"`);
@@ -92,19 +91,22 @@ export function readPairList(file: string): ImagePair[] {
  * is resolved, no row checked): what a dialog offers before the run reads the list.
  */
 export function pairListOutline(text: string): { pairs: number; attributes: string[] } {
-  const rows = listRows(text);
-  const columns = rows.length ? headerColumns(rows[0].fields) : undefined;
-  return { pairs: rows.length - (columns ? 1 : 0), attributes: columns?.attributes.map(([name]) => name) ?? [] };
+  const { columns, rows } = listRows(text);
+  return { pairs: rows.length, attributes: columns?.attributes.map(([name]) => name) ?? [] };
 }
 
-/** The list's rows split into fields (comma-separated, else by whitespace), blank and comment-only lines left out. */
-function listRows(text: string): { fields: string[]; line: number; text: string }[] {
+/**
+ * The list's header (its first row, when it names the columns) and its other rows split into
+ * fields (comma-separated, else by whitespace), blank and comment-only lines left out.
+ */
+function listRows(text: string): { columns?: Columns; rows: { fields: string[]; line: number; text: string }[] } {
   const rows: { fields: string[]; line: number; text: string }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
     if (line) rows.push({ fields: line.split(line.includes(',') ? /\s*,\s*/ : /\s+/), line: i + 1, text: line });
   });
-  return rows;
+  const columns = rows.length ? headerColumns(rows[0].fields) : undefined;
+  return { columns, rows: columns ? rows.slice(1) : rows };
 }
 
 function labelOf(where: string, field: string | undefined): { label?: PairLabel } {

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readLens } from '../engine/explainPairs/lens';
+import { compareSpec } from '../engine/explainPairs/attributes';
 import { readJsonFile } from '../engine/files';
 import type { RunSettings } from '../engine/explainPairs/store';
 import type { ModelEntry } from '../shared/pairListSummary';
@@ -92,7 +93,7 @@ export function resumedPlan(out: string, attributes: readonly string[]): RunPlan
   return {
     explain: settings.explain ?? 'all',
     ...(lens ? { by: [...lens.by] } : {}),
-    ...(lens?.compare ? { compare: `${lens.compare.x},${lens.compare.y}` } : {}),
+    ...(lens?.compare ? { compare: compareSpec(lens.compare) } : {}),
     ...(modelB ? { modelB: modelB.path } : {}),
     ...point(modelA, 'threshold', 'atFmr'),
     ...point(modelB, 'thresholdB', 'atFmrB'),

@@ -98,6 +98,9 @@ export interface GroupCompare {
   y: string;
 }
 
+/** A comparison as --compare takes it: `gender=F/F,gender=M/M`. */
+export const compareSpec = (c: GroupCompare) => `${c.x},${c.y}`;
+
 /**
  * Checks --compare against --by and the pairs' values and names its groups; a per-image value
  * may be given in either order (`M/F` is the group `gender=F/M`).

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { PairAttribute } from '../pairList';
-import type { GroupCompare } from './attributes';
+import { type GroupCompare, compareSpec } from './attributes';
 import { readJsonFile, writeFileAtomic } from '../files';
 import type { GroupTable, ModelEntry, PairListRecord } from '../../shared/pairListSummary';
 import { MIN_GROUP, groupTable } from './fairness';
@@ -94,7 +94,7 @@ export function shardsLens(shardDirs: readonly string[], error: (message: string
   return first && fromFile(first);
 }
 
-const lensText = (lens: GroupLens | undefined): BucketLens => ({ by: lens?.by.join(',') ?? '', compare: lens?.compare ? `${lens.compare.x},${lens.compare.y}` : '' });
+const lensText = (lens: GroupLens | undefined): BucketLens => ({ by: lens?.by.join(',') ?? '', compare: lens?.compare ? compareSpec(lens.compare) : '' });
 
 /** Which mean maps of the lens the running means hold for every explained pair: per --by group, per --compare group. */
 export interface LensMaps {
@@ -119,7 +119,7 @@ export function lensMaps(means: RunningMeans, lens: GroupLens | undefined): Lens
 
 /** Why a part of the lens has no mean maps, in words (the rates per group count every pair all the same). */
 function missingMapsNote(part: 'groups' | 'compare', lens: GroupLens, follows: BucketLens | undefined): string {
-  const given = part === 'groups' ? `--by ${lens.by.join(',')}` : `--compare ${lens.compare!.x},${lens.compare!.y}`;
+  const given = part === 'groups' ? `--by ${lens.by.join(',')}` : `--compare ${compareSpec(lens.compare!)}`;
   const then = part === 'groups' ? follows?.by : follows?.compare;
   const before = then ? `under ${part === 'groups' ? `--by ${then}` : `--compare ${then}`}` : then === null ? 'by shards with different lenses' : `before ${given} was given`;
   return `no ${part === 'groups' ? 'per-group mean maps' : '--compare maps'}: pairs of this run were explained ${before}; run into a new --out folder with ${given} from the start for them`;
@@ -134,8 +134,8 @@ export function saveLens(out: string, lens: GroupLens | undefined): void {
 
 /**
  * The run's group table with its per-group aggregates and --compare differences (written into
- * `out`, replacing those of an earlier lens), and groups.json;
- * without a lens, no table, and a groups.json an earlier run left is removed.
+ * `out`, replacing those of an earlier lens); without a lens, no table. groups.json is the
+ * caller's (saveLens): a run writes it when it starts.
  */
 export async function writeGroups(
   out: string,
@@ -146,7 +146,6 @@ export async function writeGroups(
 ): Promise<GroupTable | undefined> {
   // Only files of this lens stay: the running means still hold an earlier lens's sums.
   for (const m of models) for (const dir of [BY_GROUP_DIR, COMPARE_DIR]) fs.rmSync(path.join(out, AGGREGATE_DIR, m.key, dir), { recursive: true, force: true });
-  saveLens(out, lens);
   if (!lens) return undefined;
   const table = groupTable(models, records, lens.attributes, lens.by, lens.minGroup);
   const maps = lensMaps(means, lens);

@@ -435,6 +435,7 @@ export async function mergePairListShards(out: string, shardDirs: readonly strin
   writeFileAtomic(path.join(out, IMAGES_FILE), imageLines(root, images));
   writeFileAtomic(path.join(out, RECORDS_FILE), records.map((r) => JSON.stringify(pairLine(r, imageIndex)) + '\n').join(''));
   means.save(out);
+  saveLens(out, lens);
   return { settings, summary: await writeSummary(out, settings, records, means, lens) };
 }
 

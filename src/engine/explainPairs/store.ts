@@ -275,7 +275,6 @@ export interface RunStore {
   maps(record: PairListRecord, key: ModelEntry['key']): StoredMaps | undefined;
 }
 
-
 /** Reads `length` bytes at `offset` of a file. */
 export async function readSlice(file: string, [offset, length]: readonly [number, number]): Promise<Buffer> {
   const handle = await fs.promises.open(file, 'r');
